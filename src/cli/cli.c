@@ -1,0 +1,100 @@
+/*
+ * cli: the subcommand table and the helpers every subcommand shares, so usage errors
+ * read the same everywhere.
+ */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct cli_command *const cli_table[] = {
+    &cli_cmd_models,
+    &cli_cmd_help,
+    &cli_cmd_version,
+    NULL,
+};
+
+const struct cli_command *const *cli_commands(void)
+{
+    return cli_table;
+}
+
+const struct cli_command *cli_find(const char *name)
+{
+    for (size_t i = 0; cli_table[i] != NULL; i++) {
+        if (strcmp(cli_table[i]->name, name) == 0)
+            return cli_table[i];
+    }
+    return NULL;
+}
+
+void cli_print_usage(FILE *out, const struct cli_command *cmd)
+{
+    fputs(cmd->usage, out);
+}
+
+int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("doppel: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n", stderr);
+    if (cmd != NULL)
+        cli_print_usage(stderr, cmd);
+    else
+        cli_print_overview(stderr);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_option_error(const struct cli_command *cmd, int c, char **argv)
+{
+    const char *arg = argv[optind - 1];
+
+    if (c == ':')
+        return cli_usage_error(cmd, "option '%s' needs a value", arg);
+    if (optopt != 0 && strncmp(arg, "--", 2) != 0)
+        return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+    return cli_usage_error(cmd, "unknown option '%s'", arg);
+}
+
+void cli_print_overview(FILE *out)
+{
+    fputs("usage: doppel [--data DIR] [--models DIR] [-v | -q] <command> [<args>]\n"
+          "\n"
+          "Find actors who look alike, and who is in a photo.\n"
+          "\n"
+          "Commands:\n",
+          out);
+    for (size_t i = 0; cli_table[i] != NULL; i++)
+        fprintf(out, "  %-10s %s\n", cli_table[i]->name, cli_table[i]->summary);
+    fputs("\n"
+          "Global options:\n"
+          "  --data DIR        data folder (default $DOPPEL_DATA or ./doppel-data)\n"
+          "  --models DIR      models folder (default $DOPPEL_MODELS or ./models)\n"
+          "  -v, --verbose     print debug messages\n"
+          "  -q, --quiet       print errors only\n"
+          "  --version         print the version and exit\n"
+          "  -h, --help        print this help and exit\n"
+          "\n"
+          "`doppel help <command>` or `doppel <command> --help` describes one command.\n",
+          out);
+}
+
+int cli_parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}

@@ -1,0 +1,57 @@
+/*
+ * cli: the `doppel` command line. Each subcommand is a struct cli_command in its own
+ * cmd_<name>.c; main.c parses the global options and dispatches. Exit status: 0 done,
+ * 1 failed (the reason on stderr), 2 usage error (the usage on stderr).
+ */
+#ifndef DOPPEL_CLI_H
+#define DOPPEL_CLI_H
+
+#include <stdio.h>
+
+enum cli_exit {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAIL = 1,
+    CLI_EXIT_USAGE = 2,
+};
+
+/* Options given before the subcommand; strings borrowed from argv or the environment. */
+struct cli {
+    const char *data_dir;
+    const char *models_dir;
+};
+
+struct cli_command {
+    const char *name;
+    const char *summary; /* one line for `doppel help` */
+    const char *usage;   /* full text for `doppel CMD --help`, starting "usage: " */
+    int (*run)(struct cli *cli, const struct cli_command *self, int argc, char **argv);
+};
+
+/* Returns the subcommand table, NULL-terminated. Borrowed, static. */
+const struct cli_command *const *cli_commands(void);
+
+/* Returns the named subcommand, or NULL. */
+const struct cli_command *cli_find(const char *name);
+
+/* Prints "doppel: msg" and the command's usage to stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Reports the option getopt_long just rejected (c is ':' for a missing value, '?' for
+ * an unknown option; optstrings start with "+:") and the usage; returns CLI_EXIT_USAGE. */
+int cli_option_error(const struct cli_command *cmd, int c, char **argv);
+
+/* Prints the command's usage to out. */
+void cli_print_usage(FILE *out, const struct cli_command *cmd);
+
+/* Prints the program's overview (commands and global options) to out. */
+void cli_print_overview(FILE *out);
+
+/* Parses a non-negative integer in [min, max] from s; returns 0, or -1 if s is not one. */
+int cli_parse_long(const char *s, long min, long max, long *out);
+
+extern const struct cli_command cli_cmd_help;
+extern const struct cli_command cli_cmd_version;
+extern const struct cli_command cli_cmd_models;
+
+#endif

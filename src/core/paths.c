@@ -1,0 +1,53 @@
+/*
+ * paths: resolution order is flag, environment, default, so scripts can pin folders
+ * with variables and people can override them per command.
+ */
+#include "core/paths.h"
+
+#include "util/fs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#ifndef DOPPEL_SHAREDIR
+#define DOPPEL_SHAREDIR "/usr/local/share/doppel"
+#endif
+
+static const char *nonempty(const char *s)
+{
+    return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+const char *paths_data_dir(const char *flag)
+{
+    if (nonempty(flag))
+        return flag;
+    if (nonempty(getenv("DOPPEL_DATA")))
+        return getenv("DOPPEL_DATA");
+    return PATHS_DATA_DEFAULT;
+}
+
+const char *paths_models_dir(const char *flag)
+{
+    if (nonempty(flag))
+        return flag;
+    if (nonempty(getenv("DOPPEL_MODELS")))
+        return getenv("DOPPEL_MODELS");
+    if (fs_is_dir("./models"))
+        return "./models";
+    return DOPPEL_SHAREDIR "/models";
+}
+
+int paths_join(char *out, size_t n, const char *dir, const char *name)
+{
+    int w;
+    size_t dl = 0;
+
+    while (dir[dl] != '\0')
+        dl++;
+    if (dl > 0 && dir[dl - 1] == '/')
+        w = snprintf(out, n, "%s%s", dir, name);
+    else
+        w = snprintf(out, n, "%s/%s", dir, name);
+    return w < 0 || (size_t)w >= n ? -1 : 0;
+}

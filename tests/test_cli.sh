@@ -1,0 +1,38 @@
+# The doppel command line: version, help, usage errors (exit 2), models.
+. "$DOPPEL_ROOT/tests/lib.sh"
+D="$DOPPEL_BIN"
+
+t_expect "version_flag" 0 "$D" --version
+t_grep "version_text" '^doppel [0-9]+\.[0-9]+\.[0-9]+$'
+t_expect "version_cmd" 0 "$D" version
+t_expect "help" 0 "$D" help
+t_grep "help_lists_models" 'models +list and verify'
+t_expect "help_flag" 0 "$D" --help
+t_expect "help_cmd" 0 "$D" help models
+t_grep "help_cmd_usage" '^usage: doppel models'
+t_expect "cmd_help_flag" 0 "$D" models --help
+t_expect "no_command" 2 "$D"
+t_grep "no_command_usage" 'usage: doppel'
+t_expect "unknown_command" 2 "$D" frobnicate
+t_grep "unknown_command_named" "no such command 'frobnicate'"
+t_expect "unknown_global_flag" 2 "$D" --bogus help
+t_expect "unknown_cmd_flag" 2 "$D" models --bogus
+t_grep "unknown_cmd_flag_usage" 'usage: doppel models'
+t_expect "unknown_action" 2 "$D" models frob
+t_expect "help_unknown" 2 "$D" help frobnicate
+t_expect "bad_log_level" 2 "$D" --log-level loud help
+
+d=$(mktemp -d)
+t_expect "models_verify_empty" 1 "$D" --models "$d" models verify
+t_grep "models_verify_names_file" 'missing or altered'
+t_expect "models_json_empty" 0 "$D" --models "$d" models --json
+t_grep "models_json_state" '"state": "missing"'
+t_expect "models_dir_env" 0 env DOPPEL_MODELS="$d" "$D" models dir
+t_grep "models_dir_env_value" "^$d\$"
+rm -rf "$d"
+if [ -d "$DOPPEL_MODELS" ]; then
+    t_expect "models_verify_real" 0 "$D" --models "$DOPPEL_MODELS" models verify
+else
+    t_skipped "models_verify_real" "no models folder"
+fi
+t_done cli
