@@ -18,7 +18,7 @@ CC      ?= cc
 CLANG   ?= clang
 
 # Libraries, found with pkg-config; the set-up script installs them.
-PKGS := jansson
+PKGS := jansson libturbojpeg libpng libwebp
 
 ifeq ($(SAN),1)
 BUILD    := build/san

@@ -53,5 +53,6 @@ int cli_parse_long(const char *s, long min, long max, long *out);
 extern const struct cli_command cli_cmd_help;
 extern const struct cli_command cli_cmd_version;
 extern const struct cli_command cli_cmd_models;
+extern const struct cli_command cli_cmd_image;
 
 #endif
