@@ -35,4 +35,20 @@ if [ -d "$DOPPEL_MODELS" ]; then
 else
     t_skipped "models_verify_real" "no models folder"
 fi
+
+# doppel image info
+t_expect "image_no_action" 2 "$D" image
+t_expect "image_no_file" 2 "$D" image info
+t_expect "image_not_image" 1 "$D" image info "$DOPPEL_ROOT/README.md"
+t_grep "image_not_image_says" 'not a JPEG, PNG or WebP'
+t_expect "image_missing" 1 "$D" image info /nonexistent.jpg
+S="$DOPPEL_MODELS/samples/face-api/sample1.jpg"
+if [ -f "$S" ]; then
+    t_expect "image_info" 0 "$D" image info "$S"
+    t_grep "image_info_text" 'jpeg, [0-9]+ bytes, 1920 x 1280, orientation 1'
+    t_expect "image_info_json" 0 "$D" image info --json "$S"
+    t_grep "image_info_json_keys" '"display_height": 1280'
+else
+    t_skipped "image_info" "no sample photos; run scripts/setup.sh"
+fi
 t_done cli

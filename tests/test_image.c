@@ -278,7 +278,8 @@ static size_t png_chunk(unsigned char *at, const char *type, const unsigned char
     at[0] = (unsigned char)(n >> 24), at[1] = (unsigned char)(n >> 16);
     at[2] = (unsigned char)(n >> 8), at[3] = (unsigned char)n;
     memcpy(at + 4, type, 4);
-    memcpy(at + 8, data, n);
+    if (n > 0)
+        memcpy(at + 8, data, n);
     for (size_t i = 4; i < 8 + n; i++) {
         crc ^= at[i];
         for (int k = 0; k < 8; k++)

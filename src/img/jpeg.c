@@ -37,13 +37,20 @@ static int jpeg_failure(tjhandle tj, struct err *e)
 static int jpeg_header(tjhandle tj, const unsigned char *p, size_t n, int *w, int *h, int *cs,
                        struct err *e)
 {
-    int subsamp;
+    int subsamp = 0;
 
+    *w = *h = 0;
+    *cs = 0;
     if (n > (unsigned long)-1 ||
         tjDecompressHeader3(tj, p, (unsigned long)n, w, h, &subsamp, cs) != 0) {
         int rc = jpeg_failure(tj, e);
 
         return rc == IMG_OK ? IMG_ERR_CORRUPT : rc;
+    }
+    /* A stream that ends before its frame header reads as tables-only: success, no size. */
+    if (*w <= 0 || *h <= 0) {
+        err_set(e, "JPEG: data ends before the frame header");
+        return IMG_ERR_TRUNCATED;
     }
     return IMG_OK;
 }

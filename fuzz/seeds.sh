@@ -1,0 +1,45 @@
+#!/bin/sh
+# Builds the seed corpora of the image fuzzer in build/fuzz/corpus-{jpeg,png,webp}: small
+# variants of the sample photos (baseline, progressive, grey, CMYK, EXIF-rotated JPEG;
+# RGB, RGBA, grey, grey+alpha, palette, 16-bit PNG; lossy, lossless, alpha WebP) made
+# with Debian's Pillow. Nothing here is committed; the sample photo comes from models/.
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT="$ROOT/build/fuzz"
+SRC="${DOPPEL_MODELS:-$ROOT/models}/samples/face-api/sample1.jpg"
+[ -f "$SRC" ] || { echo "seeds: $SRC missing; run scripts/setup.sh" >&2; exit 1; }
+mkdir -p "$OUT/corpus-jpeg" "$OUT/corpus-png" "$OUT/corpus-webp" "$OUT/corpus-exif"
+/usr/bin/python3 - "$SRC" "$OUT" <<'PY'
+import io, sys
+from PIL import Image
+src, out = sys.argv[1], sys.argv[2]
+base = Image.open(src).convert("RGB")
+face = base.crop((760, 180, 1080, 500)).resize((48, 48), Image.BICUBIC)
+wide = base.resize((64, 40), Image.BICUBIC)
+def save(im, fmt, name, **kw):
+    b = io.BytesIO(); im.save(b, fmt, **kw)
+    open("%s/corpus-%s/%s" % (out, fmt.lower(), name), "wb").write(b.getvalue())
+    return b.getvalue()
+for i, im in enumerate((face, wide)):
+    save(im, "JPEG", "baseline%d.jpg" % i, quality=80)
+    save(im, "JPEG", "progressive%d.jpg" % i, quality=70, progressive=True)
+    save(im.convert("L"), "JPEG", "grey%d.jpg" % i)
+    save(im.convert("CMYK"), "JPEG", "cmyk%d.jpg" % i)
+    save(im, "JPEG", "444_%d.jpg" % i, subsampling=0)
+    ex = Image.Exif(); ex[0x112] = 6 + i
+    j = save(im, "JPEG", "exif%d.jpg" % i, exif=ex.tobytes())
+    open("%s/corpus-exif/tiff%d" % (out, i), "wb").write(ex.tobytes()[6:] if ex.tobytes().startswith(b"Exif") else ex.tobytes())
+    save(im, "PNG", "rgb%d.png" % i)
+    save(im.convert("RGBA"), "PNG", "rgba%d.png" % i)
+    save(im.convert("L"), "PNG", "grey%d.png" % i)
+    save(im.convert("P"), "PNG", "palette%d.png" % i)
+    save(im.convert("LA"), "PNG", "greyalpha%d.png" % i)
+    save(im.convert("I").point(lambda v: v * 256), "PNG", "grey16_%d.png" % i)
+    save(im, "WEBP", "lossy%d.webp" % i, quality=75)
+    save(im, "WEBP", "lossless%d.webp" % i, lossless=True)
+    a = im.convert("RGBA"); a.putalpha(128)
+    save(a, "WEBP", "alpha%d.webp" % i, quality=80)
+PY
+for d in jpeg png webp exif; do
+    echo "seeds: $(ls "$OUT/corpus-$d" | wc -l) files in $OUT/corpus-$d"
+done
