@@ -54,5 +54,6 @@ extern const struct cli_command cli_cmd_help;
 extern const struct cli_command cli_cmd_version;
 extern const struct cli_command cli_cmd_models;
 extern const struct cli_command cli_cmd_image;
+extern const struct cli_command cli_cmd_names;
 
 #endif

@@ -1,0 +1,497 @@
+/*
+ * names: the index is three flat arrays built once: the normalised names in one pool,
+ * the word-start suffixes of every name sorted for prefix search (about three per name),
+ * and trigram postings in compressed-row form (2^20 hashed buckets; a collision only adds
+ * a candidate that WRatio then scores low). A fuzzy query counts shared trigrams per name
+ * in a scratch array, keeps the NAMES_CANDIDATES names that share the most, and scores
+ * only those, so its cost follows the query, not the catalogue size. Scratch arrays are
+ * pooled in the index so concurrent queries never share one and never allocate in the
+ * steady state.
+ */
+#include "names/names.h"
+
+#include "names/normalize.h"
+#include "names/ratio.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GRAM_BITS    20
+#define GRAM_BUCKETS ((uint32_t)1 << GRAM_BITS)
+#define MAX_GRAMS    RATIO_MAX_LEN
+#define MAX_K        1000
+
+struct names_key {
+    const char *s; /* a word-start suffix of a normalised name */
+    uint32_t row;
+};
+
+struct names_scratch {
+    uint16_t *counts;  /* [n] shared trigrams, zero between queries */
+    uint32_t *touched; /* rows whose count is non-zero */
+    struct names_scratch *next;
+};
+
+struct names_index {
+    size_t n;
+    char **display;
+    char *norm;         /* pool of NUL-terminated normalised names */
+    size_t *norm_off;   /* [n] */
+    uint16_t *norm_len; /* [n] code points */
+    float *pop;
+    struct names_key *keys;
+    size_t nkeys;
+    uint32_t *gram_start; /* [GRAM_BUCKETS + 1] */
+    uint32_t *gram_rows;
+    pthread_mutex_t lock; /* guards the scratch pool */
+    struct names_scratch *pool;
+};
+
+static uint32_t gram_hash(uint32_t a, uint32_t b, uint32_t c)
+{
+    uint32_t h = a * 0x9E3779B1u ^ (b + 0x7F4A7C15u) * 0x85EBCA77u ^ (c + 0x165667B1u) * 0xC2B2AE3Du;
+
+    h ^= h >> 15;
+    h *= 0x2C1B3C6Du;
+    h ^= h >> 12;
+    return h >> (32 - GRAM_BITS);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* The distinct trigram buckets of a normalised string: for every character, the
+ * character with its neighbours in the same word (space at the word's ends). */
+static size_t grams_of(const uint32_t *cp, size_t n, uint32_t *out)
+{
+    size_t count = 0, k = 0, i = 0;
+
+    while (i < n) {
+        size_t j = i;
+
+        while (j < n && cp[j] != ' ')
+            j++;
+        for (size_t p = i; p < j && count < MAX_GRAMS; p++)
+            out[count++] = gram_hash(p == i ? ' ' : cp[p - 1], cp[p], p + 1 == j ? ' ' : cp[p + 1]);
+        i = j + 1;
+    }
+    qsort(out, count, sizeof out[0], cmp_u32);
+    for (size_t m = 0; m < count; m++) {
+        if (k == 0 || out[k - 1] != out[m])
+            out[k++] = out[m];
+    }
+    return k;
+}
+
+static size_t row_grams(const struct names_index *ix, size_t row, uint32_t *out)
+{
+    uint32_t cp[RATIO_MAX_LEN];
+    const char *s = ix->norm + ix->norm_off[row];
+    size_t n = norm_codepoints(s, strlen(s), cp, RATIO_MAX_LEN);
+
+    return grams_of(cp, n, out);
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    const struct names_key *x = a, *y = b;
+    int c = strcmp(x->s, y->s);
+
+    return c != 0 ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+/* Normalises every name into the pool; invalid ones get an empty normal form. */
+static void build_norm(struct names_index *ix, const char *const *names)
+{
+    struct buf pool;
+
+    buf_init(&pool, (size_t)-1 / 2);
+    for (size_t i = 0; i < ix->n; i++) {
+        uint32_t cp[RATIO_MAX_LEN];
+        size_t start = pool.len;
+
+        ix->display[i] = xstrdup(names[i]);
+        if (norm_name(names[i], strlen(names[i]), 0, &pool) != NORM_OK)
+            pool.len = start;
+        buf_putc(&pool, '\0');
+        ix->norm_off[i] = start;
+        ix->norm_len[i] =
+            (uint16_t)norm_codepoints(pool.data + start, pool.len - 1 - start, cp, RATIO_MAX_LEN);
+    }
+    ix->norm = buf_detach(&pool, NULL);
+}
+
+static void build_keys(struct names_index *ix)
+{
+    size_t cap = ix->n * 3 + 16;
+
+    ix->keys = xmalloc(cap * sizeof ix->keys[0]);
+    for (size_t i = 0; i < ix->n; i++) {
+        const char *s = ix->norm + ix->norm_off[i];
+
+        for (size_t p = 0; s[p] != '\0'; p++) {
+            if (p > 0 && s[p - 1] != ' ')
+                continue;
+            if (ix->nkeys == cap) {
+                cap *= 2;
+                ix->keys = xrealloc(ix->keys, cap * sizeof ix->keys[0]);
+            }
+            ix->keys[ix->nkeys].s = s + p;
+            ix->keys[ix->nkeys++].row = (uint32_t)i;
+        }
+    }
+    qsort(ix->keys, ix->nkeys, sizeof ix->keys[0], key_cmp);
+}
+
+static void build_grams(struct names_index *ix)
+{
+    uint32_t g[MAX_GRAMS];
+    uint32_t *fill;
+
+    ix->gram_start = xcalloc(GRAM_BUCKETS + 1, sizeof(uint32_t));
+    for (size_t i = 0; i < ix->n; i++) {
+        size_t k = row_grams(ix, i, g);
+
+        for (size_t j = 0; j < k; j++)
+            ix->gram_start[g[j] + 1]++;
+    }
+    for (uint32_t b = 0; b < GRAM_BUCKETS; b++)
+        ix->gram_start[b + 1] += ix->gram_start[b];
+    ix->gram_rows = xmalloc(sizeof(uint32_t) * (ix->gram_start[GRAM_BUCKETS] + 1));
+    fill = xmalloc(sizeof(uint32_t) * GRAM_BUCKETS);
+    memcpy(fill, ix->gram_start, sizeof(uint32_t) * GRAM_BUCKETS);
+    for (size_t i = 0; i < ix->n; i++) {
+        size_t k = row_grams(ix, i, g);
+
+        for (size_t j = 0; j < k; j++)
+            ix->gram_rows[fill[g[j]]++] = (uint32_t)i;
+    }
+    free(fill);
+}
+
+int names_index_build(const char *const *names, const double *popularity, size_t n,
+                      struct names_index **out, struct err *e)
+{
+    struct names_index *ix;
+
+    if (n >= UINT32_MAX / 4) {
+        err_set(e, "too many names (%zu)", n);
+        return NAMES_ERR_INPUT;
+    }
+    ix = xcalloc(1, sizeof *ix);
+    ix->n = n;
+    ix->display = xcalloc(n + 1, sizeof(char *));
+    ix->norm_off = xcalloc(n + 1, sizeof(size_t));
+    ix->norm_len = xcalloc(n + 1, sizeof(uint16_t));
+    ix->pop = xcalloc(n + 1, sizeof(float));
+    for (size_t i = 0; i < n; i++)
+        ix->pop[i] = popularity != NULL ? (float)popularity[i] : 0.0f;
+    build_norm(ix, names);
+    build_keys(ix);
+    build_grams(ix);
+    pthread_mutex_init(&ix->lock, NULL);
+    *out = ix;
+    return NAMES_OK;
+}
+
+void names_index_free(struct names_index *ix)
+{
+    if (ix == NULL)
+        return;
+    while (ix->pool != NULL) {
+        struct names_scratch *s = ix->pool;
+
+        ix->pool = s->next;
+        free(s->counts);
+        free(s->touched);
+        free(s);
+    }
+    pthread_mutex_destroy(&ix->lock);
+    for (size_t i = 0; i < ix->n; i++)
+        free(ix->display[i]);
+    free(ix->display);
+    free(ix->norm);
+    free(ix->norm_off);
+    free(ix->norm_len);
+    free(ix->pop);
+    free(ix->keys);
+    free(ix->gram_start);
+    free(ix->gram_rows);
+    free(ix);
+}
+
+/* Parses "name" or "name<TAB>popularity" lines of text into names and pops. */
+static size_t parse_lines(char *text, char ***names, double **pops)
+{
+    size_t n = 0, cap = 1024;
+
+    *names = xmalloc(cap * sizeof(char *));
+    *pops = xmalloc(cap * sizeof(double));
+    for (char *line = text; *line != '\0';) {
+        char *end = strchr(line, '\n'), *tab;
+
+        if (end != NULL)
+            *end = '\0';
+        if (end != NULL && end > line && end[-1] == '\r')
+            end[-1] = '\0';
+        tab = strchr(line, '\t');
+        if (tab != NULL)
+            *tab = '\0';
+        if (line[0] != '\0') {
+            if (n == cap) {
+                cap *= 2;
+                *names = xrealloc(*names, cap * sizeof(char *));
+                *pops = xrealloc(*pops, cap * sizeof(double));
+            }
+            (*names)[n] = line;
+            (*pops)[n++] = tab != NULL ? strtod(tab + 1, NULL) : 0.0;
+        }
+        if (end == NULL)
+            break;
+        line = end + 1;
+    }
+    return n;
+}
+
+int names_index_load_file(const char *path, struct names_index **out, struct err *e)
+{
+    unsigned char *text;
+    size_t len, n;
+    char **names;
+    double *pops;
+    int rc;
+
+    if (fs_read_file(path, (size_t)1 << 30, &text, &len, e) != FS_OK)
+        return NAMES_ERR_INPUT;
+    n = parse_lines((char *)text, &names, &pops);
+    rc = names_index_build((const char *const *)names, pops, n, out, e);
+    free(names);
+    free(pops);
+    free(text);
+    return rc;
+}
+
+size_t names_index_count(const struct names_index *ix)
+{
+    return ix->n;
+}
+
+const char *names_index_name(const struct names_index *ix, uint32_t row)
+{
+    return row < ix->n ? ix->display[row] : "";
+}
+
+double names_index_popularity(const struct names_index *ix, uint32_t row)
+{
+    return row < ix->n ? ix->pop[row] : 0.0;
+}
+
+static struct names_scratch *scratch_get(struct names_index *ix)
+{
+    struct names_scratch *s;
+
+    pthread_mutex_lock(&ix->lock);
+    s = ix->pool;
+    if (s != NULL)
+        ix->pool = s->next;
+    pthread_mutex_unlock(&ix->lock);
+    if (s != NULL)
+        return s;
+    s = xcalloc(1, sizeof *s);
+    s->counts = xcalloc(ix->n + 1, sizeof(uint16_t));
+    s->touched = xmalloc((ix->n + 1) * sizeof(uint32_t));
+    return s;
+}
+
+static void scratch_put(struct names_index *ix, struct names_scratch *s)
+{
+    pthread_mutex_lock(&ix->lock);
+    s->next = ix->pool;
+    ix->pool = s;
+    pthread_mutex_unlock(&ix->lock);
+}
+
+/* Orders hits: prefix hits first, then higher score, popularity, shorter name, row. */
+static int hit_before(const struct names_index *ix, const struct names_hit *a,
+                      const struct names_hit *b)
+{
+    if (a->prefix != b->prefix)
+        return a->prefix > b->prefix;
+    if (a->score != b->score)
+        return a->score > b->score;
+    if (ix->pop[a->row] != ix->pop[b->row])
+        return ix->pop[a->row] > ix->pop[b->row];
+    if (ix->norm_len[a->row] != ix->norm_len[b->row])
+        return ix->norm_len[a->row] < ix->norm_len[b->row];
+    return a->row < b->row;
+}
+
+/* Inserts h into the sorted top-k list hits[0..*n). */
+static void topk_insert(const struct names_index *ix, struct names_hit *hits, size_t *n, size_t k,
+                        struct names_hit h)
+{
+    size_t i = *n;
+
+    if (i == k && !hit_before(ix, &h, &hits[k - 1]))
+        return;
+    if (i == k)
+        i--;
+    else
+        (*n)++;
+    while (i > 0 && hit_before(ix, &h, &hits[i - 1])) {
+        hits[i] = hits[i - 1];
+        i--;
+    }
+    hits[i] = h;
+}
+
+/* Code points of row's normalised name. */
+static struct ratio_str row_str(const struct names_index *ix, uint32_t row, uint32_t *buf)
+{
+    const char *s = ix->norm + ix->norm_off[row];
+
+    return (struct ratio_str){buf, norm_codepoints(s, strlen(s), buf, RATIO_MAX_LEN)};
+}
+
+/* Prefix path: names with a word-start suffix beginning with q, best k into hits. */
+static void search_prefix(const struct names_index *ix, const char *q, struct ratio_str qs,
+                          struct names_scratch *sc, size_t k, struct names_hit *hits, size_t *n)
+{
+    size_t lo = 0, hi = ix->nkeys, qlen = strlen(q), nt = 0;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (strcmp(ix->keys[mid].s, q) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < ix->nkeys && strncmp(ix->keys[i].s, q, qlen) == 0; i++) {
+        uint32_t row = ix->keys[i].row;
+        struct names_hit h = {row, 0, 1};
+
+        if (sc->counts[row] != 0)
+            continue;
+        sc->counts[row] = 1;
+        sc->touched[nt++] = row;
+        topk_insert(ix, hits, n, k, h);
+    }
+    for (size_t i = 0; i < nt; i++)
+        sc->counts[sc->touched[i]] = 0;
+    for (size_t i = 0; i < *n; i++) {
+        uint32_t buf[RATIO_MAX_LEN];
+
+        hits[i].score = ratio_wratio(qs, row_str(ix, hits[i].row, buf));
+    }
+}
+
+/* Counts shared trigrams per name; returns how many names share at least one. */
+static size_t count_grams(const struct names_index *ix, struct ratio_str qs,
+                          struct names_scratch *sc)
+{
+    uint32_t g[MAX_GRAMS];
+    size_t ng = grams_of(qs.cp, qs.n, g), nt = 0;
+
+    for (size_t i = 0; i < ng; i++) {
+        for (uint32_t p = ix->gram_start[g[i]]; p < ix->gram_start[g[i] + 1]; p++) {
+            uint32_t row = ix->gram_rows[p];
+
+            if (sc->counts[row]++ == 0)
+                sc->touched[nt++] = row;
+        }
+    }
+    return nt;
+}
+
+/* The smallest shared-trigram count that keeps at most NAMES_CANDIDATES names. */
+static unsigned candidate_floor(const struct names_scratch *sc, size_t nt)
+{
+    size_t hist[MAX_GRAMS + 2] = {0}, kept = 0;
+    unsigned c;
+
+    for (size_t i = 0; i < nt; i++) {
+        unsigned v = sc->counts[sc->touched[i]];
+
+        hist[v > MAX_GRAMS ? MAX_GRAMS : v]++;
+    }
+    for (c = MAX_GRAMS; c > 1; c--) {
+        if (kept + hist[c] > NAMES_CANDIDATES)
+            return kept == 0 ? c : c + 1;
+        kept += hist[c];
+    }
+    return 1;
+}
+
+/* Fuzzy path: scores the names sharing the most trigrams with the query. */
+static void search_fuzzy(const struct names_index *ix, struct ratio_str qs, int cutoff,
+                         struct names_scratch *sc, size_t k, struct names_hit *hits, size_t *n)
+{
+    size_t nt = count_grams(ix, qs, sc), scored = 0;
+    unsigned floor = candidate_floor(sc, nt);
+
+    for (size_t i = 0; i < nt; i++) {
+        uint32_t row = sc->touched[i], buf[RATIO_MAX_LEN];
+        struct names_hit h = {row, 0, 0};
+        int dup = 0;
+
+        if (sc->counts[row] < floor || scored >= NAMES_CANDIDATES)
+            continue;
+        scored++;
+        for (size_t j = 0; j < *n && !dup; j++)
+            dup = hits[j].row == row;
+        if (dup)
+            continue;
+        h.score = ratio_wratio(qs, row_str(ix, row, buf));
+        if (h.score >= cutoff)
+            topk_insert(ix, hits, n, k, h);
+    }
+    for (size_t i = 0; i < nt; i++)
+        sc->counts[sc->touched[i]] = 0;
+}
+
+int names_search(const struct names_index *ix, const char *query, size_t qlen, int k, int cutoff,
+                 enum names_mode mode, struct names_hit *hits, size_t *nhits, struct err *e)
+{
+    struct names_index *mix = (struct names_index *)ix; /* only the scratch pool changes */
+    struct names_scratch *sc;
+    uint32_t qcp[RATIO_MAX_LEN];
+    struct ratio_str qs;
+    struct buf q;
+    size_t kk = k < 1 ? 1 : k > MAX_K ? MAX_K : (size_t)k, nprefix = 0;
+    int rc;
+
+    *nhits = 0;
+    buf_init(&q, NAMES_QUERY_MAX * 4);
+    rc = norm_name(query, qlen, NAMES_QUERY_MAX, &q);
+    if (rc != NORM_OK) {
+        err_set(e, rc == NORM_ERR_UTF8 ? "query is not valid UTF-8"
+                                       : "query is longer than %d bytes", NAMES_QUERY_MAX);
+        buf_release(&q);
+        return NAMES_ERR_QUERY;
+    }
+    if (q.len == 0 || k < 1) {
+        buf_release(&q);
+        return NAMES_OK;
+    }
+    qs.cp = qcp;
+    qs.n = norm_codepoints(q.data, q.len, qcp, RATIO_MAX_LEN);
+    sc = scratch_get(mix);
+    if (mode != NAMES_MODE_FUZZY)
+        search_prefix(ix, q.data, qs, sc, kk, hits, nhits);
+    nprefix = *nhits;
+    if (mode == NAMES_MODE_FUZZY || (mode == NAMES_MODE_AUTO && nprefix < kk))
+        search_fuzzy(ix, qs, cutoff, sc, kk, hits, nhits);
+    scratch_put(mix, sc);
+    buf_release(&q);
+    return NAMES_OK;
+}

@@ -1,0 +1,325 @@
+/*
+ * ratio: the LCS at the core of every score is computed bit-parallel (Allison-Dix /
+ * Hyyro: one word operation per character of the text) when the shorter string fits in
+ * 64 code points, which every real name does; longer ones fall back to the O(n m) table.
+ * Partial ratios reuse one pattern table across all windows of the longer string.
+ * Token operations work on small fixed arrays: names have a handful of words.
+ */
+#include "names/ratio.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RATIO_MAX_TOKENS 32
+
+/* Match masks of a pattern of at most 64 code points. */
+struct ratio_pm {
+    uint64_t ascii[128];
+    uint32_t other_cp[64];
+    uint64_t other_mask[64];
+    int others;
+};
+
+static void pm_build(struct ratio_pm *pm, struct ratio_str p)
+{
+    memset(pm->ascii, 0, sizeof pm->ascii);
+    pm->others = 0;
+    for (size_t i = 0; i < p.n; i++) {
+        uint32_t c = p.cp[i];
+        int k;
+
+        if (c < 128) {
+            pm->ascii[c] |= (uint64_t)1 << i;
+            continue;
+        }
+        for (k = 0; k < pm->others && pm->other_cp[k] != c; k++)
+            ;
+        if (k == pm->others) {
+            pm->other_cp[k] = c;
+            pm->other_mask[k] = 0;
+            pm->others++;
+        }
+        pm->other_mask[k] |= (uint64_t)1 << i;
+    }
+}
+
+static uint64_t pm_get(const struct ratio_pm *pm, uint32_t c)
+{
+    if (c < 128)
+        return pm->ascii[c];
+    for (int k = 0; k < pm->others; k++) {
+        if (pm->other_cp[k] == c)
+            return pm->other_mask[k];
+    }
+    return 0;
+}
+
+/* LCS of a pattern of m <= 64 code points (its table pm) and text t. */
+static size_t lcs_bits(const struct ratio_pm *pm, size_t m, struct ratio_str t)
+{
+    uint64_t s = ~(uint64_t)0, mask = m == 64 ? ~(uint64_t)0 : ((uint64_t)1 << m) - 1;
+
+    for (size_t i = 0; i < t.n; i++) {
+        uint64_t u = s & pm_get(pm, t.cp[i]);
+
+        s = (s + u) | (s - u);
+    }
+    return (size_t)__builtin_popcountll(~s & mask);
+}
+
+static size_t lcs_table(struct ratio_str a, struct ratio_str b)
+{
+    size_t *row = calloc(b.n + 1, sizeof *row), best;
+
+    for (size_t i = 1; i <= a.n; i++) {
+        size_t diag = 0;
+
+        for (size_t j = 1; j <= b.n; j++) {
+            size_t up = row[j];
+
+            row[j] = a.cp[i - 1] == b.cp[j - 1] ? diag + 1 : (up > row[j - 1] ? up : row[j - 1]);
+            diag = up;
+        }
+    }
+    best = row[b.n];
+    free(row);
+    return best;
+}
+
+size_t ratio_lcs(struct ratio_str a, struct ratio_str b)
+{
+    struct ratio_pm pm;
+
+    if (a.n > b.n) {
+        struct ratio_str t = a;
+
+        a = b;
+        b = t;
+    }
+    if (a.n == 0)
+        return 0;
+    if (a.n > 64)
+        return lcs_table(a, b);
+    pm_build(&pm, a);
+    return lcs_bits(&pm, a.n, b);
+}
+
+static struct ratio_str cut(struct ratio_str s)
+{
+    if (s.n > RATIO_MAX_LEN)
+        s.n = RATIO_MAX_LEN;
+    return s;
+}
+
+/* Python's int(round(x)): halves to even. */
+static int intr(double x)
+{
+    return (int)rint(x);
+}
+
+int ratio_simple(struct ratio_str a, struct ratio_str b)
+{
+    a = cut(a);
+    b = cut(b);
+    if (a.n == 0 || b.n == 0)
+        return 0;
+    return intr(100.0 * ((double)(2 * ratio_lcs(a, b)) / (double)(a.n + b.n)));
+}
+
+int ratio_partial(struct ratio_str a, struct ratio_str b)
+{
+    struct ratio_str s = cut(a), l = cut(b);
+    struct ratio_pm pm;
+    double best = 0;
+
+    if (s.n > l.n) {
+        struct ratio_str t = s;
+
+        s = l;
+        l = t;
+    }
+    if (s.n == 0)
+        return 0;
+    if (s.n > 64)
+        return ratio_simple(s, l);
+    pm_build(&pm, s);
+    for (size_t start = 0; start < l.n; start++) {
+        struct ratio_str w = {l.cp + start, l.n - start < s.n ? l.n - start : s.n};
+        double r = (double)(2 * lcs_bits(&pm, s.n, w)) / (double)(s.n + w.n);
+
+        if (r > best)
+            best = r;
+        if (best > 0.995)
+            return 100;
+    }
+    return intr(100.0 * best);
+}
+
+/* Words of a normalised string: start offsets and lengths into s. */
+struct ratio_tokens {
+    struct ratio_str w[RATIO_MAX_TOKENS];
+    int n;
+};
+
+static void tokenize(struct ratio_str s, struct ratio_tokens *t)
+{
+    size_t i = 0;
+
+    t->n = 0;
+    while (i < s.n && t->n < RATIO_MAX_TOKENS) {
+        size_t j;
+
+        while (i < s.n && s.cp[i] == ' ')
+            i++;
+        for (j = i; j < s.n && s.cp[j] != ' '; j++)
+            ;
+        if (j > i) {
+            t->w[t->n].cp = s.cp + i;
+            t->w[t->n].n = j - i;
+            t->n++;
+        }
+        i = j;
+    }
+}
+
+static int word_cmp(const void *pa, const void *pb)
+{
+    const struct ratio_str *a = pa, *b = pb;
+    size_t n = a->n < b->n ? a->n : b->n;
+
+    for (size_t i = 0; i < n; i++) {
+        if (a->cp[i] != b->cp[i])
+            return a->cp[i] < b->cp[i] ? -1 : 1;
+    }
+    return (a->n > b->n) - (a->n < b->n);
+}
+
+/* Joins words with single spaces into out (capacity RATIO_MAX_LEN); returns it. */
+static struct ratio_str join(const struct ratio_str *w, int n, uint32_t *out)
+{
+    size_t len = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (i > 0 && len < RATIO_MAX_LEN)
+            out[len++] = ' ';
+        for (size_t k = 0; k < w[i].n && len < RATIO_MAX_LEN; k++)
+            out[len++] = w[i].cp[k];
+    }
+    return (struct ratio_str){out, len};
+}
+
+static int score(struct ratio_str a, struct ratio_str b, int partial)
+{
+    return partial ? ratio_partial(a, b) : ratio_simple(a, b);
+}
+
+int ratio_token_sort(struct ratio_str a, struct ratio_str b, int partial)
+{
+    struct ratio_tokens ta, tb;
+    uint32_t ja[RATIO_MAX_LEN], jb[RATIO_MAX_LEN];
+
+    tokenize(cut(a), &ta);
+    tokenize(cut(b), &tb);
+    qsort(ta.w, (size_t)ta.n, sizeof ta.w[0], word_cmp);
+    qsort(tb.w, (size_t)tb.n, sizeof tb.w[0], word_cmp);
+    return score(join(ta.w, ta.n, ja), join(tb.w, tb.n, jb), partial);
+}
+
+/* Sorts and de-duplicates words in place (a Python set, sorted). */
+static void word_set(struct ratio_tokens *t)
+{
+    int k = 0;
+
+    qsort(t->w, (size_t)t->n, sizeof t->w[0], word_cmp);
+    for (int i = 0; i < t->n; i++) {
+        if (k == 0 || word_cmp(&t->w[k - 1], &t->w[i]) != 0)
+            t->w[k++] = t->w[i];
+    }
+    t->n = k;
+}
+
+/* Splits the sorted sets a and b into shared words and each side's remainder. */
+static void set_split(const struct ratio_tokens *a, const struct ratio_tokens *b,
+                      struct ratio_tokens *both, struct ratio_tokens *only_a,
+                      struct ratio_tokens *only_b)
+{
+    int i = 0, j = 0;
+
+    both->n = only_a->n = only_b->n = 0;
+    while (i < a->n || j < b->n) {
+        int c = i == a->n ? 1 : j == b->n ? -1 : word_cmp(&a->w[i], &b->w[j]);
+
+        if (c == 0) {
+            both->w[both->n++] = a->w[i++];
+            j++;
+        } else if (c < 0) {
+            only_a->w[only_a->n++] = a->w[i++];
+        } else {
+            only_b->w[only_b->n++] = b->w[j++];
+        }
+    }
+}
+
+/* "shared" + " " + "rest", stripped, as fuzzywuzzy builds its combined strings. */
+static struct ratio_str combine(const struct ratio_tokens *both, const struct ratio_tokens *rest,
+                                uint32_t *out)
+{
+    struct ratio_str w[2 * RATIO_MAX_TOKENS];
+    int n = 0;
+
+    for (int i = 0; i < both->n; i++)
+        w[n++] = both->w[i];
+    for (int i = 0; i < rest->n; i++)
+        w[n++] = rest->w[i];
+    return join(w, n, out);
+}
+
+int ratio_token_set(struct ratio_str a, struct ratio_str b, int partial)
+{
+    struct ratio_tokens ta, tb, both, only_a, only_b;
+    uint32_t js[RATIO_MAX_LEN], ja[RATIO_MAX_LEN], jb[RATIO_MAX_LEN];
+    struct ratio_str sect, ca, cb;
+    int r1, r2, r3;
+
+    tokenize(cut(a), &ta);
+    tokenize(cut(b), &tb);
+    if (ta.n == 0 || tb.n == 0)
+        return 0;
+    word_set(&ta);
+    word_set(&tb);
+    set_split(&ta, &tb, &both, &only_a, &only_b);
+    sect = join(both.w, both.n, js);
+    ca = combine(&both, &only_a, ja);
+    cb = combine(&both, &only_b, jb);
+    r1 = score(sect, ca, partial);
+    r2 = score(sect, cb, partial);
+    r3 = score(ca, cb, partial);
+    return r1 > r2 ? (r1 > r3 ? r1 : r3) : (r2 > r3 ? r2 : r3);
+}
+
+static double max2(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+int ratio_wratio(struct ratio_str a, struct ratio_str b)
+{
+    double base, len_ratio, partial_scale = 0.90;
+    const double unbase_scale = 0.95;
+
+    a = cut(a);
+    b = cut(b);
+    if (a.n == 0 || b.n == 0)
+        return 0;
+    base = ratio_simple(a, b);
+    len_ratio = (double)(a.n > b.n ? a.n : b.n) / (double)(a.n < b.n ? a.n : b.n);
+    if (len_ratio < 1.5)
+        return intr(max2(base, max2(ratio_token_sort(a, b, 0) * unbase_scale,
+                                    ratio_token_set(a, b, 0) * unbase_scale)));
+    if (len_ratio > 8)
+        partial_scale = 0.6;
+    return intr(max2(max2(base, ratio_partial(a, b) * partial_scale),
+                     max2(ratio_token_sort(a, b, 1) * unbase_scale * partial_scale,
+                          ratio_token_set(a, b, 1) * unbase_scale * partial_scale)));
+}

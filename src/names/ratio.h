@@ -1,0 +1,39 @@
+/*
+ * ratio: fuzzy string similarity scores on 0..100, the WRatio family that the seed
+ * system (rapidfuzz) and fuzzywuzzy use, on strings of Unicode code points.
+ *
+ * ratio is the normalised Indel similarity 100 * 2 * LCS / (|a| + |b|), rounded as
+ * Python's round() does. partial_ratio is the best ratio of the shorter string against
+ * every window of the longer one of the same length; fuzzywuzzy picks windows from a
+ * heuristic alignment and can miss the best one, so it is sometimes lower, never higher.
+ * token_sort_ratio sorts the words first; token_set_ratio compares the shared words with
+ * each side's remainder. wratio combines them with fuzzywuzzy 0.18's weights and
+ * cut-offs. Inputs are expected already normalised (names/normalize.h): words separated
+ * by single spaces. Strings longer than RATIO_MAX_LEN code points are cut there.
+ */
+#ifndef DOPPEL_RATIO_H
+#define DOPPEL_RATIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RATIO_MAX_LEN 256
+
+/* A borrowed string of code points. */
+struct ratio_str {
+    const uint32_t *cp;
+    size_t n;
+};
+
+/* Returns the length of the longest common subsequence of a and b. */
+size_t ratio_lcs(struct ratio_str a, struct ratio_str b);
+
+int ratio_simple(struct ratio_str a, struct ratio_str b);
+int ratio_partial(struct ratio_str a, struct ratio_str b);
+int ratio_token_sort(struct ratio_str a, struct ratio_str b, int partial);
+int ratio_token_set(struct ratio_str a, struct ratio_str b, int partial);
+
+/* fuzzywuzzy's WRatio on already processed strings; 0 when either is empty. */
+int ratio_wratio(struct ratio_str a, struct ratio_str b);
+
+#endif
