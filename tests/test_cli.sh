@@ -51,4 +51,21 @@ if [ -f "$S" ]; then
 else
     t_skipped "image_info" "no sample photos; run scripts/setup.sh"
 fi
+
+# doppel names
+t_expect "names_no_source" 1 "$D" names tom
+t_grep "names_no_source_says" 'give --names FILE'
+t_expect "names_no_query" 2 "$D" names
+t_expect "names_bad_k" 2 "$D" names -k 0 tom --names /dev/null
+t_expect "names_bad_mode" 2 "$D" names --mode magic tom --names /dev/null
+t_expect "names_missing_file" 1 "$D" names tom --names /nonexistent.txt
+nf=$(mktemp)
+printf 'Keanu Reeves\t50\nKeanu Pires\t1\nTom Hanks\t80\nPenélope Cruz\n' >"$nf"
+t_expect "names_fuzzy" 0 "$D" names "keanu reves" --names "$nf"
+t_grep "names_fuzzy_top" '^ *[0-9]+  fuzzy   Keanu Reeves'
+t_expect "names_accent" 0 "$D" names penelope --names "$nf" --json
+t_grep "names_accent_json" '"name": "Penélope Cruz"'
+t_expect "names_bad_utf8" 1 "$D" names "$(printf '\377')" --names "$nf"
+t_grep "names_bad_utf8_says" 'not valid UTF-8'
+rm -f "$nf"
 t_done cli

@@ -46,6 +46,9 @@ struct names_index {
     float *pop;
     struct names_key *keys;
     size_t nkeys;
+    uint32_t *rank;     /* [n] position of each row in popularity order, 0 = best */
+    uint32_t *seg;      /* segment tree over keys: the key of best rank per node */
+    size_t seg_size;    /* leaves: the power of two >= nkeys */
     uint32_t *gram_start; /* [GRAM_BUCKETS + 1] */
     uint32_t *gram_rows;
     pthread_mutex_t lock; /* guards the scratch pool */
@@ -178,6 +181,70 @@ static void build_grams(struct names_index *ix)
     free(fill);
 }
 
+
+/* A row's ranking fields, sorted once to give every row its popularity rank. */
+struct rank_item {
+    float pop;
+    uint16_t len;
+    uint32_t row;
+};
+
+/* More popular first, then shorter, then earlier. */
+static int rank_cmp(const void *a, const void *b)
+{
+    const struct rank_item *x = a, *y = b;
+
+    if (x->pop != y->pop)
+        return x->pop > y->pop ? -1 : 1;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* The key (of keys a and b) whose row ranks better; UINT32_MAX is "none". */
+static uint32_t better_key(const struct names_index *ix, uint32_t a, uint32_t b)
+{
+    if (a == UINT32_MAX)
+        return b;
+    if (b == UINT32_MAX)
+        return a;
+    return ix->rank[ix->keys[b].row] < ix->rank[ix->keys[a].row] ? b : a;
+}
+
+static void build_rank(struct names_index *ix)
+{
+    struct rank_item *order = xmalloc(sizeof *order * (ix->n + 1));
+
+    for (size_t i = 0; i < ix->n; i++)
+        order[i] = (struct rank_item){ix->pop[i], ix->norm_len[i], (uint32_t)i};
+    qsort(order, ix->n, sizeof order[0], rank_cmp);
+    ix->rank = xmalloc(sizeof(uint32_t) * (ix->n + 1));
+    for (size_t i = 0; i < ix->n; i++)
+        ix->rank[order[i].row] = (uint32_t)i;
+    free(order);
+    for (ix->seg_size = 1; ix->seg_size < ix->nkeys; ix->seg_size *= 2)
+        ;
+    ix->seg = xmalloc(sizeof(uint32_t) * 2 * ix->seg_size);
+    for (size_t i = 0; i < ix->seg_size; i++)
+        ix->seg[ix->seg_size + i] = i < ix->nkeys ? (uint32_t)i : UINT32_MAX;
+    for (size_t i = ix->seg_size - 1; i >= 1; i--)
+        ix->seg[i] = better_key(ix, ix->seg[2 * i], ix->seg[2 * i + 1]);
+}
+
+/* The best-ranked key in [l, r), or UINT32_MAX when the range is empty. */
+static uint32_t seg_best(const struct names_index *ix, size_t l, size_t r)
+{
+    uint32_t best = UINT32_MAX;
+
+    for (l += ix->seg_size, r += ix->seg_size; l < r; l /= 2, r /= 2) {
+        if (l & 1)
+            best = better_key(ix, best, ix->seg[l++]);
+        if (r & 1)
+            best = better_key(ix, best, ix->seg[--r]);
+    }
+    return best;
+}
+
 int names_index_build(const char *const *names, const double *popularity, size_t n,
                       struct names_index **out, struct err *e)
 {
@@ -197,6 +264,7 @@ int names_index_build(const char *const *names, const double *popularity, size_t
         ix->pop[i] = popularity != NULL ? (float)popularity[i] : 0.0f;
     build_norm(ix, names);
     build_keys(ix);
+    build_rank(ix);
     build_grams(ix);
     pthread_mutex_init(&ix->lock, NULL);
     *out = ix;
@@ -224,6 +292,8 @@ void names_index_free(struct names_index *ix)
     free(ix->norm_len);
     free(ix->pop);
     free(ix->keys);
+    free(ix->rank);
+    free(ix->seg);
     free(ix->gram_start);
     free(ix->gram_rows);
     free(ix);
@@ -362,11 +432,61 @@ static struct ratio_str row_str(const struct names_index *ix, uint32_t row, uint
     return (struct ratio_str){buf, norm_codepoints(s, strlen(s), buf, RATIO_MAX_LEN)};
 }
 
-/* Prefix path: names with a word-start suffix beginning with q, best k into hits. */
-static void search_prefix(const struct names_index *ix, const char *q, struct ratio_str qs,
-                          struct names_scratch *sc, size_t k, struct names_hit *hits, size_t *n)
+/* A key range waiting in the prefix search's heap, keyed by its best key's rank. */
+struct prefix_range {
+    uint32_t best;
+    size_t l, r;
+};
+
+static void range_push(const struct names_index *ix, struct prefix_range *heap, size_t *n,
+                       size_t l, size_t r)
 {
-    size_t lo = 0, hi = ix->nkeys, qlen = strlen(q), nt = 0;
+    uint32_t best = seg_best(ix, l, r);
+    size_t i = (*n)++;
+
+    if (best == UINT32_MAX) {
+        (*n)--;
+        return;
+    }
+    while (i > 0 && ix->rank[ix->keys[heap[(i - 1) / 2].best].row] >
+                        ix->rank[ix->keys[best].row]) {
+        heap[i] = heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    heap[i] = (struct prefix_range){best, l, r};
+}
+
+static struct prefix_range range_pop(const struct names_index *ix, struct prefix_range *heap,
+                                     size_t *n)
+{
+    struct prefix_range top = heap[0], last = heap[--(*n)];
+    size_t i = 0;
+
+    for (;;) {
+        size_t c = 2 * i + 1;
+
+        if (c >= *n)
+            break;
+        if (c + 1 < *n &&
+            ix->rank[ix->keys[heap[c + 1].best].row] < ix->rank[ix->keys[heap[c].best].row])
+            c++;
+        if (ix->rank[ix->keys[heap[c].best].row] >= ix->rank[ix->keys[last.best].row])
+            break;
+        heap[i] = heap[c];
+        i = c;
+    }
+    heap[i] = last;
+    return top;
+}
+
+/* Prefix path: names with a word-start suffix beginning with q, the k best-ranked, found
+ * by splitting the matching key range around its best key (a segment tree gives the best
+ * of any range), so the cost is O(log n + k log k) however many names match. */
+static void search_prefix(const struct names_index *ix, const char *q, struct ratio_str qs,
+                          size_t k, struct names_hit *hits, size_t *n)
+{
+    size_t lo = 0, hi = ix->nkeys, end, qlen = strlen(q), nheap = 0, steps = 0;
+    struct prefix_range *heap = xmalloc(sizeof *heap * (4 * k + 4));
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -376,18 +496,30 @@ static void search_prefix(const struct names_index *ix, const char *q, struct ra
         else
             hi = mid;
     }
-    for (size_t i = lo; i < ix->nkeys && strncmp(ix->keys[i].s, q, qlen) == 0; i++) {
-        uint32_t row = ix->keys[i].row;
-        struct names_hit h = {row, 0, 1};
+    for (hi = ix->nkeys, end = lo; end < hi;) {
+        size_t mid = end + (hi - end) / 2;
 
-        if (sc->counts[row] != 0)
-            continue;
-        sc->counts[row] = 1;
-        sc->touched[nt++] = row;
-        topk_insert(ix, hits, n, k, h);
+        if (strncmp(ix->keys[mid].s, q, qlen) == 0)
+            end = mid + 1;
+        else
+            hi = mid;
     }
-    for (size_t i = 0; i < nt; i++)
-        sc->counts[sc->touched[i]] = 0;
+    range_push(ix, heap, &nheap, lo, end);
+    /* Each step pops one range and pushes at most two, so 4k steps fit the heap; a row
+     * found again through another word of its name is skipped. */
+    while (nheap > 0 && *n < k && steps++ < 4 * k) {
+        struct prefix_range t = range_pop(ix, heap, &nheap);
+        uint32_t row = ix->keys[t.best].row;
+        int dup = 0;
+
+        for (size_t j = 0; j < *n && !dup; j++)
+            dup = hits[j].row == row;
+        if (!dup)
+            hits[(*n)++] = (struct names_hit){row, 0, 1};
+        range_push(ix, heap, &nheap, t.l, t.best);
+        range_push(ix, heap, &nheap, t.best + 1, t.r);
+    }
+    free(heap);
     for (size_t i = 0; i < *n; i++) {
         uint32_t buf[RATIO_MAX_LEN];
 
@@ -487,7 +619,7 @@ int names_search(const struct names_index *ix, const char *query, size_t qlen, i
     qs.n = norm_codepoints(q.data, q.len, qcp, RATIO_MAX_LEN);
     sc = scratch_get(mix);
     if (mode != NAMES_MODE_FUZZY)
-        search_prefix(ix, q.data, qs, sc, kk, hits, nhits);
+        search_prefix(ix, q.data, qs, kk, hits, nhits);
     nprefix = *nhits;
     if (mode == NAMES_MODE_FUZZY || (mode == NAMES_MODE_AUTO && nprefix < kk))
         search_fuzzy(ix, qs, cutoff, sc, kk, hits, nhits);

@@ -1,0 +1,345 @@
+/* Tests for names/normalize, names/ratio and names/names: normalisation cases, every
+ * ratio against fuzzywuzzy (Debian's python3-fuzzywuzzy, skipped where missing), the
+ * bit-parallel LCS against the plain table, end-to-end queries over the shared real names,
+ * hostile queries, and concurrent searches. */
+#include "check.h"
+
+#include "names/names.h"
+#include "names/normalize.h"
+#include "names/ratio.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define PYTHON "/usr/bin/python3"
+
+static void test_normalize(void)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"Penélope Cruz", "penelope cruz"},
+        {"  JOHN   o'brien ", "john o brien"},
+        {"Zoë Saldaña", "zoe saldana"},
+        {"Straße", "strasse"},
+        {"\xef\xac\x81nn", "finn"},                      /* U+FB01 ligature fi */
+        {"\xef\xbc\xa1\xef\xbc\xa2", "ab"},             /* full-width A B */
+        {"Renée Zellweger-Smith", "renee zellweger smith"},
+        {"渡辺 謙", "渡辺 謙"},
+        {"Ólafur Darri Ólafsson", "olafur darri olafsson"},
+        {"<script>alert(1)</script>", "script alert 1 script"},
+        {"Robert Downey Jr.", "robert downey jr"},
+        {"a\x01\x02" "b", "a b"},
+        {"", ""},
+        {"!!!", ""},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct buf b;
+
+        buf_init(&b, 0);
+        CHECK_INT(norm_name(cases[i].in, strlen(cases[i].in), 0, &b), NORM_OK);
+        CHECK_STR(buf_str(&b), cases[i].want);
+        buf_release(&b);
+    }
+}
+
+static void test_normalize_errors(void)
+{
+    static const char *const bad[] = {"\xff", "abc\xc3", "\xed\xa0\x80", "a\xc0\xaf"};
+    struct buf b;
+    char big[300];
+
+    buf_init(&b, 0);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_INT(norm_name(bad[i], strlen(bad[i]), 0, &b), NORM_ERR_UTF8);
+    CHECK_INT(b.len, 0);
+    memset(big, 'a', sizeof big);
+    CHECK_INT(norm_name(big, sizeof big, 256, &b), NORM_ERR_TOO_LONG);
+    buf_release(&b);
+}
+
+static struct ratio_str str_of(const char *s, uint32_t *buf)
+{
+    return (struct ratio_str){buf, norm_codepoints(s, strlen(s), buf, RATIO_MAX_LEN)};
+}
+
+static void test_lcs_bits_vs_table(void)
+{
+    unsigned seed = 12345;
+
+    for (int t = 0; t < 2000; t++) {
+        uint32_t a[150], b[150];
+        size_t na = 1 + (seed = seed * 1103515245 + 12345) % 70, nb = 1 + (seed >> 8) % 140;
+        size_t want, i, j;
+        size_t *row;
+
+        for (i = 0; i < na; i++)
+            a[i] = (seed = seed * 1103515245 + 12345) >> 16 & 7 ? 'a' + ((seed >> 20) & 3) : 0x6E21;
+        for (i = 0; i < nb; i++)
+            b[i] = (seed = seed * 1103515245 + 12345) >> 16 & 7 ? 'a' + ((seed >> 20) & 3) : 0x6E21;
+        row = calloc(nb + 1, sizeof *row);
+        for (i = 1; i <= na; i++) {
+            size_t diag = 0;
+
+            for (j = 1; j <= nb; j++) {
+                size_t up = row[j];
+
+                row[j] = a[i - 1] == b[j - 1] ? diag + 1 : (up > row[j - 1] ? up : row[j - 1]);
+                diag = up;
+            }
+        }
+        want = row[nb];
+        free(row);
+        if (ratio_lcs((struct ratio_str){a, na}, (struct ratio_str){b, nb}) != want) {
+            check_fail(__FILE__, __LINE__, "lcs case %d (%zu, %zu)", t, na, nb);
+            break;
+        }
+    }
+}
+
+/* Pairs scored by both; the second element of each pair is a real-looking name. */
+static const char *const pairs[][2] = {
+    {"keanu reves", "keanu reeves"},       {"jessica chastian", "jessica chastain"},
+    {"dicapprio", "leonardo dicaprio"},   {"chas", "jessica chastain"},
+    {"hanks tom", "tom hanks"},           {"tom", "tom hanks"},
+    {"penelope cruz", "penelope cruz"},   {"brad pit", "brad pitt"},
+    {"pitt", "brad pitt"},                {"robert downey", "robert downey jr"},
+    {"downey robert jr", "robert downey jr"}, {"scarlet johanson", "scarlett johansson"},
+    {"al pacino", "alfredo james pacino"}, {"mark ruffalo", "mark rylance"},
+    {"emma", "emma stone"},               {"emma watson", "emma stone"},
+    {"the rock", "dwayne johnson"},       {"a", "tom hanks"},
+    {"samuel l jackson", "samuel jackson"}, {"jackson samuel l", "samuel l jackson"},
+    {"jon snow", "john snow"},            {"kate winslet", "kate winslet kate"},
+    {"x", "x"},                           {"ab", "ba"},
+    {"anne hathaway", "hathaway anne jacqueline"}, {"mr bean", "rowan atkinson mr bean"},
+    {"zzz", "tom hanks"},                 {"hugh jackman", "hugh jackman hugh jackman"},
+};
+
+static void test_ratios_vs_fuzzywuzzy(void)
+{
+    char in[512], out[512], cmd[2048];
+    size_t n = sizeof pairs / sizeof pairs[0], exact_partial = 0;
+    FILE *f;
+
+    if (system(PYTHON " -c 'import fuzzywuzzy, Levenshtein' >/dev/null 2>&1") != 0)
+        SKIP("Debian's python3-fuzzywuzzy and python3-levenshtein are not installed");
+    snprintf(in, sizeof in, "%s/pairs.tsv", check_tmpdir());
+    snprintf(out, sizeof out, "%s/scores.txt", check_tmpdir());
+    f = fopen(in, "w");
+    REQUIRE(f != NULL);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s\t%s\n", pairs[i][0], pairs[i][1]);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, PYTHON " '%s/tests/fw_ref.py' < '%s' > '%s'",
+             getenv("DOPPEL_ROOT") ? getenv("DOPPEL_ROOT") : ".", in, out);
+    REQUIRE(system(cmd) == 0);
+    f = fopen(out, "r");
+    REQUIRE(f != NULL);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t ba[RATIO_MAX_LEN], bb[RATIO_MAX_LEN];
+        struct ratio_str a = str_of(pairs[i][0], ba), b = str_of(pairs[i][1], bb);
+        int r, p, ts, tset, w, longer = a.n > b.n ? a.n : b.n, shorter = a.n < b.n ? a.n : b.n;
+
+        REQUIRE(fscanf(f, "%d %d %d %d %d", &r, &p, &ts, &tset, &w) == 5);
+        CHECK_INT(ratio_simple(a, b), r);
+        CHECK_INT(ratio_token_sort(a, b, 0), ts);
+        CHECK_INT(ratio_token_set(a, b, 0), tset);
+        /* Our partial ratio takes the best window; fuzzywuzzy's may miss it. */
+        if (ratio_partial(a, b) < p)
+            check_fail(__FILE__, __LINE__, "partial '%s' '%s': %d < fuzzywuzzy %d", pairs[i][0],
+                       pairs[i][1], ratio_partial(a, b), p);
+        exact_partial += ratio_partial(a, b) == p;
+        if ((double)longer / shorter < 1.5)
+            CHECK_INT(ratio_wratio(a, b), w);
+        else if (ratio_wratio(a, b) < w)
+            check_fail(__FILE__, __LINE__, "wratio '%s' '%s': %d < %d", pairs[i][0],
+                       pairs[i][1], ratio_wratio(a, b), w);
+    }
+    fclose(f);
+    printf("    partial_ratio equal to fuzzywuzzy's on %zu of %zu pairs\n", exact_partial, n);
+    CHECK(exact_partial * 10 >= n * 8);
+}
+
+static struct names_index *real_index;
+
+static struct names_index *load_real(void)
+{
+    char path[1024];
+    struct err e;
+    const char *data = check_testdata();
+
+    if (real_index != NULL || data == NULL)
+        return real_index;
+    snprintf(path, sizeof path, "%s/names/real_person_names.txt", data);
+    if (names_index_load_file(path, &real_index, &e) != NAMES_OK)
+        check_fail(__FILE__, __LINE__, "%s", e.msg);
+    return real_index;
+}
+
+static void test_real_queries(void)
+{
+    static const struct {
+        const char *query, *want;
+        int mode;
+    } cases[] = {
+        {"jessica chastian", "Jessica Chastain", NAMES_MODE_AUTO},
+        {"dicapprio", "Leonardo DiCaprio", NAMES_MODE_AUTO},
+        {"keanu reves", "Keanu Reeves", NAMES_MODE_AUTO},
+        {"hanks tom", "Tom Hanks", NAMES_MODE_AUTO},
+        {"scarlet johanson", "Scarlett Johansson", NAMES_MODE_AUTO},
+        {"Penelope Cruz", "Penelope Cruz", NAMES_MODE_AUTO},
+        {"penélope", "Penélope Cruz", NAMES_MODE_FUZZY},
+        {"jessica chas", "Jessica Chastain", NAMES_MODE_PREFIX},
+        {"MARK RUFFALO", "Mark Ruffalo", NAMES_MODE_AUTO},
+    };
+    struct names_index *ix = load_real();
+
+    if (ix == NULL)
+        SKIP("DOPPEL_TESTDATA not set");
+    CHECK_INT(names_index_count(ix), 121936);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct names_hit hits[10];
+        struct err e;
+        size_t n = 0, found = 0;
+
+        CHECK_INT(names_search(ix, cases[i].query, strlen(cases[i].query), 10, NAMES_CUTOFF,
+                               cases[i].mode, hits, &n, &e),
+                  NAMES_OK);
+        for (size_t j = 0; j < n; j++)
+            found += strcmp(names_index_name(ix, hits[j].row), cases[i].want) == 0 && j < 3;
+        if (n == 0 || (cases[i].mode != NAMES_MODE_FUZZY &&
+                       strcmp(names_index_name(ix, hits[0].row), cases[i].want) != 0 && !found))
+            check_fail(__FILE__, __LINE__, "'%s': top is '%s', want '%s'", cases[i].query,
+                       n ? names_index_name(ix, hits[0].row) : "(none)", cases[i].want);
+        if (cases[i].mode == NAMES_MODE_FUZZY && !found)
+            check_fail(__FILE__, __LINE__, "'%s': '%s' not in the top 3", cases[i].query,
+                       cases[i].want);
+    }
+}
+
+static void test_ranking_and_prefix(void)
+{
+    static const char *const names[] = {"Jessica Chastain", "Chastity Bono", "Jessica Alba",
+                                        "Ray Chase", "Chase", "Tom Hanks"};
+    static const double pop[] = {90, 10, 80, 5, 1, 99};
+    struct names_index *ix;
+    struct names_hit hits[10];
+    struct err e;
+    size_t n;
+
+    REQUIRE(names_index_build(names, pop, 6, &ix, &e) == NAMES_OK);
+    CHECK_INT(names_search(ix, "chas", 4, 10, 60, NAMES_MODE_PREFIX, hits, &n, &e), NAMES_OK);
+    CHECK_INT(n, 4);
+    CHECK_STR(names_index_name(ix, hits[0].row), "Jessica Chastain");
+    CHECK_STR(names_index_name(ix, hits[1].row), "Chastity Bono");
+    CHECK_STR(names_index_name(ix, hits[3].row), "Chase");
+    CHECK(hits[0].prefix == 1);
+    CHECK_INT(names_search(ix, "jesica", 6, 2, 60, NAMES_MODE_AUTO, hits, &n, &e), NAMES_OK);
+    CHECK_INT(n, 2);
+    CHECK_STR(names_index_name(ix, hits[0].row), "Jessica Chastain");
+    CHECK_INT(names_search(ix, "qqqq", 4, 5, 60, NAMES_MODE_AUTO, hits, &n, &e), NAMES_OK);
+    CHECK_INT(n, 0);
+    names_index_free(ix);
+}
+
+static void test_hostile_queries(void)
+{
+    static const char *const names[] = {"Tom Hanks", "O'Brien", "Robert'); DROP TABLE"};
+    static const struct {
+        const char *q;
+        size_t n;
+        int rc;
+    } cases[] = {
+        {"", 0, NAMES_OK},
+        {"   ", 3, NAMES_OK},
+        {"\xff\xfe", 2, NAMES_ERR_QUERY},
+        {"tom\x00hanks", 9, NAMES_OK},
+        {"'; DROP TABLE people; --", 24, NAMES_OK},
+        {"<img src=x onerror=alert(1)>", 28, NAMES_OK},
+        {"%s%n%x", 6, NAMES_OK},
+        {"\x1b[2J\x07", 5, NAMES_OK},
+    };
+    struct names_index *ix;
+    struct names_hit hits[5];
+    struct err e;
+    size_t n;
+    char *big = malloc(10240);
+
+    REQUIRE(names_index_build(names, NULL, 3, &ix, &e) == NAMES_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        CHECK_INT(names_search(ix, cases[i].q, cases[i].n, 5, 60, NAMES_MODE_AUTO, hits, &n, &e),
+                  cases[i].rc);
+    memset(big, 'a', 10240);
+    CHECK_INT(names_search(ix, big, 10240, 5, 60, NAMES_MODE_AUTO, hits, &n, &e), NAMES_ERR_QUERY);
+    CHECK(strstr(e.msg, "longer") != NULL);
+    CHECK_INT(names_search(ix, "tom", 3, 0, 60, NAMES_MODE_AUTO, hits, &n, &e), NAMES_OK);
+    CHECK_INT(n, 0);
+    free(big);
+    names_index_free(ix);
+}
+
+struct worker {
+    struct names_index *ix;
+    int ok;
+};
+
+static void *search_worker(void *arg)
+{
+    static const char *const queries[] = {"keanu reves", "tom", "jesica", "chastain", "zzz"};
+    struct worker *w = arg;
+
+    w->ok = 1;
+    for (int r = 0; r < 200; r++) {
+        struct names_hit hits[5], again[5];
+        struct err e;
+        size_t n, m;
+        const char *q = queries[r % 5];
+
+        names_search(w->ix, q, strlen(q), 5, 60, NAMES_MODE_AUTO, hits, &n, &e);
+        names_search(w->ix, q, strlen(q), 5, 60, NAMES_MODE_AUTO, again, &m, &e);
+        if (n != m || memcmp(hits, again, n * sizeof hits[0]) != 0)
+            w->ok = 0;
+    }
+    return NULL;
+}
+
+static void test_concurrent(void)
+{
+    static const char *const names[] = {"Keanu Reeves", "Tom Hanks", "Jessica Chastain",
+                                        "Jessica Alba", "Tom Hardy", "Keanu Pires"};
+    struct names_index *ix;
+    struct worker w[4];
+    pthread_t t[4];
+    struct err e;
+
+    REQUIRE(names_index_build(names, NULL, 6, &ix, &e) == NAMES_OK);
+    for (int i = 0; i < 4; i++) {
+        w[i].ix = ix;
+        pthread_create(&t[i], NULL, search_worker, &w[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        CHECK(w[i].ok);
+    }
+    names_index_free(ix);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct check_case cases[] = {
+        {"normalize", test_normalize},
+        {"normalize_errors", test_normalize_errors},
+        {"lcs_bits_vs_table", test_lcs_bits_vs_table},
+        {"ratios_vs_fuzzywuzzy", test_ratios_vs_fuzzywuzzy},
+        {"real_queries", test_real_queries},
+        {"ranking_and_prefix", test_ranking_and_prefix},
+        {"hostile_queries", test_hostile_queries},
+        {"concurrent", test_concurrent},
+    };
+    int rc = check_main("names", cases, sizeof cases / sizeof cases[0], argc, argv);
+
+    names_index_free(real_index);
+    return rc;
+}
