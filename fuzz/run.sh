@@ -8,6 +8,7 @@ T=${1:?target}; S=${2:?seed corpus name}; SECS=${3:-60}
 B="$ROOT/build/fuzz"
 [ -x "$B/$T" ] || { echo "fuzz: $B/$T not built (make fuzz)" >&2; exit 2; }
 [ -d "$B/corpus-$S" ] || "$ROOT/fuzz/seeds.sh"
+[ -d "$B/corpus-$S" ] || { echo "fuzz: no seed corpus $B/corpus-$S" >&2; exit 2; }
 W="$B/work-$T-$S"
 mkdir -p "$W" "$B/artifacts"
 cp -n "$B/corpus-$S"/* "$W"/ 2>/dev/null || true

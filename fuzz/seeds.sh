@@ -40,6 +40,14 @@ for i, im in enumerate((face, wide)):
     a = im.convert("RGBA"); a.putalpha(128)
     save(a, "WEBP", "alpha%d.webp" % i, quality=80)
 PY
-for d in jpeg png webp exif; do
+# Name-search queries: a mode/k byte, then a query.
+mkdir -p "$OUT/corpus-names"
+i=0
+for q in "keanu reves" "jessica chas" "Penélope" "渡辺" "o'brien" "DOWNEY jr." "zz" "a" "Straße"; do
+    i=$((i + 1))
+    printf '\052%s' "$q" >"$OUT/corpus-names/q$i"
+    printf '\225%s' "$q" >"$OUT/corpus-names/r$i"
+done
+for d in jpeg png webp exif names; do
     echo "seeds: $(ls "$OUT/corpus-$d" | wc -l) files in $OUT/corpus-$d"
 done
