@@ -1,0 +1,45 @@
+/*
+ * model: a pretrained network loaded from TensorFlow.js's graph-model format and run in
+ * C, with no JavaScript or Python at run time.
+ *
+ * The format is a model.json (the graph: nodes with op, inputs and attributes, plus a
+ * weights manifest) and binary shards holding the weights, as float32, float16, or
+ * uint8/uint16 quantised with a per-tensor min and scale. Model files are untrusted
+ * input: shard names must be plain file names beside the model.json, every size is
+ * checked against the shards, and an unknown op, a missing input, a cycle, a truncated
+ * shard or a wrong dtype is a load-time error naming the node or weight, never a crash.
+ * A loaded model is immutable: several threads may run it at once.
+ */
+#ifndef DOPPEL_MODEL_H
+#define DOPPEL_MODEL_H
+
+#include "nn/tensor.h"
+#include "util/err.h"
+
+enum nn_rc {
+    NN_OK = 0,
+    NN_ERR_IO,     /* a file could not be read */
+    NN_ERR_FORMAT, /* malformed model.json or weights */
+    NN_ERR_OP,     /* an op doppel does not implement */
+    NN_ERR_GRAPH,  /* missing node, cycle, bad attribute */
+    NN_ERR_RUN,    /* shapes that do not fit at run time */
+};
+
+struct nn_model;
+
+/* Loads a TFJS graph model from its model.json path. Caller frees with nn_model_free. */
+int nn_model_load(const char *json_path, struct nn_model **out, struct err *e);
+
+/* Frees the model; m may be NULL. */
+void nn_model_free(struct nn_model *m);
+
+/* Returns the number of nodes, for reports. */
+int nn_model_nodes(const struct nn_model *m);
+
+/* Runs the graph on input (the model's one Placeholder) and computes the nodes named in
+ * outputs ("name" or "name:0"); results[i] receives an owned tensor the caller releases
+ * with nn_tensor_release. Only the nodes the outputs depend on are computed. */
+int nn_model_run(const struct nn_model *m, const struct nn_tensor *input,
+                 const char *const *outputs, int nout, struct nn_tensor *results, struct err *e);
+
+#endif

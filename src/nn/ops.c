@@ -1,0 +1,712 @@
+/*
+ * ops: the kernels of the graph interpreter, float32, NHWC.
+ *
+ * Convolutions are lowered to one matrix product per batch (im2col, or the input itself
+ * for 1x1 stride-1 convolutions) through nn_sgemm, with bias and activation applied in
+ * one pass over the output. Depthwise convolutions and pools are direct loops whose
+ * innermost loop runs over channels, contiguous in NHWC, so the compiler vectorises it.
+ * Element-wise binary ops have fast paths for equal shapes, a scalar, and a per-channel
+ * vector; anything else broadcasts through a generic index walk. Every kernel checks its
+ * input shapes first: a model whose shapes do not fit fails with the node's name.
+ */
+#include "nn/graph.h"
+
+#include "nn/blas.h"
+#include "util/xalloc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define F(t) ((float *)(t)->data)
+
+static int bad(const struct nn_node *nd, struct err *e, const char *why)
+{
+    err_set(e, "node %s: %s", nd->name, why);
+    return NN_ERR_RUN;
+}
+
+static int is_f32(const struct nn_tensor *t)
+{
+    return t->dtype == NN_F32;
+}
+
+/* ---- activations -------------------------------------------------------------------- */
+
+static void apply_bias_act(float *y, int64_t rows, int64_t cols, const float *bias, int fused,
+                           const float *alpha)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        float *row = y + r * cols;
+
+        if (bias != NULL)
+            for (int64_t c = 0; c < cols; c++)
+                row[c] += bias[c];
+        if (fused & NN_FUSED_RELU)
+            for (int64_t c = 0; c < cols; c++)
+                row[c] = row[c] > 0 ? row[c] : 0;
+        if (fused & NN_FUSED_RELU6)
+            for (int64_t c = 0; c < cols; c++)
+                row[c] = row[c] < 0 ? 0 : row[c] > 6 ? 6 : row[c];
+        if ((fused & NN_FUSED_PRELU) && alpha != NULL)
+            for (int64_t c = 0; c < cols; c++)
+                row[c] = row[c] >= 0 ? row[c] : row[c] * alpha[c];
+    }
+}
+
+/* Checks and returns the fused bias / alpha inputs (in[2], in[3]) of a conv or matmul. */
+static int fused_args(const struct nn_node *nd, const struct nn_tensor *const *in, int64_t cols,
+                      const float **bias, const float **alpha, struct err *e)
+{
+    *bias = *alpha = NULL;
+    if (!(nd->fused & NN_FUSED_BIAS))
+        return NN_OK;
+    if (nd->nin < 3 || !is_f32(in[2]) || nn_numel(in[2]) != cols)
+        return bad(nd, e, "bias does not match the output channels");
+    *bias = F(in[2]);
+    if (nd->fused & NN_FUSED_PRELU) {
+        if (nd->nin < 4 || !is_f32(in[3]) || nn_numel(in[3]) != cols)
+            return bad(nd, e, "prelu alpha does not match the output channels");
+        *alpha = F(in[3]);
+    }
+    return NN_OK;
+}
+
+/* ---- windows ------------------------------------------------------------------------ */
+
+/* Output size and leading padding of one spatial axis, TensorFlow's rules: SAME puts the
+ * odd padding pixel after (bottom/right). Returns -1 when the window does not fit. */
+static int window(int64_t in, int k, int s, int d, enum nn_padding p, int pb, int pa,
+                  int64_t *out, int *before)
+{
+    int64_t eff = (int64_t)(k - 1) * d + 1;
+
+    if (p == NN_PAD_SAME) {
+        int64_t total;
+
+        *out = (in + s - 1) / s;
+        total = (*out - 1) * s + eff - in;
+        *before = total > 0 ? (int)(total / 2) : 0;
+    } else {
+        int64_t padded = in + (p == NN_PAD_EXPLICIT ? pb + pa : 0);
+
+        *before = p == NN_PAD_EXPLICIT ? pb : 0;
+        if (padded < eff)
+            return -1;
+        *out = (padded - eff) / s + 1;
+    }
+    return *out > 0 ? 0 : -1;
+}
+
+struct win {
+    int64_t n, h, w, c;  /* input */
+    int64_t oh, ow;      /* output */
+    int kh, kw, sh, sw, dh, dw, pt, pl;
+};
+
+static int win_setup(const struct nn_node *nd, const struct nn_tensor *x, int kh, int kw,
+                     struct win *g, struct err *e)
+{
+    if (x->nd != 4 || !is_f32(x))
+        return bad(nd, e, "input is not a 4-D float tensor (NHWC)");
+    g->n = x->shape[0], g->h = x->shape[1], g->w = x->shape[2], g->c = x->shape[3];
+    g->kh = kh, g->kw = kw, g->sh = nd->stride[0], g->sw = nd->stride[1];
+    g->dh = nd->dilation[0], g->dw = nd->dilation[1];
+    if (window(g->h, kh, g->sh, g->dh, nd->padding, nd->pads[0], nd->pads[1], &g->oh, &g->pt) ||
+        window(g->w, kw, g->sw, g->dw, nd->padding, nd->pads[2], nd->pads[3], &g->ow, &g->pl))
+        return bad(nd, e, "the window does not fit the input");
+    return NN_OK;
+}
+
+/* ---- convolution -------------------------------------------------------------------- */
+
+/* Unfolds image n of x into col [oh * ow, kh * kw * c], zero outside the image. */
+static void im2col(const float *x, const struct win *g, float *col)
+{
+    int64_t kc = (int64_t)g->kh * g->kw * g->c;
+
+    for (int64_t oy = 0; oy < g->oh; oy++) {
+        for (int64_t ox = 0; ox < g->ow; ox++) {
+            float *dst = col + (oy * g->ow + ox) * kc;
+
+            for (int ky = 0; ky < g->kh; ky++) {
+                int64_t iy = oy * g->sh - g->pt + (int64_t)ky * g->dh;
+
+                for (int kx = 0; kx < g->kw; kx++, dst += g->c) {
+                    int64_t ix = ox * g->sw - g->pl + (int64_t)kx * g->dw;
+
+                    if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w)
+                        memset(dst, 0, sizeof(float) * (size_t)g->c);
+                    else
+                        memcpy(dst, x + (iy * g->w + ix) * g->c, sizeof(float) * (size_t)g->c);
+                }
+            }
+        }
+    }
+}
+
+static int op_conv2d(const struct nn_node *nd, const struct nn_tensor *const *in,
+                     struct nn_tensor *out, struct err *e)
+{
+    const struct nn_tensor *x = in[0], *w = in[1];
+    const float *bias, *alpha;
+    struct win g;
+    int64_t shape[4], o, kc;
+    int rc;
+
+    if (w->nd != 4 || !is_f32(w))
+        return bad(nd, e, "filter is not a 4-D float tensor (HWIO)");
+    rc = win_setup(nd, x, (int)w->shape[0], (int)w->shape[1], &g, e);
+    if (rc != NN_OK)
+        return rc;
+    if (w->shape[2] != g.c)
+        return bad(nd, e, "filter input channels differ from the input's");
+    o = w->shape[3];
+    kc = (int64_t)g.kh * g.kw * g.c;
+    rc = fused_args(nd, in, o, &bias, &alpha, e);
+    if (rc != NN_OK)
+        return rc;
+    shape[0] = g.n, shape[1] = g.oh, shape[2] = g.ow, shape[3] = o;
+    nn_tensor_alloc(out, NN_F32, 4, shape);
+    if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 &&
+        g.oh == g.h && g.ow == g.w) {
+        nn_sgemm(0, 0, (int)(g.n * g.h * g.w), (int)o, (int)g.c, F(x), F(w), F(out), 0);
+    } else {
+        float *col = xmalloc(sizeof(float) * (size_t)(g.oh * g.ow * kc));
+
+        for (int64_t n = 0; n < g.n; n++) {
+            im2col(F(x) + n * g.h * g.w * g.c, &g, col);
+            nn_sgemm(0, 0, (int)(g.oh * g.ow), (int)o, (int)kc, col, F(w),
+                     F(out) + n * g.oh * g.ow * o, 0);
+        }
+        free(col);
+    }
+    apply_bias_act(F(out), g.n * g.oh * g.ow, o, bias, nd->fused, alpha);
+    return NN_OK;
+}
+
+static int op_depthwise(const struct nn_node *nd, const struct nn_tensor *const *in,
+                        struct nn_tensor *out, struct err *e)
+{
+    const struct nn_tensor *x = in[0], *w = in[1];
+    const float *bias, *alpha;
+    struct win g;
+    int64_t shape[4], mult, oc;
+    int rc;
+
+    if (w->nd != 4 || !is_f32(w))
+        return bad(nd, e, "filter is not a 4-D float tensor");
+    rc = win_setup(nd, x, (int)w->shape[0], (int)w->shape[1], &g, e);
+    if (rc != NN_OK)
+        return rc;
+    if (w->shape[2] != g.c)
+        return bad(nd, e, "filter channels differ from the input's");
+    mult = w->shape[3];
+    oc = g.c * mult;
+    rc = fused_args(nd, in, oc, &bias, &alpha, e);
+    if (rc != NN_OK)
+        return rc;
+    shape[0] = g.n, shape[1] = g.oh, shape[2] = g.ow, shape[3] = oc;
+    nn_tensor_alloc(out, NN_F32, 4, shape);
+    for (int64_t n = 0; n < g.n; n++) {
+        for (int64_t oy = 0; oy < g.oh; oy++) {
+            for (int64_t ox = 0; ox < g.ow; ox++) {
+                float *acc = F(out) + ((n * g.oh + oy) * g.ow + ox) * oc;
+
+                memset(acc, 0, sizeof(float) * (size_t)oc);
+                for (int ky = 0; ky < g.kh; ky++) {
+                    int64_t iy = oy * g.sh - g.pt + (int64_t)ky * g.dh;
+
+                    if (iy < 0 || iy >= g.h)
+                        continue;
+                    for (int kx = 0; kx < g.kw; kx++) {
+                        int64_t ix = ox * g.sw - g.pl + (int64_t)kx * g.dw;
+                        const float *xp = F(x) + ((n * g.h + iy) * g.w + ix) * g.c;
+                        const float *wp = F(w) + ((int64_t)ky * g.kw + kx) * oc;
+
+                        if (ix < 0 || ix >= g.w)
+                            continue;
+                        if (mult == 1) {
+                            for (int64_t c = 0; c < g.c; c++)
+                                acc[c] += xp[c] * wp[c];
+                        } else {
+                            for (int64_t c = 0; c < g.c; c++)
+                                for (int64_t m = 0; m < mult; m++)
+                                    acc[c * mult + m] += xp[c] * wp[c * mult + m];
+                        }
+                    }
+                }
+            }
+        }
+    }
+    apply_bias_act(F(out), g.n * g.oh * g.ow, oc, bias, nd->fused, alpha);
+    return NN_OK;
+}
+
+static int op_pool(const struct nn_node *nd, const struct nn_tensor *const *in,
+                   struct nn_tensor *out, struct err *e)
+{
+    const struct nn_tensor *x = in[0];
+    struct win g;
+    int64_t shape[4];
+    int rc = win_setup(nd, x, nd->ksize[0], nd->ksize[1], &g, e), is_max = nd->op == NN_OP_MAXPOOL;
+    float *acc;
+
+    if (rc != NN_OK)
+        return rc;
+    shape[0] = g.n, shape[1] = g.oh, shape[2] = g.ow, shape[3] = g.c;
+    nn_tensor_alloc(out, NN_F32, 4, shape);
+    for (int64_t n = 0; n < g.n; n++) {
+        for (int64_t oy = 0; oy < g.oh; oy++) {
+            for (int64_t ox = 0; ox < g.ow; ox++) {
+                int count = 0;
+
+                acc = F(out) + ((n * g.oh + oy) * g.ow + ox) * g.c;
+                for (int64_t c = 0; c < g.c; c++)
+                    acc[c] = is_max ? -INFINITY : 0;
+                for (int ky = 0; ky < g.kh; ky++) {
+                    int64_t iy = oy * g.sh - g.pt + ky;
+
+                    for (int kx = 0; kx < g.kw; kx++) {
+                        int64_t ix = ox * g.sw - g.pl + kx;
+                        const float *xp = F(x) + ((n * g.h + iy) * g.w + ix) * g.c;
+
+                        if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w)
+                            continue;
+                        count++;
+                        for (int64_t c = 0; c < g.c; c++)
+                            acc[c] = is_max ? (xp[c] > acc[c] ? xp[c] : acc[c]) : acc[c] + xp[c];
+                    }
+                }
+                if (!is_max && count > 0)
+                    for (int64_t c = 0; c < g.c; c++)
+                        acc[c] /= (float)count;
+            }
+        }
+    }
+    return NN_OK;
+}
+
+static int op_matmul(const struct nn_node *nd, const struct nn_tensor *const *in,
+                     struct nn_tensor *out, struct err *e)
+{
+    const struct nn_tensor *a = in[0], *b = in[1];
+    const float *bias, *alpha;
+    int64_t m, k, n, shape[2];
+    int rc;
+
+    if (a->nd != 2 || b->nd != 2 || !is_f32(a) || !is_f32(b))
+        return bad(nd, e, "MatMul needs two 2-D float tensors");
+    m = nd->transpose_a ? a->shape[1] : a->shape[0];
+    k = nd->transpose_a ? a->shape[0] : a->shape[1];
+    n = nd->transpose_b ? b->shape[0] : b->shape[1];
+    if ((nd->transpose_b ? b->shape[1] : b->shape[0]) != k)
+        return bad(nd, e, "inner dimensions differ");
+    rc = fused_args(nd, in, n, &bias, &alpha, e);
+    if (rc != NN_OK)
+        return rc;
+    shape[0] = m, shape[1] = n;
+    nn_tensor_alloc(out, NN_F32, 2, shape);
+    nn_sgemm(nd->transpose_a, nd->transpose_b, (int)m, (int)n, (int)k, F(a), F(b), F(out), 0);
+    apply_bias_act(F(out), m, n, bias, nd->fused, alpha);
+    return NN_OK;
+}
+
+/* ---- element-wise ------------------------------------------------------------------- */
+
+static float binary(enum nn_op op, float a, float b)
+{
+    switch (op) {
+    case NN_OP_ADD: return a + b;
+    case NN_OP_SUB: return a - b;
+    case NN_OP_MUL: return a * b;
+    case NN_OP_DIV: return a / b;
+    case NN_OP_MAXIMUM: return a > b ? a : b;
+    case NN_OP_MINIMUM: return a < b ? a : b;
+    case NN_OP_PRELU: return a >= 0 ? a : a * b;
+    default: return 0;
+    }
+}
+
+/* Broadcast shape of a and b (numpy rules) into out; returns -1 if they do not fit. */
+static int broadcast_shape(const struct nn_tensor *a, const struct nn_tensor *b,
+                           struct nn_tensor *out)
+{
+    int nd = a->nd > b->nd ? a->nd : b->nd;
+
+    out->nd = nd;
+    for (int i = 0; i < nd; i++) {
+        int ia = i - (nd - a->nd), ib = i - (nd - b->nd);
+        int64_t da = ia >= 0 ? a->shape[ia] : 1, db = ib >= 0 ? b->shape[ib] : 1;
+
+        if (da != db && da != 1 && db != 1)
+            return -1;
+        out->shape[i] = da == 1 ? db : da;
+    }
+    return 0;
+}
+
+/* Element offset in t (right-aligned against an nd-dimensional index idx, broadcast). */
+static int64_t bcast_offset(const struct nn_tensor *t, int nd, const int64_t *idx)
+{
+    int64_t off = 0;
+
+    for (int i = 0; i < t->nd; i++) {
+        int64_t d = t->shape[i], v = idx[i + nd - t->nd];
+
+        off = off * d + (d == 1 ? 0 : v);
+    }
+    return off;
+}
+
+static void binary_generic(enum nn_op op, const struct nn_tensor *a, const struct nn_tensor *b,
+                           struct nn_tensor *out)
+{
+    int64_t idx[NN_MAX_DIMS] = {0}, total = nn_numel(out);
+
+    for (int64_t i = 0; i < total; i++) {
+        F(out)[i] = binary(op, F(a)[bcast_offset(a, out->nd, idx)],
+                           F(b)[bcast_offset(b, out->nd, idx)]);
+        for (int d = out->nd - 1; d >= 0; d--) {
+            if (++idx[d] < out->shape[d])
+                break;
+            idx[d] = 0;
+        }
+    }
+}
+
+/* 1 when t is a vector over the last axis of out (shape [..1.., C]). */
+static int is_channel_vector(const struct nn_tensor *t, const struct nn_tensor *out)
+{
+    if (out->nd == 0 || nn_numel(t) != out->shape[out->nd - 1] || t->nd == 0)
+        return 0;
+    return t->shape[t->nd - 1] == out->shape[out->nd - 1];
+}
+
+static int op_binary(const struct nn_node *nd, const struct nn_tensor *const *in,
+                     struct nn_tensor *out, struct err *e)
+{
+    const struct nn_tensor *a = in[0], *b = in[1];
+    struct nn_tensor shape = {0};
+    int64_t n, na, nb;
+
+    if (!is_f32(a) || !is_f32(b))
+        return bad(nd, e, "arithmetic on int32 tensors is not supported");
+    if (broadcast_shape(a, b, &shape) != 0)
+        return bad(nd, e, "operand shapes do not broadcast");
+    nn_tensor_alloc(out, NN_F32, shape.nd, shape.shape);
+    n = nn_numel(out), na = nn_numel(a), nb = nn_numel(b);
+    if (na == n && nb == n) {
+        for (int64_t i = 0; i < n; i++)
+            F(out)[i] = binary(nd->op, F(a)[i], F(b)[i]);
+    } else if (na == n && nb == 1) {
+        for (int64_t i = 0; i < n; i++)
+            F(out)[i] = binary(nd->op, F(a)[i], F(b)[0]);
+    } else if (na == n && is_channel_vector(b, out)) {
+        for (int64_t i = 0; i < n; i++)
+            F(out)[i] = binary(nd->op, F(a)[i], F(b)[i % nb]);
+    } else if (nb == n && na == 1) {
+        for (int64_t i = 0; i < n; i++)
+            F(out)[i] = binary(nd->op, F(a)[0], F(b)[i]);
+    } else {
+        binary_generic(nd->op, a, b, out);
+    }
+    return NN_OK;
+}
+
+static float unary(enum nn_op op, float x)
+{
+    switch (op) {
+    case NN_OP_RELU: return x > 0 ? x : 0;
+    case NN_OP_RELU6: return x < 0 ? 0 : x > 6 ? 6 : x;
+    case NN_OP_SIGMOID: return 1.0f / (1.0f + expf(-x));
+    case NN_OP_TANH: return tanhf(x);
+    case NN_OP_RSQRT: return 1.0f / sqrtf(x);
+    case NN_OP_SQUARE: return x * x;
+    case NN_OP_ABS: return fabsf(x);
+    default: return x;
+    }
+}
+
+static int op_unary(const struct nn_node *nd, const struct nn_tensor *const *in,
+                    struct nn_tensor *out, struct err *e)
+{
+    int64_t n = nn_numel(in[0]);
+
+    if (!is_f32(in[0]))
+        return bad(nd, e, "input is not a float tensor");
+    nn_tensor_alloc(out, NN_F32, in[0]->nd, in[0]->shape);
+    for (int64_t i = 0; i < n; i++)
+        F(out)[i] = unary(nd->op, F(in[0])[i]);
+    return NN_OK;
+}
+
+/* ---- shapes ------------------------------------------------------------------------- */
+
+/* Reads an int32 tensor's values (axes, shapes, paddings) into v; returns the count. */
+static int64_t int_values(const struct nn_tensor *t, int64_t *v, int64_t max)
+{
+    int64_t n = nn_numel(t);
+
+    if (t->dtype != NN_I32 || n > max)
+        return -1;
+    for (int64_t i = 0; i < n; i++)
+        v[i] = ((const int32_t *)t->data)[i];
+    return n;
+}
+
+static int op_reshape(const struct nn_node *nd, const struct nn_tensor *const *in,
+                      struct nn_tensor *out, struct err *e)
+{
+    int64_t s[NN_MAX_DIMS], n = int_values(in[1], s, NN_MAX_DIMS), known = 1, total;
+    int infer = -1;
+
+    if (n < 0)
+        return bad(nd, e, "shape is not a small int32 tensor");
+    for (int i = 0; i < n; i++) {
+        if (s[i] == -1 && infer < 0)
+            infer = i;
+        else if (s[i] < 0)
+            return bad(nd, e, "invalid target shape");
+        else
+            known *= s[i];
+    }
+    total = nn_numel(in[0]);
+    if (infer >= 0 && known > 0 && total % known == 0)
+        s[infer] = total / known;
+    else if (infer >= 0)
+        return bad(nd, e, "cannot infer the -1 dimension");
+    nn_tensor_alloc(out, in[0]->dtype, (int)n, s);
+    if (nn_numel(out) != total) {
+        nn_tensor_release(out);
+        return bad(nd, e, "element count changes");
+    }
+    memcpy(out->data, in[0]->data, (size_t)total * 4);
+    return NN_OK;
+}
+
+static int op_squeeze(const struct nn_node *nd, const struct nn_tensor *const *in,
+                      struct nn_tensor *out, struct err *e)
+{
+    int64_t s[NN_MAX_DIMS];
+    int n = 0;
+
+    for (int i = 0; i < in[0]->nd; i++) {
+        int drop = 0;
+
+        for (int k = 0; k < nd->naxes; k++)
+            drop |= (nd->axes[k] < 0 ? nd->axes[k] + in[0]->nd : nd->axes[k]) == i;
+        if (nd->naxes == 0)
+            drop = in[0]->shape[i] == 1;
+        if (drop && in[0]->shape[i] != 1)
+            return bad(nd, e, "squeezed dimension is not 1");
+        if (!drop)
+            s[n++] = in[0]->shape[i];
+    }
+    nn_tensor_alloc(out, in[0]->dtype, n, s);
+    memcpy(out->data, in[0]->data, (size_t)nn_numel(in[0]) * 4);
+    return NN_OK;
+}
+
+static int op_expand_dims(const struct nn_node *nd, const struct nn_tensor *const *in,
+                          struct nn_tensor *out, struct err *e)
+{
+    int64_t axis, s[NN_MAX_DIMS];
+    int k = 0;
+
+    if (int_values(in[1], &axis, 1) != 1 || in[0]->nd >= NN_MAX_DIMS)
+        return bad(nd, e, "ExpandDims needs one int32 axis and room for a dimension");
+    if (axis < 0)
+        axis += in[0]->nd + 1;
+    if (axis < 0 || axis > in[0]->nd)
+        return bad(nd, e, "axis out of range");
+    for (int i = 0; i <= in[0]->nd; i++)
+        s[i] = i == axis ? 1 : in[0]->shape[k++];
+    nn_tensor_alloc(out, in[0]->dtype, in[0]->nd + 1, s);
+    memcpy(out->data, in[0]->data, (size_t)nn_numel(in[0]) * 4);
+    return NN_OK;
+}
+
+static int op_pad(const struct nn_node *nd, const struct nn_tensor *const *in,
+                  struct nn_tensor *out, struct err *e)
+{
+    const struct nn_tensor *x = in[0];
+    int64_t p[2 * NN_MAX_DIMS], s[NN_MAX_DIMS], idx[NN_MAX_DIMS] = {0}, n;
+
+    if (int_values(in[1], p, 2 * NN_MAX_DIMS) != 2 * x->nd || !is_f32(x))
+        return bad(nd, e, "paddings do not match the input rank");
+    for (int i = 0; i < x->nd; i++) {
+        if (p[2 * i] < 0 || p[2 * i + 1] < 0 || p[2 * i] + p[2 * i + 1] > 4096)
+            return bad(nd, e, "invalid paddings");
+        s[i] = x->shape[i] + p[2 * i] + p[2 * i + 1];
+    }
+    nn_tensor_alloc(out, NN_F32, x->nd, s);
+    memset(out->data, 0, (size_t)nn_numel(out) * 4);
+    n = nn_numel(x);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t off = 0;
+
+        for (int d = 0; d < x->nd; d++)
+            off = off * s[d] + idx[d] + p[2 * d];
+        F(out)[off] = F(x)[i];
+        for (int d = x->nd - 1; d >= 0; d--) {
+            if (++idx[d] < x->shape[d])
+                break;
+            idx[d] = 0;
+        }
+    }
+    return NN_OK;
+}
+
+static int op_reduce(const struct nn_node *nd, const struct nn_tensor *const *in,
+                     struct nn_tensor *out, struct err *e)
+{
+    const struct nn_tensor *x = in[0];
+    int64_t axes[NN_MAX_DIMS], na = int_values(in[1], axes, NN_MAX_DIMS), s[NN_MAX_DIMS];
+    int64_t idx[NN_MAX_DIMS] = {0}, n = nn_numel(x), cnt = 1;
+    int red[NN_MAX_DIMS] = {0}, ond = 0;
+
+    if (na < 0 || !is_f32(x))
+        return bad(nd, e, "reduction axes are not an int32 tensor");
+    for (int64_t i = 0; i < na; i++) {
+        int64_t a = axes[i] < 0 ? axes[i] + x->nd : axes[i];
+
+        if (a < 0 || a >= x->nd)
+            return bad(nd, e, "reduction axis out of range");
+        red[a] = 1;
+    }
+    for (int d = 0; d < x->nd; d++) {
+        if (!red[d])
+            s[ond++] = x->shape[d];
+        else if (nd->keep_dims)
+            s[ond++] = 1;
+        cnt *= red[d] ? x->shape[d] : 1;
+    }
+    nn_tensor_alloc(out, NN_F32, ond, s);
+    for (int64_t i = 0; i < nn_numel(out); i++)
+        F(out)[i] = nd->op == NN_OP_MAX ? -INFINITY : 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t off = 0;
+
+        for (int d = 0; d < x->nd; d++)
+            if (!red[d])
+                off = off * x->shape[d] + idx[d];
+        F(out)[off] = nd->op == NN_OP_MAX ? (F(x)[i] > F(out)[off] ? F(x)[i] : F(out)[off])
+                                          : F(out)[off] + F(x)[i];
+        for (int d = x->nd - 1; d >= 0; d--) {
+            if (++idx[d] < x->shape[d])
+                break;
+            idx[d] = 0;
+        }
+    }
+    if (nd->op == NN_OP_MEAN && cnt > 0)
+        for (int64_t i = 0; i < nn_numel(out); i++)
+            F(out)[i] /= (float)cnt;
+    return NN_OK;
+}
+
+static int op_softmax(const struct nn_node *nd, const struct nn_tensor *const *in,
+                      struct nn_tensor *out, struct err *e)
+{
+    const struct nn_tensor *x = in[0];
+    int64_t c = x->nd > 0 ? x->shape[x->nd - 1] : 1, rows;
+
+    if (!is_f32(x) || c < 1)
+        return bad(nd, e, "input is not a float tensor");
+    nn_tensor_alloc(out, NN_F32, x->nd, x->shape);
+    rows = nn_numel(x) / c;
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xi = F(x) + r * c;
+        float *yi = F(out) + r * c, mx = -INFINITY, sum = 0;
+
+        for (int64_t i = 0; i < c; i++)
+            mx = xi[i] > mx ? xi[i] : mx;
+        for (int64_t i = 0; i < c; i++)
+            sum += yi[i] = expf(xi[i] - mx);
+        for (int64_t i = 0; i < c; i++)
+            yi[i] /= sum;
+    }
+    return NN_OK;
+}
+
+static int op_concat(const struct nn_node *nd, const struct nn_tensor *const *in,
+                     struct nn_tensor *out, struct err *e)
+{
+    int64_t axis, s[NN_MAX_DIMS], outer = 1, done = 0;
+    int k = nd->nin - 1;
+
+    if (k < 1 || int_values(in[k], &axis, 1) != 1)
+        return bad(nd, e, "ConcatV2 needs inputs and an int32 axis");
+    if (axis < 0)
+        axis += in[0]->nd;
+    if (axis < 0 || axis >= in[0]->nd)
+        return bad(nd, e, "axis out of range");
+    memcpy(s, in[0]->shape, sizeof s);
+    s[axis] = 0;
+    for (int i = 0; i < k; i++) {
+        for (int d = 0; d < in[0]->nd; d++)
+            if (d != axis && (in[i]->nd != in[0]->nd || in[i]->shape[d] != in[0]->shape[d] ||
+                              in[i]->dtype != in[0]->dtype))
+                return bad(nd, e, "inputs differ outside the concatenation axis");
+        s[axis] += in[i]->shape[axis];
+    }
+    nn_tensor_alloc(out, in[0]->dtype, in[0]->nd, s);
+    for (int d = 0; d < axis; d++)
+        outer *= s[d];
+    for (int64_t o = 0; o < outer; o++) {
+        for (int i = 0; i < k; i++) {
+            int64_t chunk = nn_numel(in[i]) / (outer ? outer : 1);
+
+            memcpy((char *)out->data + 4 * done, (const char *)in[i]->data + 4 * o * chunk,
+                   (size_t)chunk * 4);
+            done += chunk;
+        }
+    }
+    return NN_OK;
+}
+
+/* ---- dispatch ----------------------------------------------------------------------- */
+
+static int arity_ok(const struct nn_node *nd)
+{
+    switch (nd->op) {
+    case NN_OP_CONV2D:
+    case NN_OP_DEPTHWISE:
+    case NN_OP_MATMUL:
+        return nd->nin >= 2 + ((nd->fused & NN_FUSED_BIAS) != 0) + ((nd->fused & NN_FUSED_PRELU) != 0);
+    case NN_OP_ADD: case NN_OP_SUB: case NN_OP_MUL: case NN_OP_DIV: case NN_OP_MAXIMUM:
+    case NN_OP_MINIMUM: case NN_OP_PRELU: case NN_OP_MEAN: case NN_OP_SUM: case NN_OP_MAX:
+    case NN_OP_PAD: case NN_OP_RESHAPE: case NN_OP_EXPAND_DIMS:
+        return nd->nin == 2;
+    case NN_OP_CONCAT:
+        return nd->nin >= 2;
+    default:
+        return nd->nin >= 1;
+    }
+}
+
+int nn_op_eval(const struct nn_node *nd, const struct nn_tensor *const *in, struct nn_tensor *out,
+               struct err *e)
+{
+    if (!arity_ok(nd))
+        return bad(nd, e, "wrong number of inputs");
+    switch (nd->op) {
+    case NN_OP_CONV2D: return op_conv2d(nd, in, out, e);
+    case NN_OP_DEPTHWISE: return op_depthwise(nd, in, out, e);
+    case NN_OP_MATMUL: return op_matmul(nd, in, out, e);
+    case NN_OP_MAXPOOL: case NN_OP_AVGPOOL: return op_pool(nd, in, out, e);
+    case NN_OP_ADD: case NN_OP_SUB: case NN_OP_MUL: case NN_OP_DIV: case NN_OP_MAXIMUM:
+    case NN_OP_MINIMUM: case NN_OP_PRELU: return op_binary(nd, in, out, e);
+    case NN_OP_RELU: case NN_OP_RELU6: case NN_OP_SIGMOID: case NN_OP_TANH: case NN_OP_RSQRT:
+    case NN_OP_SQUARE: case NN_OP_ABS: return op_unary(nd, in, out, e);
+    case NN_OP_MEAN: case NN_OP_SUM: case NN_OP_MAX: return op_reduce(nd, in, out, e);
+    case NN_OP_PAD: return op_pad(nd, in, out, e);
+    case NN_OP_RESHAPE: return op_reshape(nd, in, out, e);
+    case NN_OP_SQUEEZE: return op_squeeze(nd, in, out, e);
+    case NN_OP_EXPAND_DIMS: return op_expand_dims(nd, in, out, e);
+    case NN_OP_CONCAT: return op_concat(nd, in, out, e);
+    case NN_OP_SOFTMAX: return op_softmax(nd, in, out, e);
+    case NN_OP_IDENTITY: nn_tensor_copy(out, in[0]); return NN_OK;
+    default: return bad(nd, e, "op cannot be evaluated");
+    }
+}
