@@ -216,3 +216,24 @@ void img_rgba_on_white(const unsigned char *rgba, size_t n, unsigned char *rgb)
             rgb[3 * i + c] = (unsigned char)((rgba[4 * i + c] * a + 255 * (255 - a) + 127) / 255);
     }
 }
+
+static void put_px(struct image *im, int x, int y, const unsigned char rgb[3])
+{
+    if (x >= 0 && y >= 0 && x < im->w && y < im->h)
+        memcpy(im->px + ((size_t)y * im->w + x) * 3, rgb, 3);
+}
+
+void img_draw_rect(struct image *im, int x1, int y1, int x2, int y2, int t,
+                   const unsigned char rgb[3])
+{
+    for (int k = 0; k < t; k++) {
+        for (int x = x1 - k; x <= x2 + k; x++) {
+            put_px(im, x, y1 - k, rgb);
+            put_px(im, x, y2 + k, rgb);
+        }
+        for (int y = y1 - k; y <= y2 + k; y++) {
+            put_px(im, x1 - k, y, rgb);
+            put_px(im, x2 + k, y, rgb);
+        }
+    }
+}

@@ -87,6 +87,13 @@ int img_decode(const unsigned char *p, size_t n, const struct img_opts *opts, st
 int img_load_file(const char *path, const struct img_opts *opts, struct image *out,
                   struct err *e);
 
+/* Writes im as a PNG file. Returns IMG_OK or IMG_ERR_IO with e set. */
+int img_save_png(const struct image *im, const char *path, struct err *e);
+
+/* Draws a rectangle outline (thickness t) and returns nothing; clipped to the image. */
+void img_draw_rect(struct image *im, int x1, int y1, int x2, int y2, int t,
+                   const unsigned char rgb[3]);
+
 /* Allocates a w x h image (contents undefined); release with img_release. */
 void img_alloc(struct image *im, int w, int h);
 

@@ -96,3 +96,20 @@ out:
     png_image_free(&im);
     return rc;
 }
+
+int img_save_png(const struct image *im, const char *path, struct err *e)
+{
+    png_image out;
+
+    memset(&out, 0, sizeof out);
+    out.version = PNG_IMAGE_VERSION;
+    out.width = (png_uint_32)im->w;
+    out.height = (png_uint_32)im->h;
+    out.format = PNG_FORMAT_RGB;
+    if (!png_image_write_to_file(&out, path, 0, im->px, 0, NULL)) {
+        err_set(e, "%s: %s", path, out.message);
+        png_image_free(&out);
+        return IMG_ERR_IO;
+    }
+    return IMG_OK;
+}

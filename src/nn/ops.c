@@ -383,6 +383,32 @@ static int is_channel_vector(const struct nn_tensor *t, const struct nn_tensor *
     return t->shape[t->nd - 1] == out->shape[out->nd - 1];
 }
 
+/* out[i] = a[i op] b[i % nb] with the op chosen outside the loop, so each loop is a
+ * tight vectorisable one; na and nb are n, or 1 (scalar), or a divisor (channel vector,
+ * b only). */
+#define BINARY_LOOP(expr)                                                                      \
+    for (int64_t i = 0; i < n; i++) {                                                          \
+        float x = sa ? A[0] : A[i], y = B[sb ? 0 : (nb == n ? i : i % nb)];                    \
+        Y[i] = (expr);                                                                         \
+    }
+
+static void binary_flat(enum nn_op op, const float *A, int64_t na, const float *B, int64_t nb,
+                        float *Y, int64_t n)
+{
+    int sa = na == 1 && n > 1, sb = nb == 1 && n > 1;
+
+    switch (op) {
+    case NN_OP_ADD: BINARY_LOOP(x + y); break;
+    case NN_OP_SUB: BINARY_LOOP(x - y); break;
+    case NN_OP_MUL: BINARY_LOOP(x * y); break;
+    case NN_OP_DIV: BINARY_LOOP(x / y); break;
+    case NN_OP_MAXIMUM: BINARY_LOOP(x > y ? x : y); break;
+    case NN_OP_MINIMUM: BINARY_LOOP(x < y ? x : y); break;
+    case NN_OP_PRELU: BINARY_LOOP(x >= 0 ? x : x * y); break;
+    default: break;
+    }
+}
+
 static int op_binary(const struct nn_node *nd, const struct nn_tensor *const *in,
                      struct nn_tensor *out, struct err *e)
 {
@@ -396,21 +422,13 @@ static int op_binary(const struct nn_node *nd, const struct nn_tensor *const *in
         return bad(nd, e, "operand shapes do not broadcast");
     nn_tensor_alloc(out, NN_F32, shape.nd, shape.shape);
     n = nn_numel(out), na = nn_numel(a), nb = nn_numel(b);
-    if (na == n && nb == n) {
-        for (int64_t i = 0; i < n; i++)
-            F(out)[i] = binary(nd->op, F(a)[i], F(b)[i]);
-    } else if (na == n && nb == 1) {
-        for (int64_t i = 0; i < n; i++)
-            F(out)[i] = binary(nd->op, F(a)[i], F(b)[0]);
-    } else if (na == n && is_channel_vector(b, out)) {
-        for (int64_t i = 0; i < n; i++)
-            F(out)[i] = binary(nd->op, F(a)[i], F(b)[i % nb]);
-    } else if (nb == n && na == 1) {
-        for (int64_t i = 0; i < n; i++)
-            F(out)[i] = binary(nd->op, F(a)[0], F(b)[i]);
-    } else {
+    if ((na == n || na == 1) && (nb == n || nb == 1 || (na == n && is_channel_vector(b, out))))
+        binary_flat(nd->op, F(a), na, F(b), nb, F(out), n);
+    else if (nb == n && is_channel_vector(a, out) && nd->op != NN_OP_SUB &&
+             nd->op != NN_OP_DIV && nd->op != NN_OP_PRELU)
+        binary_flat(nd->op, F(b), nb, F(a), na, F(out), n); /* commutative: swap */
+    else
         binary_generic(nd->op, a, b, out);
-    }
     return NN_OK;
 }
 
