@@ -177,6 +177,33 @@ static int by_score(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
+/* The share of a's area that b covers. */
+static float covered(const struct face_box *a, const struct face_box *b)
+{
+    float ix = fminf(a->x2, b->x2) - fmaxf(a->x1, b->x1);
+    float iy = fminf(a->y2, b->y2) - fmaxf(a->y1, b->y1);
+    float area = (a->x2 - a->x1) * (a->y2 - a->y1);
+
+    return ix > 0 && iy > 0 && area > 0 ? ix * iy / area : 0;
+}
+
+/* Drops faces half covered by a better one: partial detections of the same face at
+ * another scale (two real faces never overlap that much). Faces are sorted by score. */
+static int drop_covered(struct face_box *f, int n)
+{
+    int k = 0;
+
+    for (int i = 0; i < n; i++) {
+        int keep = 1;
+
+        for (int j = 0; j < k && keep; j++)
+            keep = covered(&f[i], &f[j]) < 0.5f;
+        if (keep)
+            f[k++] = f[i];
+    }
+    return k;
+}
+
 /* Weighted NMS: each cluster of boxes overlapping its best by more than iou becomes one
  * box, the score-weighted mean of the cluster, with the best score. */
 static int merge(struct face_box *c, int n, float iou, struct face_box *out, int max)
@@ -257,7 +284,7 @@ int face_detect(const struct face_detector *d, const struct image *im,
         rc = look(d, im, regions[i][0], regions[i][1], regions[i][2],
                   i == 0 ? min_score : fmaxf(min_score, DET_EXTRA_SCORE), cands, &nc, e);
     if (rc == NN_OK)
-        *n = merge(cands, nc, iou, faces, max);
+        *n = drop_covered(faces, merge(cands, nc, iou, faces, max));
     if (*n > 1)
         qsort(faces, (size_t)*n, sizeof faces[0], by_score);
     free(cands);
