@@ -12,6 +12,7 @@
 
 static const struct cli_command *const cli_table[] = {
     &cli_cmd_detect,
+    &cli_cmd_embed,
     &cli_cmd_image,
     &cli_cmd_models,
     &cli_cmd_names,

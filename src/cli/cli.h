@@ -55,6 +55,7 @@ extern const struct cli_command cli_cmd_version;
 extern const struct cli_command cli_cmd_models;
 extern const struct cli_command cli_cmd_image;
 extern const struct cli_command cli_cmd_detect;
+extern const struct cli_command cli_cmd_embed;
 extern const struct cli_command cli_cmd_names;
 
 #endif

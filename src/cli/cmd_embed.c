@@ -1,0 +1,174 @@
+/*
+ * embed: `doppel embed IMAGE --model look [--json] [--all-faces]`, the embedding of the
+ * largest face in a photo (or of every face), with age and gender.
+ */
+#include "cli/cli.h"
+
+#include "core/paths.h"
+#include "face/detect.h"
+#include "face/embed.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EMBED_MAX_FACES 64
+
+struct embed_args {
+    const char *file;
+    const char *save_face;
+    int json;
+    int all;
+};
+
+static float area(const struct face_box *f)
+{
+    return (f->x2 - f->x1) * (f->y2 - f->y1);
+}
+
+/* Moves the largest face to the front. */
+static void largest_first(struct face_box *f, int n)
+{
+    for (int i = 1; i < n; i++) {
+        if (area(&f[i]) > area(&f[0])) {
+            struct face_box t = f[0];
+
+            f[0] = f[i];
+            f[i] = t;
+        }
+    }
+}
+
+static json_t *embedding_json(const struct face_box *f, const struct embedding *em)
+{
+    json_t *v = json_array();
+
+    for (int k = 0; k < em->dim; k++)
+        json_array_append_new(v, json_real(em->v[k]));
+    return json_pack("{s:[f, f, f, f], s:f, s:s, s:i, s:f, s:s, s:f, s:o}", "box", f->x1, f->y1,
+                     f->x2 - f->x1, f->y2 - f->y1, "score", f->score, "model", "look", "dim",
+                     em->dim, "age", em->age, "gender", em->female >= 0.5f ? "female" : "male",
+                     "gender_score", em->female >= 0.5f ? em->female : 1 - em->female,
+                     "embedding", v);
+}
+
+static void print_embedding(const struct face_box *f, const struct embedding *em, int i)
+{
+    printf("face %d: box %.0f,%.0f %.0fx%.0f, age %.1f, %s (%.2f), look[%d] = [%.4f, %.4f, "
+           "%.4f, ... %.4f]\n",
+           i + 1, f->x1, f->y1, f->x2 - f->x1, f->y2 - f->y1, em->age,
+           em->female >= 0.5f ? "female" : "male", em->female >= 0.5f ? em->female : 1 - em->female,
+           em->dim, em->v[0], em->v[1], em->v[2], em->v[em->dim - 1]);
+}
+
+static int embed_exec(struct cli *cli, const struct embed_args *a)
+{
+    const char *models = paths_models_dir(cli->models_dir);
+    struct face_detector *det = NULL;
+    struct embedder *emb = NULL;
+    struct face_box faces[EMBED_MAX_FACES];
+    struct embedding *em = NULL;
+    struct image im = {0};
+    struct err e;
+    int n = 0, rc = CLI_EXIT_FAIL;
+
+    if (img_load_file(a->file, NULL, &im, &e) != IMG_OK ||
+        face_detector_load(models, &det, &e) != 0 || embedder_load(models, &emb, &e) != 0 ||
+        face_detect(det, &im, NULL, faces, EMBED_MAX_FACES, &n, &e) != 0) {
+        log_error("%s", e.msg);
+        goto out;
+    }
+    if (n == 0) {
+        log_error("%s: no face found", a->file);
+        goto out;
+    }
+    largest_first(faces, n);
+    n = a->all ? n : 1;
+    em = xcalloc((size_t)n, sizeof *em);
+    if (embed_look(emb, &im, faces, n, em, &e) != 0) {
+        log_error("%s: %s", a->file, e.msg);
+        goto out;
+    }
+    if (a->save_face != NULL) {
+        struct image face;
+
+        embed_align_look(&im, &faces[0], &face);
+        if (img_save_png(&face, a->save_face, &e) != IMG_OK)
+            log_error("%s", e.msg);
+        img_release(&face);
+    }
+    if (a->json) {
+        json_t *arr = json_array(), *o;
+
+        for (int i = 0; i < n; i++)
+            json_array_append_new(arr, embedding_json(&faces[i], &em[i]));
+        o = json_pack("{s:s, s:o}", "file", a->file, "faces", arr);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        fputs("\n", stdout);
+        json_decref(o);
+    } else {
+        for (int i = 0; i < n; i++)
+            print_embedding(&faces[i], &em[i], i);
+    }
+    rc = CLI_EXIT_OK;
+out:
+    free(em);
+    embedder_free(emb);
+    face_detector_free(det);
+    img_release(&im);
+    return rc;
+}
+
+static int embed_run(struct cli *cli, const struct cli_command *self, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},        {"all-faces", no_argument, NULL, 'a'},
+        {"model", required_argument, NULL, 'm'}, {"save-face", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    struct embed_args a = {0};
+    int c;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":hjm:", opts, NULL)) != -1) {
+        if (c == 'h') {
+            cli_print_usage(stdout, self);
+            return CLI_EXIT_OK;
+        } else if (c == 'j') {
+            a.json = 1;
+        } else if (c == 'a') {
+            a.all = 1;
+        } else if (c == 's') {
+            a.save_face = optarg;
+        } else if (c == 'm' && strcmp(optarg, "look") != 0) {
+            return cli_usage_error(self, "--model %s is not available yet (look is)", optarg);
+        } else if (c != 'm') {
+            return cli_option_error(self, c, argv);
+        }
+    }
+    if (optind + 1 != argc)
+        return cli_usage_error(self, "embed takes one IMAGE");
+    a.file = argv[optind];
+    return embed_exec(cli, &a);
+}
+
+const struct cli_command cli_cmd_embed = {
+    .name = "embed",
+    .summary = "the embedding of a face in a photo (look space), with age and gender",
+    .usage = "usage: doppel embed IMAGE [--model look] [--all-faces] [--json] [--save-face OUT.png]\n"
+             "\n"
+             "Detects the faces in IMAGE, aligns the largest (or every face with\n"
+             "--all-faces) and prints its embedding: `look` is faceres's 1024-d descriptor,\n"
+             "L2-normalised, for resemblance. Also the estimated age and gender.\n"
+             "\n"
+             "Options:\n"
+             "  --model look        the embedding space (default look)\n"
+             "  --all-faces         every face, largest first\n"
+             "  --json              machine-readable output, with the full vectors\n"
+             "  --save-face OUT.png write the aligned input of the largest face\n"
+             "  -h, --help\n",
+    .run = embed_run,
+};
