@@ -3,6 +3,8 @@
  * photos; plus malformed model files. */
 #include "check.h"
 
+#include "nn/blas.h"
+
 #include "img/image.h"
 #include "img/resize.h"
 #include "nn/model.h"
@@ -167,12 +169,136 @@ static void test_faceres_vs_tfjs(void)
     nn_tensor_release(&in);
 }
 
+/* A tiny valid model: out = Relu(Conv2D(input, w) + b); w is 1x1x3x2 from w.bin. */
+#define TINY_HEAD "{\"modelTopology\": {\"node\": ["
+#define TINY_INPUT "{\"name\": \"input\", \"op\": \"Placeholder\"},"
+#define TINY_W "{\"name\": \"w\", \"op\": \"Const\"},"
+#define TINY_CONV                                                                          \
+    "{\"name\": \"conv\", \"op\": \"Conv2D\", \"input\": [\"input\", \"w\"], \"attr\": " \
+    "{\"strides\": {\"list\": {\"i\": [\"1\", \"1\", \"1\", \"1\"]}}, \"padding\": "        \
+    "{\"s\": \"VkFMSUQ=\"}}},"
+#define TINY_OUT "{\"name\": \"out\", \"op\": \"Relu\", \"input\": [\"conv\"]}"
+#define TINY_MANIFEST(dtype, shape)                                                        \
+    "]}, \"weightsManifest\": [{\"paths\": [\"w.bin\"], \"weights\": [{\"name\": \"w\", "      \
+    "\"shape\": " shape ", \"dtype\": \"" dtype "\"}]}]}"
+
+static void write_shard(const char *dir, size_t bytes)
+{
+    char path[600];
+    FILE *f;
+    float v[6] = {1, 0, 0, 1, -1, 0.5f};
+
+    snprintf(path, sizeof path, "%s/w.bin", dir);
+    f = fopen(path, "wb");
+    if (f != NULL) {
+        fwrite(v, 1, bytes, f);
+        fclose(f);
+    }
+}
+
+static void test_tiny_model(void)
+{
+    static const char json[] = TINY_HEAD TINY_INPUT TINY_W TINY_CONV TINY_OUT
+        TINY_MANIFEST("float32", "[1, 1, 3, 2]");
+    const char *dir = check_tmpdir(), *name = "out";
+    int64_t shape[4] = {1, 1, 2, 3};
+    struct nn_model *m;
+    struct nn_tensor in, out;
+    struct err e;
+    float *x, *y;
+
+    write_shard(dir, 24);
+    REQUIRE(nn_model_parse(json, sizeof json - 1, dir, &m, &e) == NN_OK);
+    nn_tensor_alloc(&in, NN_F32, 4, shape);
+    x = in.data;
+    x[0] = 1, x[1] = 2, x[2] = 3, x[3] = -1, x[4] = 0, x[5] = 2;
+    REQUIRE(nn_model_run(m, &in, &name, 1, &out, &e) == NN_OK);
+    y = out.data;
+    /* w = [[1, 0], [0, 1], [-1, 0.5]] (cin x cout): pixel (1,2,3) -> (1-3, 2+1.5) */
+    CHECK_NEAR(y[0], 0, 1e-6);
+    CHECK_NEAR(y[1], 3.5, 1e-6);
+    CHECK_NEAR(y[2], 0, 1e-6);
+    CHECK_NEAR(y[3], 1, 1e-6);
+    nn_tensor_release(&out);
+    nn_tensor_release(&in);
+    nn_model_free(m);
+}
+
+static void test_malformed_models(void)
+{
+    static const struct {
+        const char *name, *json, *want;
+        size_t shard;
+    } cases[] = {
+        {"truncated shard", TINY_HEAD TINY_INPUT TINY_W TINY_CONV TINY_OUT
+         TINY_MANIFEST("float32", "[1, 1, 3, 2]"), "truncated", 20},
+        {"wrong dtype", TINY_HEAD TINY_INPUT TINY_W TINY_CONV TINY_OUT
+         TINY_MANIFEST("complex64", "[1, 1, 3, 2]"), "unsupported dtype complex64", 24},
+        {"unknown op", TINY_HEAD TINY_INPUT TINY_W TINY_CONV
+         "{\"name\": \"out\", \"op\": \"FrobnicateV3\", \"input\": [\"conv\"]}"
+         TINY_MANIFEST("float32", "[1, 1, 3, 2]"), "node out: unsupported op FrobnicateV3", 24},
+        {"cycle", TINY_HEAD TINY_INPUT TINY_W
+         "{\"name\": \"a\", \"op\": \"Relu\", \"input\": [\"b\"]},"
+         "{\"name\": \"b\", \"op\": \"Relu\", \"input\": [\"a\"]}"
+         TINY_MANIFEST("float32", "[1, 1, 3, 2]"), "cycle", 24},
+        {"missing input", TINY_HEAD TINY_INPUT TINY_W
+         "{\"name\": \"out\", \"op\": \"Relu\", \"input\": [\"nowhere\"]}"
+         TINY_MANIFEST("float32", "[1, 1, 3, 2]"), "no input node nowhere", 24},
+        {"shard escapes", TINY_HEAD TINY_INPUT TINY_W TINY_OUT
+         "]}, \"weightsManifest\": [{\"paths\": [\"../w.bin\"], \"weights\": []}]}",
+         "not a plain file name", 24},
+        {"not json", "{\"modelTopology\": ", "JSON error", 24},
+        {"const without weight", TINY_HEAD TINY_INPUT "{\"name\": \"k\", \"op\": \"Const\"}"
+         TINY_MANIFEST("float32", "[1, 1, 3, 2]"), "constant has no weights", 24},
+        {"negative shape", TINY_HEAD TINY_INPUT TINY_W TINY_CONV TINY_OUT
+         TINY_MANIFEST("float32", "[1, -1, 3, 2]"), "valid shape", 24},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct nn_model *m = NULL;
+        struct err e = {{0}};
+        int rc;
+
+        write_shard(check_tmpdir(), cases[i].shard);
+        rc = nn_model_parse(cases[i].json, strlen(cases[i].json), check_tmpdir(), &m, &e);
+        if (rc == NN_OK || strstr(e.msg, cases[i].want) == NULL)
+            check_fail(__FILE__, __LINE__, "%s: rc %d, message '%s'", cases[i].name, rc, e.msg);
+        CHECK(m == NULL);
+    }
+}
+
+static void test_run_errors(void)
+{
+    static const char json[] = TINY_HEAD TINY_INPUT TINY_W TINY_CONV TINY_OUT
+        TINY_MANIFEST("float32", "[1, 1, 3, 2]");
+    int64_t shape[4] = {1, 2, 2, 5};
+    const char *name = "out", *bad_name = "nope";
+    struct nn_model *m;
+    struct nn_tensor in, out;
+    struct err e;
+
+    write_shard(check_tmpdir(), 24);
+    REQUIRE(nn_model_parse(json, sizeof json - 1, check_tmpdir(), &m, &e) == NN_OK);
+    nn_tensor_alloc(&in, NN_F32, 4, shape);
+    memset(in.data, 0, sizeof(float) * 20);
+    CHECK_INT(nn_model_run(m, &in, &name, 1, &out, &e), NN_ERR_RUN);
+    CHECK(strstr(e.msg, "node conv") != NULL);
+    CHECK_INT(nn_model_run(m, &in, &bad_name, 1, &out, &e), NN_ERR_GRAPH);
+    nn_tensor_release(&in);
+    nn_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     static const struct check_case cases[] = {
         {"blazeface_vs_tfjs", test_blazeface_vs_tfjs},
         {"faceres_vs_tfjs", test_faceres_vs_tfjs},
+        {"tiny_model", test_tiny_model},
+        {"malformed_models", test_malformed_models},
+        {"run_errors", test_run_errors},
     };
+
+    nn_blas_set_threads(1);
 
     return check_main("nn", cases, sizeof cases / sizeof cases[0], argc, argv);
 }

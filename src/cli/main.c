@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 
 #include "core/version.h"
+#include "nn/blas.h"
 #include "util/log.h"
 
 #include <getopt.h>
@@ -68,6 +69,9 @@ int main(int argc, char **argv)
     int rc;
 
     opterr = 0;
+    /* One BLAS thread: doppel's own work is split across cores where it pays (and the
+     * spinning of idle BLAS threads costs more than it gives on small layers). */
+    nn_blas_set_threads(1);
     rc = parse_globals(&cli, argc, argv);
 
     if (rc >= 0)

@@ -30,6 +30,11 @@ struct nn_model;
 /* Loads a TFJS graph model from its model.json path. Caller frees with nn_model_free. */
 int nn_model_load(const char *json_path, struct nn_model **out, struct err *e);
 
+/* Loads a model from model.json text already in memory (n bytes); shards are read from
+ * dir. For callers that hold the JSON themselves (the fuzzer, tests). */
+int nn_model_parse(const char *json, size_t n, const char *dir, struct nn_model **out,
+                   struct err *e);
+
 /* Frees the model; m may be NULL. */
 void nn_model_free(struct nn_model *m);
 

@@ -26,6 +26,24 @@ static int bad(const struct nn_node *nd, struct err *e, const char *why)
     return NN_ERR_RUN;
 }
 
+/* Allocates an op's output unless it would hold more than NN_MAX_TENSOR elements (a
+ * hostile model could otherwise ask for terabytes through padding or broadcasting). */
+#define NN_MAX_TENSOR ((int64_t)1 << 27)
+
+static int out_alloc(const struct nn_node *nd, struct nn_tensor *out, enum nn_dtype dt, int rank,
+                     const int64_t *shape, struct err *e)
+{
+    int64_t n = 1;
+
+    for (int i = 0; i < rank; i++) {
+        if (shape[i] < 0 || (shape[i] > 0 && n > NN_MAX_TENSOR / shape[i]))
+            return bad(nd, e, "output tensor too large");
+        n *= shape[i];
+    }
+    nn_tensor_alloc(out, dt, rank, shape);
+    return NN_OK;
+}
+
 static int is_f32(const struct nn_tensor *t)
 {
     return t->dtype == NN_F32;
@@ -167,7 +185,8 @@ static int op_conv2d(const struct nn_node *nd, const struct nn_tensor *const *in
     if (rc != NN_OK)
         return rc;
     shape[0] = g.n, shape[1] = g.oh, shape[2] = g.ow, shape[3] = o;
-    nn_tensor_alloc(out, NN_F32, 4, shape);
+    if (out_alloc(nd, out, NN_F32, 4, shape, e) != NN_OK)
+        return NN_ERR_RUN;
     if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 &&
         g.oh == g.h && g.ow == g.w) {
         nn_sgemm(0, 0, (int)(g.n * g.h * g.w), (int)o, (int)g.c, F(x), F(w), F(out), 0);
@@ -207,7 +226,8 @@ static int op_depthwise(const struct nn_node *nd, const struct nn_tensor *const 
     if (rc != NN_OK)
         return rc;
     shape[0] = g.n, shape[1] = g.oh, shape[2] = g.ow, shape[3] = oc;
-    nn_tensor_alloc(out, NN_F32, 4, shape);
+    if (out_alloc(nd, out, NN_F32, 4, shape, e) != NN_OK)
+        return NN_ERR_RUN;
     for (int64_t n = 0; n < g.n; n++) {
         for (int64_t oy = 0; oy < g.oh; oy++) {
             for (int64_t ox = 0; ox < g.ow; ox++) {
@@ -255,7 +275,8 @@ static int op_pool(const struct nn_node *nd, const struct nn_tensor *const *in,
     if (rc != NN_OK)
         return rc;
     shape[0] = g.n, shape[1] = g.oh, shape[2] = g.ow, shape[3] = g.c;
-    nn_tensor_alloc(out, NN_F32, 4, shape);
+    if (out_alloc(nd, out, NN_F32, 4, shape, e) != NN_OK)
+        return NN_ERR_RUN;
     for (int64_t n = 0; n < g.n; n++) {
         for (int64_t oy = 0; oy < g.oh; oy++) {
             for (int64_t ox = 0; ox < g.ow; ox++) {
@@ -306,7 +327,8 @@ static int op_matmul(const struct nn_node *nd, const struct nn_tensor *const *in
     if (rc != NN_OK)
         return rc;
     shape[0] = m, shape[1] = n;
-    nn_tensor_alloc(out, NN_F32, 2, shape);
+    if (out_alloc(nd, out, NN_F32, 2, shape, e) != NN_OK)
+        return NN_ERR_RUN;
     nn_sgemm(nd->transpose_a, nd->transpose_b, (int)m, (int)n, (int)k, F(a), F(b), F(out), 0);
     apply_bias_act(F(out), m, n, bias, nd->fused, alpha);
     return NN_OK;
@@ -420,7 +442,8 @@ static int op_binary(const struct nn_node *nd, const struct nn_tensor *const *in
         return bad(nd, e, "arithmetic on int32 tensors is not supported");
     if (broadcast_shape(a, b, &shape) != 0)
         return bad(nd, e, "operand shapes do not broadcast");
-    nn_tensor_alloc(out, NN_F32, shape.nd, shape.shape);
+    if (out_alloc(nd, out, NN_F32, shape.nd, shape.shape, e) != NN_OK)
+        return NN_ERR_RUN;
     n = nn_numel(out), na = nn_numel(a), nb = nn_numel(b);
     if ((na == n || na == 1) && (nb == n || nb == 1 || (na == n && is_channel_vector(b, out))))
         binary_flat(nd->op, F(a), na, F(b), nb, F(out), n);
@@ -453,7 +476,8 @@ static int op_unary(const struct nn_node *nd, const struct nn_tensor *const *in,
 
     if (!is_f32(in[0]))
         return bad(nd, e, "input is not a float tensor");
-    nn_tensor_alloc(out, NN_F32, in[0]->nd, in[0]->shape);
+    if (out_alloc(nd, out, NN_F32, in[0]->nd, in[0]->shape, e) != NN_OK)
+        return NN_ERR_RUN;
     for (int64_t i = 0; i < n; i++)
         F(out)[i] = unary(nd->op, F(in[0])[i]);
     return NN_OK;
@@ -494,7 +518,8 @@ static int op_reshape(const struct nn_node *nd, const struct nn_tensor *const *i
         s[infer] = total / known;
     else if (infer >= 0)
         return bad(nd, e, "cannot infer the -1 dimension");
-    nn_tensor_alloc(out, in[0]->dtype, (int)n, s);
+    if (out_alloc(nd, out, in[0]->dtype, (int)n, s, e) != NN_OK)
+        return NN_ERR_RUN;
     if (nn_numel(out) != total) {
         nn_tensor_release(out);
         return bad(nd, e, "element count changes");
@@ -521,7 +546,8 @@ static int op_squeeze(const struct nn_node *nd, const struct nn_tensor *const *i
         if (!drop)
             s[n++] = in[0]->shape[i];
     }
-    nn_tensor_alloc(out, in[0]->dtype, n, s);
+    if (out_alloc(nd, out, in[0]->dtype, n, s, e) != NN_OK)
+        return NN_ERR_RUN;
     memcpy(out->data, in[0]->data, (size_t)nn_numel(in[0]) * 4);
     return NN_OK;
 }
@@ -540,7 +566,8 @@ static int op_expand_dims(const struct nn_node *nd, const struct nn_tensor *cons
         return bad(nd, e, "axis out of range");
     for (int i = 0; i <= in[0]->nd; i++)
         s[i] = i == axis ? 1 : in[0]->shape[k++];
-    nn_tensor_alloc(out, in[0]->dtype, in[0]->nd + 1, s);
+    if (out_alloc(nd, out, in[0]->dtype, in[0]->nd + 1, s, e) != NN_OK)
+        return NN_ERR_RUN;
     memcpy(out->data, in[0]->data, (size_t)nn_numel(in[0]) * 4);
     return NN_OK;
 }
@@ -558,7 +585,8 @@ static int op_pad(const struct nn_node *nd, const struct nn_tensor *const *in,
             return bad(nd, e, "invalid paddings");
         s[i] = x->shape[i] + p[2 * i] + p[2 * i + 1];
     }
-    nn_tensor_alloc(out, NN_F32, x->nd, s);
+    if (out_alloc(nd, out, NN_F32, x->nd, s, e) != NN_OK)
+        return NN_ERR_RUN;
     memset(out->data, 0, (size_t)nn_numel(out) * 4);
     n = nn_numel(x);
     for (int64_t i = 0; i < n; i++) {
@@ -600,7 +628,8 @@ static int op_reduce(const struct nn_node *nd, const struct nn_tensor *const *in
             s[ond++] = 1;
         cnt *= red[d] ? x->shape[d] : 1;
     }
-    nn_tensor_alloc(out, NN_F32, ond, s);
+    if (out_alloc(nd, out, NN_F32, ond, s, e) != NN_OK)
+        return NN_ERR_RUN;
     for (int64_t i = 0; i < nn_numel(out); i++)
         F(out)[i] = nd->op == NN_OP_MAX ? -INFINITY : 0;
     for (int64_t i = 0; i < n; i++) {
@@ -631,7 +660,8 @@ static int op_softmax(const struct nn_node *nd, const struct nn_tensor *const *i
 
     if (!is_f32(x) || c < 1)
         return bad(nd, e, "input is not a float tensor");
-    nn_tensor_alloc(out, NN_F32, x->nd, x->shape);
+    if (out_alloc(nd, out, NN_F32, x->nd, x->shape, e) != NN_OK)
+        return NN_ERR_RUN;
     rows = nn_numel(x) / c;
     for (int64_t r = 0; r < rows; r++) {
         const float *xi = F(x) + r * c;
@@ -668,7 +698,8 @@ static int op_concat(const struct nn_node *nd, const struct nn_tensor *const *in
                 return bad(nd, e, "inputs differ outside the concatenation axis");
         s[axis] += in[i]->shape[axis];
     }
-    nn_tensor_alloc(out, in[0]->dtype, in[0]->nd, s);
+    if (out_alloc(nd, out, in[0]->dtype, in[0]->nd, s, e) != NN_OK)
+        return NN_ERR_RUN;
     for (int d = 0; d < axis; d++)
         outer *= s[d];
     for (int64_t o = 0; o < outer; o++) {

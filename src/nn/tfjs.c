@@ -582,13 +582,39 @@ static int load_nodes(struct nn_model *m, json_t *jnodes, struct err *e)
 
 /* ---- model ------------------------------------------------------------------------- */
 
-int nn_model_load(const char *json_path, struct nn_model **out, struct err *e)
+int nn_model_parse(const char *json, size_t n, const char *dir, struct nn_model **out,
+                   struct err *e)
 {
     struct nn_model *m = xcalloc(1, sizeof *m);
+    json_error_t jerr;
+    json_t *root = json_loadb(json, n, 0, &jerr);
+    int rc;
+
+    *out = NULL;
+    if (root == NULL) {
+        err_set(e, "JSON error at line %d: %s", jerr.line, jerr.text);
+        rc = NN_ERR_FORMAT;
+    } else if (!json_is_object(root)) {
+        err_set(e, "model.json is not a JSON object");
+        rc = NN_ERR_FORMAT;
+    } else {
+        rc = load_weights(m, json_object_get(root, "weightsManifest"), dir, e);
+        if (rc == NN_OK)
+            rc = load_nodes(m, json_object_get(json_object_get(root, "modelTopology"), "node"),
+                            e);
+    }
+    json_decref(root);
+    if (rc != NN_OK)
+        nn_model_free(m);
+    else
+        *out = m;
+    return rc;
+}
+
+int nn_model_load(const char *json_path, struct nn_model **out, struct err *e)
+{
     unsigned char *text = NULL;
     char *dir = xstrdup(json_path), *slash = strrchr(dir, '/');
-    json_error_t jerr;
-    json_t *root = NULL;
     size_t len;
     int rc;
 
@@ -599,29 +625,14 @@ int nn_model_load(const char *json_path, struct nn_model **out, struct err *e)
         free(dir);
         dir = xstrdup(".");
     }
-    if (fs_read_file(json_path, TFJS_MAX_JSON, &text, &len, e) != FS_OK) {
+    if (fs_read_file(json_path, TFJS_MAX_JSON, &text, &len, e) != FS_OK)
         rc = NN_ERR_IO;
-        goto out;
-    }
-    root = json_loadb((const char *)text, len, 0, &jerr);
-    if (root == NULL) {
-        err_set(e, "%s: JSON error at line %d: %s", json_path, jerr.line, jerr.text);
-        rc = NN_ERR_FORMAT;
-        goto out;
-    }
-    rc = load_weights(m, json_object_get(root, "weightsManifest"), dir, e);
-    if (rc == NN_OK)
-        rc = load_nodes(m, json_object_get(json_object_get(root, "modelTopology"), "node"), e);
-    if (rc != NN_OK)
+    else
+        rc = nn_model_parse((const char *)text, len, dir, out, e);
+    if (rc != NN_OK && rc != NN_ERR_IO)
         err_prefix(e, "%s", json_path);
-out:
-    json_decref(root);
     free(text);
     free(dir);
-    if (rc != NN_OK)
-        nn_model_free(m);
-    else
-        *out = m;
     return rc;
 }
 

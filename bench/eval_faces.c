@@ -1,0 +1,126 @@
+/*
+ * eval_faces: embeds every photo of a labelled face folder (DIR/<person>/<photo>) for the
+ * quality report of bench/eval_faces.sh: one line per photo, "person<TAB>file<TAB>faces
+ * <TAB>v1 v2 ..." (the largest face's look embedding; no vector when no face was found).
+ *
+ * Usage: eval_faces MODELS_DIR FACES_DIR OUT.tsv
+ */
+#include "face/detect.h"
+#include "face/embed.h"
+#include "util/progress.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted entry names of dir (no dot files); caller frees each and the array. */
+static char **list_dir(const char *dir, int *n)
+{
+    DIR *d = opendir(dir);
+    struct dirent *p;
+    char **v = NULL;
+
+    *n = 0;
+    while (d != NULL && (p = readdir(d)) != NULL) {
+        if (p->d_name[0] == '.' || strstr(p->d_name, ".json") != NULL)
+            continue;
+        v = realloc(v, sizeof(char *) * (size_t)(*n + 1));
+        v[(*n)++] = strdup(p->d_name);
+    }
+    if (d != NULL)
+        closedir(d);
+    if (*n > 1)
+        qsort(v, (size_t)*n, sizeof v[0], cmp_str);
+    return v;
+}
+
+static void embed_one(const struct face_detector *det, const struct embedder *emb,
+                      const char *person, const char *path, FILE *out)
+{
+    struct face_box faces[32];
+    struct embedding em;
+    struct image im;
+    struct err e;
+    int n = 0, best = 0;
+
+    if (img_load_file(path, NULL, &im, &e) != IMG_OK ||
+        face_detect(det, &im, NULL, faces, 32, &n, &e) != 0)
+        n = 0;
+    for (int i = 1; i < n; i++)
+        if ((faces[i].x2 - faces[i].x1) * (faces[i].y2 - faces[i].y1) >
+            (faces[best].x2 - faces[best].x1) * (faces[best].y2 - faces[best].y1))
+            best = i;
+    fprintf(out, "%s\t%s\t%d\t", person, path, n);
+    if (n > 0 && embed_look(emb, &im, &faces[best], 1, &em, &e) == 0)
+        for (int k = 0; k < em.dim; k++)
+            fprintf(out, "%s%.6f", k ? " " : "", em.v[k]);
+    fputs("\n", out);
+    img_release(&im);
+}
+
+int main(int argc, char **argv)
+{
+    struct face_detector *det;
+    struct embedder *emb;
+    struct progress pr;
+    struct err e;
+    char **people;
+    int np, total = 0;
+    FILE *out;
+
+    if (argc != 4) {
+        fprintf(stderr, "usage: eval_faces MODELS_DIR FACES_DIR OUT.tsv\n");
+        return 2;
+    }
+    if (face_detector_load(argv[1], &det, &e) != 0 || embedder_load(argv[1], &emb, &e) != 0) {
+        fprintf(stderr, "eval_faces: %s\n", e.msg);
+        return 1;
+    }
+    out = fopen(argv[3], "w");
+    people = list_dir(argv[2], &np);
+    if (out == NULL || np == 0) {
+        fprintf(stderr, "eval_faces: cannot write %s or no people in %s\n", argv[3], argv[2]);
+        return 1;
+    }
+    for (int i = 0; i < np; i++) {
+        char sub[4096];
+        int nf;
+        char **files;
+
+        snprintf(sub, sizeof sub, "%s/%s", argv[2], people[i]);
+        files = list_dir(sub, &nf);
+        total += nf;
+        for (int k = 0; k < nf; k++)
+            free(files[k]);
+        free(files);
+    }
+    progress_init(&pr, "embed", (uint64_t)total);
+    for (int i = 0; i < np; i++) {
+        char sub[4096], path[8192];
+        int nf;
+        char **files;
+
+        snprintf(sub, sizeof sub, "%s/%s", argv[2], people[i]);
+        files = list_dir(sub, &nf);
+        for (int k = 0; k < nf; k++) {
+            snprintf(path, sizeof path, "%s/%s", sub, files[k]);
+            embed_one(det, emb, people[i], path, out);
+            progress_add(&pr, 1);
+            free(files[k]);
+        }
+        free(files);
+        free(people[i]);
+    }
+    progress_finish(&pr);
+    free(people);
+    fclose(out);
+    embedder_free(emb);
+    face_detector_free(det);
+    return 0;
+}
