@@ -225,9 +225,10 @@ int main(int argc, char **argv)
         {"shared_face_crops", test_shared_face_crops},
         {"look_embeddings", test_look_embeddings},
     };
+    int rc;
 
     nn_blas_set_threads(1);
-    int rc = check_main("face", cases, sizeof cases / sizeof cases[0], argc, argv);
+    rc = check_main("face", cases, sizeof cases / sizeof cases[0], argc, argv);
 
     embedder_free(emb);
     face_detector_free(det);
