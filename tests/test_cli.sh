@@ -48,6 +48,16 @@ if [ -f "$S" ]; then
     t_grep "image_info_text" 'jpeg, [0-9]+ bytes, 1920 x 1280, orientation 1'
     t_expect "image_info_json" 0 "$D" image info --json "$S"
     t_grep "image_info_json_keys" '"display_height": 1280'
+    t_expect "detect" 0 "$D" detect "$S"
+    t_grep "detect_count" 'sample1.jpg: 3 faces'
+    t_expect "detect_json" 0 "$D" detect --json "$S"
+    t_grep "detect_json_keys" '"right_eye"'
+    t_expect "embed_json" 0 "$D" embed --json "$S"
+    t_grep "embed_json_dim" '"dim": 1024'
+    t_expect "embed_bad_model" 2 "$D" embed --model clip "$S"
+    t_expect "detect_not_image" 1 "$D" detect "$DOPPEL_ROOT/README.md"
+    t_expect "detect_no_models" 1 "$D" --models /nonexistent detect "$S"
+    t_grep "detect_no_models_says" 'setup.sh'
 else
     t_skipped "image_info" "no sample photos; run scripts/setup.sh"
 fi
