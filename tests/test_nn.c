@@ -8,6 +8,7 @@
 #include "img/image.h"
 #include "img/resize.h"
 #include "nn/model.h"
+#include "util/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,10 +77,12 @@ static int photo_tensor(const char *file, int side, float scale, float offset,
 static void compare_with_tfjs(const char *model_file, const struct nn_tensor *input,
                               const char *const *outputs, int nout)
 {
-    char in_path[512], out_dir[512], cmd[4096], model[1024];
+    char in_path[512], out_dir[512], model[1024];
     struct nn_model *m;
     struct nn_tensor res[8];
+    struct buf cmd;
     struct err e;
+    int rc;
 
     snprintf(model, sizeof model, "%s/%s", check_models(), model_file);
     REQUIRE(nn_model_load(model, &m, &e) == NN_OK);
@@ -91,20 +94,16 @@ static void compare_with_tfjs(const char *model_file, const struct nn_tensor *in
     snprintf(in_path, sizeof in_path, "%s/in.f32", check_tmpdir());
     snprintf(out_dir, sizeof out_dir, "%s/tfjs", check_tmpdir());
     REQUIRE(write_f32(in_path, input->data, (size_t)nn_numel(input)) == 0);
-    {
-        char names[2048] = "";
-        size_t len = 0;
-
-        for (int i = 0; i < nout; i++)
-            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", i ? "," : "",
-                                    outputs[i]);
-        snprintf(cmd, sizeof cmd,
-                 "node '%s/tools/tfjs/run.js' --model '%s' --input '%s' --shape %lld,%lld,%lld,%lld "
-                 "--outputs '%s' --out '%s' >/dev/null 2>&1",
-                 root(), model, in_path, (long long)input->shape[0], (long long)input->shape[1],
-                 (long long)input->shape[2], (long long)input->shape[3], names, out_dir);
-    }
-    REQUIRE(system(cmd) == 0);
+    buf_init(&cmd, 0);
+    buf_printf(&cmd, "node '%s/tools/tfjs/run.js' --model '%s' --input '%s' --shape %lld,%lld,%lld,%lld --outputs '",
+               root(), model, in_path, (long long)input->shape[0], (long long)input->shape[1],
+               (long long)input->shape[2], (long long)input->shape[3]);
+    for (int i = 0; i < nout; i++)
+        buf_printf(&cmd, "%s%s", i ? "," : "", outputs[i]);
+    buf_printf(&cmd, "' --out '%s' >/dev/null 2>&1", out_dir);
+    rc = system(buf_str(&cmd));
+    buf_release(&cmd);
+    REQUIRE(rc == 0);
     for (int i = 0; i < nout; i++) {
         char path[600];
         size_t n = (size_t)nn_numel(&res[i]);
