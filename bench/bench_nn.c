@@ -1,0 +1,77 @@
+/*
+ * bench_nn: forward-pass time of a TFJS graph model in doppel's runtime. Prints the
+ * median milliseconds per batch over RUNS runs (after one warm-up) on a deterministic
+ * input; bench/bench_nn.sh runs TensorFlow.js on the same model and input.
+ *
+ * Usage: bench_nn MODEL.json SIDE BATCH RUNS OUTPUT[,OUTPUT...] [INPUT.f32]
+ */
+#include "nn/blas.h"
+#include "nn/model.h"
+#include "util/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    struct nn_model *m;
+    struct nn_tensor in, out[8];
+    struct err e;
+    const char *outs[8];
+    char *names;
+    int side, batch, runs, nout = 0;
+    double *t;
+
+    if (argc < 6) {
+        fprintf(stderr, "usage: bench_nn MODEL.json SIDE BATCH RUNS OUTPUTS [INPUT.f32]\n");
+        return 2;
+    }
+    side = (int)strtol(argv[2], NULL, 10);
+    batch = (int)strtol(argv[3], NULL, 10);
+    runs = (int)strtol(argv[4], NULL, 10);
+    names = argv[5];
+    for (char *p = strtok_r(names, ",", &names); p != NULL && nout < 8;
+         p = strtok_r(NULL, ",", &names))
+        outs[nout++] = p;
+    nn_blas_set_threads(getenv("BENCH_THREADS") ? (int)strtol(getenv("BENCH_THREADS"), NULL, 10) : 1);
+    if (side < 1 || batch < 1 || runs < 1 || nn_model_load(argv[1], &m, &e) != NN_OK) {
+        fprintf(stderr, "bench_nn: %s\n", side < 1 || batch < 1 || runs < 1 ? "bad arguments" : e.msg);
+        return 1;
+    }
+    {
+        int64_t shape[4] = {batch, side, side, 3};
+        float *x;
+
+        nn_tensor_alloc(&in, NN_F32, 4, shape);
+        x = in.data;
+        for (int64_t i = 0; i < nn_numel(&in); i++)
+            x[i] = (float)((i * 2654435761u >> 7) % 255) / 127.5f - 1.0f;
+    }
+    t = malloc(sizeof(double) * (size_t)runs);
+    for (int r = -1; r < runs; r++) {
+        double t0 = clock_now();
+
+        if (nn_model_run(m, &in, outs, nout, out, &e) != NN_OK) {
+            fprintf(stderr, "bench_nn: %s\n", e.msg);
+            return 1;
+        }
+        if (r >= 0)
+            t[r] = (clock_now() - t0) * 1e3;
+        for (int i = 0; i < nout; i++)
+            nn_tensor_release(&out[i]);
+    }
+    qsort(t, (size_t)runs, sizeof t[0], cmp_double);
+    printf("median_ms %.3f\n", t[runs / 2]);
+    free(t);
+    nn_tensor_release(&in);
+    nn_model_free(m);
+    return 0;
+}
