@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,4 +102,11 @@ int cli_parse_long(const char *s, long min, long max, long *out)
         return -1;
     *out = v;
     return 0;
+}
+
+void cli_print_json(void *json)
+{
+    json_dumpf(json, stdout, JSON_INDENT(2));
+    fputs("\n", stdout);
+    json_decref(json);
 }

@@ -41,6 +41,9 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
  * an unknown option; optstrings start with "+:") and the usage; returns CLI_EXIT_USAGE. */
 int cli_option_error(const struct cli_command *cmd, int c, char **argv);
 
+/* Prints a JSON value to stdout, indented, with a final newline, and releases it. */
+void cli_print_json(void *json);
+
 /* Prints the command's usage to out. */
 void cli_print_usage(FILE *out, const struct cli_command *cmd);
 

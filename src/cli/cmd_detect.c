@@ -138,11 +138,10 @@ static int detect_run(struct cli *cli, const struct cli_command *self, int argc,
     all = json_array();
     for (int i = optind; i < argc; i++)
         json_array_append_new(all, detect_one(d, argv[i], &a, &failed));
-    if (a.json) {
-        json_dumpf(all, stdout, JSON_INDENT(2));
-        fputs("\n", stdout);
-    }
-    json_decref(all);
+    if (a.json)
+        cli_print_json(all);
+    else
+        json_decref(all);
     face_detector_free(d);
     return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

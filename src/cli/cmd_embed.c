@@ -106,9 +106,7 @@ static int embed_exec(struct cli *cli, const struct embed_args *a)
         for (int i = 0; i < n; i++)
             json_array_append_new(arr, embedding_json(&faces[i], &em[i]));
         o = json_pack("{s:s, s:o}", "file", a->file, "faces", arr);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        fputs("\n", stdout);
-        json_decref(o);
+        cli_print_json(o);
     } else {
         for (int i = 0; i < n; i++)
             print_embedding(&faces[i], &em[i], i);

@@ -84,11 +84,10 @@ static int image_info(int argc, char **argv, int json)
             image_print(o);
         json_array_append_new(all, o);
     }
-    if (json) {
-        json_dumpf(all, stdout, JSON_INDENT(2));
-        fputs("\n", stdout);
-    }
-    json_decref(all);
+    if (json)
+        cli_print_json(all);
+    else
+        json_decref(all);
     return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 

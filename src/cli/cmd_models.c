@@ -51,9 +51,7 @@ static int models_report(const char *dir, int json, int verify)
     if (json) {
         json_t *o = json_pack("{s:s, s:o, s:b}", "dir", dir, "files", arr, "ok", bad == 0);
 
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        fputs("\n", stdout);
-        json_decref(o);
+        cli_print_json(o);
     }
     if (bad > 0 && verify)
         log_error("%zu of %zu model files missing or altered in %s; run scripts/setup.sh", bad,

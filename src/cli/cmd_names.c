@@ -51,9 +51,7 @@ static void print_hits(const struct names_index *ix, const struct names_args *a,
         o = json_pack("{s:s, s:o, s:I, s:f, s:f}", "query", a->query, "results", arr, "names",
                       (json_int_t)names_index_count(ix), "index_ms", index_ms, "query_ms",
                       query_ms);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        fputs("\n", stdout);
-        json_decref(o);
+        cli_print_json(o);
         return;
     }
     for (size_t i = 0; i < n; i++)
