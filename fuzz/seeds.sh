@@ -48,6 +48,37 @@ for q in "keanu reves" "jessica chas" "Penélope" "渡辺" "o'brien" "DOWNEY jr.
     printf '\052%s' "$q" >"$OUT/corpus-names/q$i"
     printf '\225%s' "$q" >"$OUT/corpus-names/r$i"
 done
-for d in jpeg png webp exif names; do
+# Model files: the real BlazeFace model.json and tiny graphs of each op family over the
+# fuzzer's 4 KB shard w.bin.
+mkdir -p "$OUT/corpus-model"
+cp "${DOPPEL_MODELS:-$ROOT/models}/human-models/blazeface.json" "$OUT/corpus-model/"
+/usr/bin/python3 - "$OUT/corpus-model" <<'PY'
+import json, sys
+def node(n, op, inputs, attr=None):
+    d = {"name": n, "op": op, "input": inputs}
+    if attr:
+        d["attr"] = attr
+    return d
+win = {"ksize": {"list": {"i": ["1", "2", "2", "1"]}}, "strides": {"list": {"i": ["1", "1", "1", "1"]}},
+       "padding": {"s": "U0FNRQ=="}}
+graphs = [[node("input", "Placeholder", []), node("out", op, ["input"], win if "Pool" in op else None)]
+          for op in ("Relu", "Sigmoid", "Softmax", "MaxPool", "AvgPool", "Tanh", "Abs")]
+graphs.append([node("input", "Placeholder", []), node("w", "Const", []), node("b", "Const", []),
+               node("out", "_FusedConv2D", ["input", "w", "b"],
+                    {"strides": {"list": {"i": ["1", "1", "1", "1"]}}, "padding": {"s": "U0FNRQ=="},
+                     "fused_ops": {"list": {"s": ["Qmlhc0FkZA==", "UmVsdQ=="]}}})])
+graphs.append([node("input", "Placeholder", []), node("w", "Const", []),
+               node("out", "DepthwiseConv2dNative", ["input", "w"],
+                    {"strides": {"list": {"i": ["1", "2", "2", "1"]}}, "padding": {"s": "VkFMSUQ="}})])
+graphs.append([node("input", "Placeholder", []), node("w", "Const", []), node("out", "AddV2", ["input", "w"])])
+shapes = {"DepthwiseConv2dNative": [3, 3, 3, 1], "AddV2": [3]}
+for i, g in enumerate(graphs):
+    w = {"name": "w", "shape": shapes.get(g[-1]["op"], [1, 1, 3, 2]), "dtype": "float32"}
+    b = {"name": "b", "shape": [2], "dtype": "float32",
+         "quantization": {"dtype": "uint8", "min": -1, "scale": 0.01}}
+    m = {"modelTopology": {"node": g}, "weightsManifest": [{"paths": ["w.bin"], "weights": [w, b]}]}
+    open("%s/seed%d.json" % (sys.argv[1], i), "w").write(json.dumps(m))
+PY
+for d in jpeg png webp exif names model; do
     echo "seeds: $(ls "$OUT/corpus-$d" | wc -l) files in $OUT/corpus-$d"
 done

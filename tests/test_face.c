@@ -100,8 +100,18 @@ static void test_rotated_photo(void)
     img_release(&im);
 }
 
-/* Detects in every photo of dir/<person>/; returns photos with at least one face. */
-static int detect_tree(const char *dir, int *total)
+/* Under AddressSanitizer the kernels run several times slower; there the test checks
+ * every fourth photo (memory safety is what that build is for; the release build checks
+ * them all). */
+#if defined(__SANITIZE_ADDRESS__)
+#define PHOTO_STRIDE 4
+#else
+#define PHOTO_STRIDE 1
+#endif
+
+/* Detects in every PHOTO_STRIDE-th photo of dir/<person>/; returns photos with at least
+ * one face, *total counting the photos checked and *seen all photos. */
+static int detect_tree(const char *dir, int *total, int *seen)
 {
     DIR *d = opendir(dir);
     struct dirent *p;
@@ -120,7 +130,7 @@ static int detect_tree(const char *dir, int *total)
             char path[2048];
             struct face_box faces[8];
 
-            if (f->d_name[0] == '.')
+            if (f->d_name[0] == '.' || (*seen)++ % PHOTO_STRIDE != 0)
                 continue;
             snprintf(path, sizeof path, "%s/%s", sub, f->d_name);
             (*total)++;
@@ -138,19 +148,19 @@ static void test_shared_face_crops(void)
 {
     const char *data = check_testdata();
     char dir[1024];
-    int total = 0, found;
+    int total = 0, seen = 0, found;
 
     if (data == NULL)
         SKIP("DOPPEL_TESTDATA not set");
     if (!load_models())
         SKIP("no models folder (scripts/setup.sh)");
     snprintf(dir, sizeof dir, "%s/faces/glint", data);
-    found = detect_tree(dir, &total);
+    found = detect_tree(dir, &total, &seen);
     snprintf(dir, sizeof dir, "%s/faces/pins", data);
-    found += detect_tree(dir, &total);
+    found += detect_tree(dir, &total, &seen);
     printf("    faces found in %d of %d shared photos (%.1f%%)\n", found, total,
            100.0 * found / total);
-    CHECK_INT(total, 1027);
+    CHECK_INT(seen, 1027);
     CHECK(found * 100 >= total * 98);
 }
 
