@@ -20,6 +20,15 @@
 
 #define F(t) ((float *)(t)->data)
 
+/* The hot loops are compiled three times (AVX-512, AVX2 + FMA, baseline x86-64) and the
+ * best the CPU supports is picked at load time, so one binary runs everywhere at full
+ * speed. tests/test_nn.c compares the results with TensorFlow.js's. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NN_SIMD __attribute__((target_clones("avx512f", "arch=haswell", "default")))
+#else
+#define NN_SIMD
+#endif
+
 static int bad(const struct nn_node *nd, struct err *e, const char *why)
 {
     err_set(e, "node %s: %s", nd->name, why);
@@ -51,6 +60,7 @@ static int is_f32(const struct nn_tensor *t)
 
 /* ---- activations -------------------------------------------------------------------- */
 
+NN_SIMD
 static void apply_bias_act(float *y, int64_t rows, int64_t cols, const float *bias, int fused,
                            const float *alpha)
 {
@@ -139,6 +149,7 @@ static int win_setup(const struct nn_node *nd, const struct nn_tensor *x, int kh
 /* ---- convolution -------------------------------------------------------------------- */
 
 /* Unfolds image n of x into col [oh * ow, kh * kw * c], zero outside the image. */
+NN_SIMD
 static void im2col(const float *x, const struct win *g, float *col)
 {
     int64_t kc = (int64_t)g->kh * g->kw * g->c;
@@ -204,6 +215,7 @@ static int op_conv2d(const struct nn_node *nd, const struct nn_tensor *const *in
     return NN_OK;
 }
 
+NN_SIMD
 static int op_depthwise(const struct nn_node *nd, const struct nn_tensor *const *in,
                         struct nn_tensor *out, struct err *e)
 {
@@ -263,6 +275,7 @@ static int op_depthwise(const struct nn_node *nd, const struct nn_tensor *const 
     return NN_OK;
 }
 
+NN_SIMD
 static int op_pool(const struct nn_node *nd, const struct nn_tensor *const *in,
                    struct nn_tensor *out, struct err *e)
 {
@@ -414,6 +427,7 @@ static int is_channel_vector(const struct nn_tensor *t, const struct nn_tensor *
         Y[i] = (expr);                                                                         \
     }
 
+NN_SIMD
 static void binary_flat(enum nn_op op, const float *A, int64_t na, const float *B, int64_t nb,
                         float *Y, int64_t n)
 {
@@ -469,6 +483,7 @@ static float unary(enum nn_op op, float x)
     }
 }
 
+NN_SIMD
 static int op_unary(const struct nn_node *nd, const struct nn_tensor *const *in,
                     struct nn_tensor *out, struct err *e)
 {
