@@ -38,6 +38,7 @@ enum nn_op {
     NN_OP_EXPAND_DIMS,
     NN_OP_CONCAT,
     NN_OP_SOFTMAX,
+    NN_OP_FUSED, /* folded into the epilogue of its input node at load time */
     NN_OP_COUNT
 };
 
@@ -55,7 +56,25 @@ enum nn_padding {
     NN_PAD_EXPLICIT,
 };
 
+/* The hot loops are compiled three times (AVX-512, AVX2 + FMA, baseline x86-64) and the
+ * best the CPU supports is picked at load time, so one binary runs everywhere at full
+ * speed. tests/test_nn.c compares the results with TensorFlow.js's. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NN_SIMD __attribute__((target_clones("avx512f", "arch=haswell", "default")))
+#else
+#define NN_SIMD
+#endif
+
 #define NN_MAX_INPUTS 8
+#define NN_MAX_EPILOGUE 8
+
+/* One element-wise step folded into a convolution's or matrix product's output pass:
+ * y = y op k, with k a scalar (n == 1) or a per-channel vector (n == channels). */
+struct nn_step {
+    enum nn_op op;
+    const float *k;
+    int64_t n;
+};
 
 struct nn_node {
     char *name;
@@ -73,6 +92,9 @@ struct nn_node {
     int axes[NN_MAX_DIMS]; /* Squeeze's squeeze_dims */
     int naxes;
     struct nn_tensor value; /* Const: the weight (borrowed from the model's store) */
+    struct nn_step epi[NN_MAX_EPILOGUE]; /* conv, depthwise, matmul: after bias/act */
+    int nepi;
+    int fused_step; /* NN_OP_FUSED: its position (1-based) in the producer's epilogue */
 };
 
 struct nn_model {
@@ -89,6 +111,13 @@ struct nn_model {
  * Returns NN_OK, or NN_ERR_RUN with e naming the node when shapes do not fit. */
 int nn_op_eval(const struct nn_node *nd, const struct nn_tensor *const *in, struct nn_tensor *out,
                struct err *e);
+
+/* Folds chains of element-wise ops with constant scalar or per-channel operands into the
+ * epilogue of the convolution or matrix product that feeds them (load time). */
+void nn_graph_fuse(struct nn_model *m);
+
+/* Applies an epilogue to rows x cols outputs (cols = channels). */
+void nn_apply_epilogue(float *y, int64_t rows, int64_t cols, const struct nn_step *epi, int n);
 
 /* Finds a node by name ("name" or "name:0"); returns its index or -1. */
 int nn_graph_find(const struct nn_model *m, const char *name);

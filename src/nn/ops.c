@@ -20,14 +20,7 @@
 
 #define F(t) ((float *)(t)->data)
 
-/* The hot loops are compiled three times (AVX-512, AVX2 + FMA, baseline x86-64) and the
- * best the CPU supports is picked at load time, so one binary runs everywhere at full
- * speed. tests/test_nn.c compares the results with TensorFlow.js's. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define NN_SIMD __attribute__((target_clones("avx512f", "arch=haswell", "default")))
-#else
-#define NN_SIMD
-#endif
+
 
 static int bad(const struct nn_node *nd, struct err *e, const char *why)
 {
@@ -212,6 +205,7 @@ static int op_conv2d(const struct nn_node *nd, const struct nn_tensor *const *in
         free(col);
     }
     apply_bias_act(F(out), g.n * g.oh * g.ow, o, bias, nd->fused, alpha);
+    nn_apply_epilogue(F(out), g.n * g.oh * g.ow, o, nd->epi, nd->nepi);
     return NN_OK;
 }
 
@@ -272,6 +266,7 @@ static int op_depthwise(const struct nn_node *nd, const struct nn_tensor *const 
         }
     }
     apply_bias_act(F(out), g.n * g.oh * g.ow, oc, bias, nd->fused, alpha);
+    nn_apply_epilogue(F(out), g.n * g.oh * g.ow, oc, nd->epi, nd->nepi);
     return NN_OK;
 }
 
@@ -344,6 +339,7 @@ static int op_matmul(const struct nn_node *nd, const struct nn_tensor *const *in
         return NN_ERR_RUN;
     nn_sgemm(nd->transpose_a, nd->transpose_b, (int)m, (int)n, (int)k, F(a), F(b), F(out), 0);
     apply_bias_act(F(out), m, n, bias, nd->fused, alpha);
+    nn_apply_epilogue(F(out), m, n, nd->epi, nd->nepi);
     return NN_OK;
 }
 

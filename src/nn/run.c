@@ -51,7 +51,18 @@ int nn_model_run(const struct nn_model *m, const struct nn_tensor *input,
 
     for (int i = 0; i < nout && rc == NN_OK; i++) {
         want[i] = nn_graph_find(m, outputs[i]);
-        if (want[i] < 0) {
+        /* The last node of a fused chain is the producer's output itself. */
+        if (want[i] >= 0 && m->nodes[want[i]].op == NN_OP_FUSED &&
+            m->nodes[want[i]].fused_step == m->nodes[m->nodes[want[i]].in[0]].nepi)
+            want[i] = m->nodes[want[i]].in[0];
+        else if (want[i] >= 0 && m->nodes[want[i]].op != NN_OP_FUSED &&
+                 m->nodes[want[i]].nepi > 0)
+            want[i] = -2;
+        if (want[i] == -2 || (want[i] >= 0 && m->nodes[want[i]].op == NN_OP_FUSED)) {
+            err_set(e, "node %s is computed inside a fused convolution; ask for the last "
+                    "element-wise node after it", outputs[i]);
+            rc = NN_ERR_GRAPH;
+        } else if (want[i] < 0) {
             err_set(e, "no node named %s", outputs[i]);
             rc = NN_ERR_GRAPH;
         } else {

@@ -577,7 +577,11 @@ static int load_nodes(struct nn_model *m, json_t *jnodes, struct err *e)
         return NN_ERR_GRAPH;
     }
     rc = resolve_inputs(m, jnodes, e);
-    return rc == NN_OK ? order_graph(m, e) : rc;
+    if (rc == NN_OK)
+        rc = order_graph(m, e);
+    if (rc == NN_OK)
+        nn_graph_fuse(m);
+    return rc;
 }
 
 /* ---- model ------------------------------------------------------------------------- */

@@ -1,0 +1,164 @@
+/*
+ * fuse: a load-time pass that removes whole-tensor passes from the graph. Converted
+ * Keras models spell batch normalisation and ReLU6 as separate element-wise nodes after
+ * each convolution (faceres: Mul, Add, Relu, Minimum, Maximum), and each would read and
+ * write the full activation again; at batch 32 that traffic dominates. When such a node
+ * is the only consumer of a convolution, depthwise convolution or matrix product and its
+ * other operand is a constant scalar or per-channel vector, it becomes a step of the
+ * producer's epilogue, applied while the output row is still in cache. The fused node
+ * stays in the graph (op NN_OP_FUSED) so a request for it can be refused by name.
+ */
+#include "nn/graph.h"
+
+#include "util/xalloc.h"
+
+#include <stdlib.h>
+
+static int fusible_op(enum nn_op op)
+{
+    return op == NN_OP_ADD || op == NN_OP_SUB || op == NN_OP_MUL || op == NN_OP_MAXIMUM ||
+           op == NN_OP_MINIMUM || op == NN_OP_RELU || op == NN_OP_RELU6;
+}
+
+static int producer_op(enum nn_op op)
+{
+    return op == NN_OP_CONV2D || op == NN_OP_DEPTHWISE || op == NN_OP_MATMUL;
+}
+
+/* Channels of a producer's output, known from its weights; 0 when unknown. */
+static int64_t out_channels(const struct nn_model *m, const struct nn_node *u)
+{
+    const struct nn_node *w = &m->nodes[u->in[1]];
+
+    if (w->op != NN_OP_CONST || w->value.nd < 2)
+        return 0;
+    if (u->op == NN_OP_CONV2D && w->value.nd == 4)
+        return w->value.shape[3];
+    if (u->op == NN_OP_DEPTHWISE && w->value.nd == 4)
+        return w->value.shape[2] * w->value.shape[3];
+    if (u->op == NN_OP_MATMUL && w->value.nd == 2)
+        return u->transpose_b ? w->value.shape[0] : w->value.shape[1];
+    return 0;
+}
+
+/* The step that folds v (a consumer of u) into u's epilogue, if v allows it. */
+static int as_step(const struct nn_model *m, int u, const struct nn_node *v, int64_t channels,
+                   struct nn_step *st)
+{
+    const struct nn_node *k;
+    int other;
+
+    if (!fusible_op(v->op))
+        return 0;
+    st->op = v->op;
+    st->k = NULL;
+    st->n = 0;
+    if (v->op == NN_OP_RELU || v->op == NN_OP_RELU6)
+        return v->nin == 1;
+    if (v->nin != 2 || (v->in[0] != u && v->in[1] != u) || v->in[0] == v->in[1])
+        return 0;
+    other = v->in[0] == u ? v->in[1] : v->in[0];
+    if (v->in[0] != u && v->op == NN_OP_SUB)
+        return 0; /* k - y does not commute */
+    k = &m->nodes[other];
+    if (k->op != NN_OP_CONST || k->value.dtype != NN_F32)
+        return 0;
+    st->n = nn_numel(&k->value);
+    st->k = k->value.data;
+    for (int d = 0; d + 1 < k->value.nd; d++)
+        if (k->value.shape[d] != 1)
+            return 0;
+    return st->n == 1 || (st->n == channels && channels > 0);
+}
+
+/* Counts, for every node, how many inputs of other nodes name it. */
+static int *count_users(const struct nn_model *m)
+{
+    int *users = xcalloc((size_t)m->nnodes, sizeof(int));
+
+    for (int v = 0; v < m->nnodes; v++)
+        for (int k = 0; k < m->nodes[v].nin; k++)
+            users[m->nodes[v].in[k]]++;
+    return users;
+}
+
+/* The single node reading u, or -1. */
+static int only_user(const struct nn_model *m, const int *users, int u)
+{
+    if (users[u] != 1)
+        return -1;
+    for (int v = 0; v < m->nnodes; v++)
+        for (int k = 0; k < m->nodes[v].nin && m->nodes[v].op != NN_OP_FUSED; k++)
+            if (m->nodes[v].in[k] == u)
+                return v;
+    return -1;
+}
+
+void nn_graph_fuse(struct nn_model *m)
+{
+    int *users = count_users(m);
+
+    for (int i = 0; i < m->nnodes; i++) {
+        int u = m->order[i], v;
+        struct nn_node *nu = &m->nodes[u];
+        int64_t channels = producer_op(nu->op) && nu->nin >= 2 ? out_channels(m, nu) : 0;
+        struct nn_step st;
+
+        if (channels == 0)
+            continue;
+        while (nu->nepi < NN_MAX_EPILOGUE && (v = only_user(m, users, u)) >= 0 &&
+               as_step(m, u, &m->nodes[v], channels, &st)) {
+            nu->epi[nu->nepi++] = st;
+            /* v's readers now read u; v stays behind, marked fused. */
+            users[u] = users[v];
+            for (int w = 0; w < m->nnodes; w++)
+                for (int k = 0; k < m->nodes[w].nin; k++)
+                    if (m->nodes[w].in[k] == v)
+                        m->nodes[w].in[k] = u;
+            m->nodes[v].op = NN_OP_FUSED;
+            m->nodes[v].fused_step = nu->nepi;
+            m->nodes[v].nin = 1;
+            m->nodes[v].in[0] = u;
+            users[v] = 0;
+        }
+    }
+    free(users);
+}
+
+NN_SIMD static void epilogue(float *y, int64_t rows, int64_t cols, const struct nn_step *epi, int n)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        float *row = y + r * cols;
+
+        for (int s = 0; s < n; s++) {
+            const float *k = epi[s].k;
+            int per = epi[s].n > 1;
+
+            switch (epi[s].op) {
+            case NN_OP_ADD: for (int64_t c = 0; c < cols; c++) row[c] += k[per ? c : 0]; break;
+            case NN_OP_SUB: for (int64_t c = 0; c < cols; c++) row[c] -= k[per ? c : 0]; break;
+            case NN_OP_MUL: for (int64_t c = 0; c < cols; c++) row[c] *= k[per ? c : 0]; break;
+            case NN_OP_MAXIMUM:
+                for (int64_t c = 0; c < cols; c++)
+                    row[c] = row[c] > k[per ? c : 0] ? row[c] : k[per ? c : 0];
+                break;
+            case NN_OP_MINIMUM:
+                for (int64_t c = 0; c < cols; c++)
+                    row[c] = row[c] < k[per ? c : 0] ? row[c] : k[per ? c : 0];
+                break;
+            case NN_OP_RELU: for (int64_t c = 0; c < cols; c++) row[c] = row[c] > 0 ? row[c] : 0; break;
+            case NN_OP_RELU6:
+                for (int64_t c = 0; c < cols; c++)
+                    row[c] = row[c] < 0 ? 0 : row[c] > 6 ? 6 : row[c];
+                break;
+            default: break;
+            }
+        }
+    }
+}
+
+void nn_apply_epilogue(float *y, int64_t rows, int64_t cols, const struct nn_step *epi, int n)
+{
+    if (n > 0)
+        epilogue(y, rows, cols, epi, n);
+}
