@@ -110,3 +110,27 @@ void cli_print_json(void *json)
     fputs("\n", stdout);
     json_decref(json);
 }
+
+int cli_parse_json_only(const struct cli_command *cmd, int argc, char **argv, int permute,
+                        int *json)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    *json = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, permute ? ":hj" : "+:hj", opts, NULL)) != -1) {
+        if (c == 'h') {
+            cli_print_usage(stdout, cmd);
+            return CLI_EXIT_OK;
+        }
+        if (c != 'j')
+            return cli_option_error(cmd, c, argv);
+        *json = 1;
+    }
+    return -1;
+}

@@ -41,6 +41,12 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
  * an unknown option; optstrings start with "+:") and the usage; returns CLI_EXIT_USAGE. */
 int cli_option_error(const struct cli_command *cmd, int c, char **argv);
 
+/* Parses a command whose only options are --json and --help (permute: options may follow
+ * the arguments). Returns -1 to go on (optind at the first argument), else the exit
+ * status to return. */
+int cli_parse_json_only(const struct cli_command *cmd, int argc, char **argv, int permute,
+                        int *json);
+
 /* Prints a JSON value to stdout, indented, with a final newline, and releases it. */
 void cli_print_json(void *json);
 

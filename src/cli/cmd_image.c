@@ -8,7 +8,6 @@
 #include "util/clock.h"
 #include "util/fs.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,25 +92,11 @@ static int image_info(int argc, char **argv, int json)
 
 static int image_run(struct cli *cli, const struct cli_command *self, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int json = 0, c;
+    int json, rc = cli_parse_json_only(self, argc, argv, 1, &json);
 
     (void)cli;
-    optind = 0;
-    /* No '+': options may follow the action and the files. */
-    while ((c = getopt_long(argc, argv, ":hj", opts, NULL)) != -1) {
-        if (c == 'h') {
-            cli_print_usage(stdout, self);
-            return CLI_EXIT_OK;
-        }
-        if (c != 'j')
-            return cli_option_error(self, c, argv);
-        json = 1;
-    }
+    if (rc >= 0)
+        return rc;
     if (optind >= argc)
         return cli_usage_error(self, "image needs an action");
     if (strcmp(argv[optind], "info") != 0)

@@ -8,7 +8,6 @@
 #include "core/paths.h"
 #include "util/log.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <string.h>
 
@@ -63,24 +62,11 @@ static int models_report(const char *dir, int json, int verify)
 
 static int models_run(struct cli *cli, const struct cli_command *self, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *dir = paths_models_dir(cli->models_dir), *action = "list";
-    int json = 0, c;
+    int json, rc = cli_parse_json_only(self, argc, argv, 0, &json);
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+:hj", opts, NULL)) != -1) {
-        if (c == 'h') {
-            cli_print_usage(stdout, self);
-            return CLI_EXIT_OK;
-        }
-        if (c != 'j')
-            return cli_option_error(self, c, argv);
-        json = 1;
-    }
+    if (rc >= 0)
+        return rc;
     if (optind < argc)
         action = argv[optind++];
     if (optind < argc)

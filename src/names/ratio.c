@@ -87,16 +87,22 @@ static size_t lcs_table(struct ratio_str a, struct ratio_str b)
     return best;
 }
 
+/* Orders a and b so that a is the shorter. */
+static void shorter_first(struct ratio_str *a, struct ratio_str *b)
+{
+    if (a->n > b->n) {
+        struct ratio_str t = *a;
+
+        *a = *b;
+        *b = t;
+    }
+}
+
 size_t ratio_lcs(struct ratio_str a, struct ratio_str b)
 {
     struct ratio_pm pm;
 
-    if (a.n > b.n) {
-        struct ratio_str t = a;
-
-        a = b;
-        b = t;
-    }
+    shorter_first(&a, &b);
     if (a.n == 0)
         return 0;
     if (a.n > 64)
@@ -133,12 +139,7 @@ int ratio_partial(struct ratio_str a, struct ratio_str b)
     struct ratio_pm pm;
     double best = 0;
 
-    if (s.n > l.n) {
-        struct ratio_str t = s;
-
-        s = l;
-        l = t;
-    }
+    shorter_first(&s, &l);
     if (s.n == 0)
         return 0;
     if (s.n > 64)
