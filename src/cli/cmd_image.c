@@ -8,6 +8,7 @@
 #include "util/clock.h"
 #include "util/fs.h"
 
+#include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>

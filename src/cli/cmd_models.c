@@ -8,6 +8,7 @@
 #include "core/paths.h"
 #include "util/log.h"
 
+#include <getopt.h>
 #include <jansson.h>
 #include <string.h>
 
