@@ -5,7 +5,9 @@
  * write the full activation again; at batch 32 that traffic dominates. When such a node
  * is the only consumer of a convolution, depthwise convolution or matrix product and its
  * other operand is a constant scalar or per-channel vector, it becomes a step of the
- * producer's epilogue, applied while the output row is still in cache. The fused node
+ * producer's epilogue, applied while the output row is still in cache. A Relu that is
+ * the only consumer of an element-wise Add (BlazeFace's residual blocks) is folded into
+ * the Add the same way. The fused node
  * stays in the graph (op NN_OP_FUSED) so a request for it can be refused by name.
  */
 #include "nn/graph.h"
@@ -23,6 +25,14 @@ static int fusible_op(enum nn_op op)
 static int producer_op(enum nn_op op)
 {
     return op == NN_OP_CONV2D || op == NN_OP_DEPTHWISE || op == NN_OP_MATMUL;
+}
+
+/* Element-wise producers whose output shape is only known at run time: they take
+ * activations (Relu, Relu6) only, which need no per-channel constant. */
+static int activation_host(enum nn_op op)
+{
+    return op == NN_OP_ADD || op == NN_OP_SUB || op == NN_OP_MUL || op == NN_OP_MAXIMUM ||
+           op == NN_OP_MINIMUM;
 }
 
 /* Channels of a producer's output, known from its weights; 0 when unknown. */
@@ -102,12 +112,14 @@ void nn_graph_fuse(struct nn_model *m)
         int u = m->order[i], v;
         struct nn_node *nu = &m->nodes[u];
         int64_t channels = producer_op(nu->op) && nu->nin >= 2 ? out_channels(m, nu) : 0;
+        int host = activation_host(nu->op);
         struct nn_step st;
 
-        if (channels == 0)
+        if (channels == 0 && !host)
             continue;
         while (nu->nepi < NN_MAX_EPILOGUE && (v = only_user(m, users, u)) >= 0 &&
-               as_step(m, u, &m->nodes[v], channels, &st)) {
+               as_step(m, u, &m->nodes[v], channels, &st) &&
+               (!host || st.op == NN_OP_RELU || st.op == NN_OP_RELU6)) {
             nu->epi[nu->nepi++] = st;
             /* v's readers now read u; v stays behind, marked fused. */
             users[u] = users[v];

@@ -462,6 +462,7 @@ static int op_binary(const struct nn_node *nd, const struct nn_tensor *const *in
         binary_flat(nd->op, F(b), nb, F(a), na, F(out), n); /* commutative: swap */
     else
         binary_generic(nd->op, a, b, out);
+    nn_apply_epilogue(F(out), 1, n, nd->epi, nd->nepi);
     return NN_OK;
 }
 
