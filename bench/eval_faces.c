@@ -47,15 +47,12 @@ static void embed_one(const struct face_detector *det, const struct embedder *em
     struct embedding em;
     struct image im;
     struct err e;
-    int n = 0, best = 0;
+    int n = 0, best;
 
     if (img_load_file(path, NULL, &im, &e) != IMG_OK ||
         face_detect(det, &im, NULL, faces, 32, &n, &e) != 0)
         n = 0;
-    for (int i = 1; i < n; i++)
-        if ((faces[i].x2 - faces[i].x1) * (faces[i].y2 - faces[i].y1) >
-            (faces[best].x2 - faces[best].x1) * (faces[best].y2 - faces[best].y1))
-            best = i;
+    best = face_largest(faces, n);
     fprintf(out, "%s\t%s\t%d\t", person, path, n);
     if (n > 0 && embed_look(emb, &im, &faces[best], 1, &em, &e) == 0)
         for (int k = 0; k < em.dim; k++)

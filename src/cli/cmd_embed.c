@@ -24,22 +24,17 @@ struct embed_args {
     int all;
 };
 
-static float area(const struct face_box *f)
-{
-    return (f->x2 - f->x1) * (f->y2 - f->y1);
-}
-
 /* Moves the largest face to the front. */
 static void largest_first(struct face_box *f, int n)
 {
-    for (int i = 1; i < n; i++) {
-        if (area(&f[i]) > area(&f[0])) {
-            struct face_box t = f[0];
+    int i = face_largest(f, n);
+    struct face_box t;
 
-            f[0] = f[i];
-            f[i] = t;
-        }
-    }
+    if (i <= 0)
+        return;
+    t = f[0];
+    f[0] = f[i];
+    f[i] = t;
 }
 
 static json_t *embedding_json(const struct face_box *f, const struct embedding *em)

@@ -55,6 +55,18 @@ void face_detector_free(struct face_detector *d)
     free(d);
 }
 
+int face_largest(const struct face_box *faces, int n)
+{
+    int best = n > 0 ? 0 : -1;
+
+    for (int i = 1; i < n; i++) {
+        if ((faces[i].x2 - faces[i].x1) * (faces[i].y2 - faces[i].y1) >
+            (faces[best].x2 - faces[best].x1) * (faces[best].y2 - faces[best].y1))
+            best = i;
+    }
+    return best;
+}
+
 float face_iou(const struct face_box *a, const struct face_box *b)
 {
     float ix = fminf(a->x2, b->x2) - fmaxf(a->x1, b->x1);

@@ -54,6 +54,9 @@ int face_detect(const struct face_detector *d, const struct image *im,
                 const struct face_detect_opts *opts, struct face_box *faces, int max, int *n,
                 struct err *e);
 
+/* Returns the index of the largest face (by box area) among n, or -1 when n is 0. */
+int face_largest(const struct face_box *faces, int n);
+
 /* Intersection over union of two boxes. */
 float face_iou(const struct face_box *a, const struct face_box *b);
 

@@ -31,6 +31,31 @@ static void mark_needed(const struct nn_model *m, int out, char *needed, int *st
     }
 }
 
+/* The node computing output name: a node folded into a convolution's epilogue (fuse.c)
+ * stands for that convolution when it is the last step of the chain; any other part of a
+ * fused chain no longer exists as a value of its own. */
+static int resolve_output(const struct nn_model *m, const char *name, int *node, struct err *e)
+{
+    int u = nn_graph_find(m, name);
+    const struct nn_node *nd = u >= 0 ? &m->nodes[u] : NULL;
+
+    if (nd == NULL) {
+        err_set(e, "no node named %s", name);
+        return NN_ERR_GRAPH;
+    }
+    if (nd->op == NN_OP_FUSED && nd->fused_step == m->nodes[nd->in[0]].nepi) {
+        *node = nd->in[0];
+        return NN_OK;
+    }
+    if (nd->op == NN_OP_FUSED || nd->nepi > 0) {
+        err_set(e, "node %s is computed inside a fused convolution; ask for the last "
+                "element-wise node after it", name);
+        return NN_ERR_GRAPH;
+    }
+    *node = u;
+    return NN_OK;
+}
+
 static int check_input(const struct nn_model *m, const struct nn_tensor *input, struct err *e)
 {
     if (input == NULL || input->dtype != NN_F32 || input->nd < 1) {
@@ -50,22 +75,8 @@ int nn_model_run(const struct nn_model *m, const struct nn_tensor *input,
     struct nn_tensor *val = xcalloc((size_t)n, sizeof *val);
 
     for (int i = 0; i < nout && rc == NN_OK; i++) {
-        want[i] = nn_graph_find(m, outputs[i]);
-        /* The last node of a fused chain is the producer's output itself. */
-        if (want[i] >= 0 && m->nodes[want[i]].op == NN_OP_FUSED &&
-            m->nodes[want[i]].fused_step == m->nodes[m->nodes[want[i]].in[0]].nepi)
-            want[i] = m->nodes[want[i]].in[0];
-        else if (want[i] >= 0 && m->nodes[want[i]].op != NN_OP_FUSED &&
-                 m->nodes[want[i]].nepi > 0)
-            want[i] = -2;
-        if (want[i] == -2 || (want[i] >= 0 && m->nodes[want[i]].op == NN_OP_FUSED)) {
-            err_set(e, "node %s is computed inside a fused convolution; ask for the last "
-                    "element-wise node after it", outputs[i]);
-            rc = NN_ERR_GRAPH;
-        } else if (want[i] < 0) {
-            err_set(e, "no node named %s", outputs[i]);
-            rc = NN_ERR_GRAPH;
-        } else {
+        rc = resolve_output(m, outputs[i], &want[i], e);
+        if (rc == NN_OK) {
             mark_needed(m, want[i], needed, stack);
             uses[want[i]]++;
         }
