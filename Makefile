@@ -77,6 +77,13 @@ $(BUILD)/%.o: %.c | deps $(GEN)
 # loops that need no alias checks).
 $(BUILD)/src/nn/%.o: ALL_CFLAGS += -O3
 
+# The SIMD variants of src/nn/kern.h, each built for its instruction set and called only
+# on a CPU that has it (the choice is made at run time).
+ISA_avx2   := -mavx2 -mfma
+ISA_avx512 := -mavx512f -mavx2 -mfma
+$(BUILD)/src/nn/kern_avx2.o: ALL_CFLAGS += $(ISA_avx2)
+$(BUILD)/src/nn/kern_avx512.o: ALL_CFLAGS += $(ISA_avx512)
+
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
@@ -108,7 +115,7 @@ fuzz: $(FUZZ_BIN)
 $(FUZZ_BUILD)/%.o: %.c | deps $(GEN)
 	@mkdir -p $(@D)
 	$(CLANG) $(WARN) $(DEFS) -Isrc -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP \
-		-g -O1 -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+		-g -O1 -fsanitize=fuzzer-no-link,address,undefined $(ISA_$(*F:kern_%=%)) -c $< -o $@
 
 $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ)
 	@mkdir -p $(@D)

@@ -137,30 +137,34 @@ void nn_graph_fuse(struct nn_model *m)
     free(users);
 }
 
-NN_SIMD static void epilogue(float *y, int64_t rows, int64_t cols, const struct nn_step *epi, int n)
+NN_SIMD static void epilogue(float *y, int64_t rows, int64_t ld, int64_t c0, int64_t c1,
+                             const struct nn_step *epi, int n)
 {
     for (int64_t r = 0; r < rows; r++) {
-        float *row = y + r * cols;
+        float *row = y + r * ld;
 
         for (int s = 0; s < n; s++) {
             const float *k = epi[s].k;
             int per = epi[s].n > 1;
 
             switch (epi[s].op) {
-            case NN_OP_ADD: for (int64_t c = 0; c < cols; c++) row[c] += k[per ? c : 0]; break;
-            case NN_OP_SUB: for (int64_t c = 0; c < cols; c++) row[c] -= k[per ? c : 0]; break;
-            case NN_OP_MUL: for (int64_t c = 0; c < cols; c++) row[c] *= k[per ? c : 0]; break;
+            case NN_OP_ADD: for (int64_t c = c0; c < c1; c++) row[c] += k[per ? c : 0]; break;
+            case NN_OP_SUB: for (int64_t c = c0; c < c1; c++) row[c] -= k[per ? c : 0]; break;
+            case NN_OP_MUL: for (int64_t c = c0; c < c1; c++) row[c] *= k[per ? c : 0]; break;
             case NN_OP_MAXIMUM:
-                for (int64_t c = 0; c < cols; c++)
+                for (int64_t c = c0; c < c1; c++)
                     row[c] = row[c] > k[per ? c : 0] ? row[c] : k[per ? c : 0];
                 break;
             case NN_OP_MINIMUM:
-                for (int64_t c = 0; c < cols; c++)
+                for (int64_t c = c0; c < c1; c++)
                     row[c] = row[c] < k[per ? c : 0] ? row[c] : k[per ? c : 0];
                 break;
-            case NN_OP_RELU: for (int64_t c = 0; c < cols; c++) row[c] = row[c] > 0 ? row[c] : 0; break;
+            case NN_OP_RELU:
+                for (int64_t c = c0; c < c1; c++)
+                    row[c] = row[c] > 0 ? row[c] : 0;
+                break;
             case NN_OP_RELU6:
-                for (int64_t c = 0; c < cols; c++)
+                for (int64_t c = c0; c < c1; c++)
                     row[c] = row[c] < 0 ? 0 : row[c] > 6 ? 6 : row[c];
                 break;
             default: break;
@@ -169,8 +173,45 @@ NN_SIMD static void epilogue(float *y, int64_t rows, int64_t cols, const struct 
     }
 }
 
-void nn_apply_epilogue(float *y, int64_t rows, int64_t cols, const struct nn_step *epi, int n)
+void nn_apply_epilogue(float *y, int64_t rows, int64_t ld, int64_t c0, int64_t c1,
+                       const struct nn_step *epi, int n)
 {
     if (n > 0)
-        epilogue(y, rows, cols, epi, n);
+        epilogue(y, rows, ld, c0, c1, epi, n);
+}
+
+/* The weight matrix of a convolution (HWIO, read as [kh kw i] x o) or of a matrix
+ * product with a constant right operand; NULL when the node has none to pack. */
+static const struct nn_tensor *packable(const struct nn_model *m, const struct nn_node *nd,
+                                        int64_t *k, int64_t *n)
+{
+    const struct nn_tensor *w;
+
+    if ((nd->op != NN_OP_CONV2D && nd->op != NN_OP_MATMUL) || nd->nin < 2)
+        return NULL;
+    w = &m->nodes[nd->in[1]].value;
+    if (m->nodes[nd->in[1]].op != NN_OP_CONST || w->dtype != NN_F32)
+        return NULL;
+    if (nd->op == NN_OP_CONV2D && w->nd == 4) {
+        *k = w->shape[0] * w->shape[1] * w->shape[2];
+        *n = w->shape[3];
+    } else if (nd->op == NN_OP_MATMUL && w->nd == 2) {
+        *k = w->shape[nd->transpose_b ? 1 : 0];
+        *n = w->shape[nd->transpose_b ? 0 : 1];
+    } else {
+        return NULL;
+    }
+    return *k > 0 && *n > 0 ? w : NULL;
+}
+
+void nn_graph_pack(struct nn_model *m)
+{
+    for (int i = 0; i < m->nnodes; i++) {
+        struct nn_node *nd = &m->nodes[i];
+        int64_t k, n;
+        const struct nn_tensor *w = packable(m, nd, &k, &n);
+
+        if (w != NULL)
+            nn_packed_init(&nd->packed, w->data, k, n, nd->op == NN_OP_MATMUL && nd->transpose_b);
+    }
 }

@@ -4,7 +4,9 @@
 #ifndef DOPPEL_GRAPH_H
 #define DOPPEL_GRAPH_H
 
+#include "nn/kern.h"
 #include "nn/model.h"
+#include "nn/pool.h"
 
 enum nn_op {
     NN_OP_CONST = 0,
@@ -95,9 +97,11 @@ struct nn_node {
     struct nn_step epi[NN_MAX_EPILOGUE]; /* conv, depthwise, matmul: after bias/act */
     int nepi;
     int fused_step; /* NN_OP_FUSED: its position (1-based) in the producer's epilogue */
+    struct nn_packed packed; /* Conv2D, MatMul with constant weights: packed at load */
 };
 
 struct nn_model {
+    uint64_t id; /* unique in the process: plans made for one model never serve another */
     struct nn_node *nodes;
     int nnodes;
     int *order; /* topological order of node indices */
@@ -107,17 +111,78 @@ struct nn_model {
     int nweights;
 };
 
-/* Computes node nd from its inputs (in[i] for nd->in[i]) into out (allocated here).
- * Returns NN_OK, or NN_ERR_RUN with e naming the node when shapes do not fit. */
+/* Where each activation of a run lives in the arena, learnt from the first run of a
+ * model with an input shape and set of outputs (ctx.c): allocation i of the run gets
+ * bytes [off[i], off[i] + size[i]) of base. */
+struct nn_plan {
+    uint64_t model;             /* nn_model.id */
+    int nd, nout;
+    int64_t shape[NN_MAX_DIMS]; /* the input shape */
+    int *outs;                  /* the output nodes */
+    size_t n, total;
+    size_t *off, *size;
+    void *base; /* total bytes, 64-byte aligned; NULL: slot unused */
+    uint64_t used; /* ctx->runs at its last use, for eviction */
+};
+
+#define NN_CTX_PLANS 8
+
+/* What one run needs besides the model: the worker pool its layers split across, the
+ * arenas its activations live in, and scratch buffers (one per thread), all kept from
+ * one run to the next. */
+struct nn_ctx {
+    struct nn_pool *pool;
+    int threads;
+    float **scratch;
+    size_t *scratch_cap; /* floats */
+    struct nn_plan plans[NN_CTX_PLANS];
+    struct nn_plan *plan; /* the one this run follows, or NULL */
+    int stray;            /* this run left its plan: neither follows nor records */
+    int step;             /* position of the running node in the run */
+    uint64_t runs;
+    size_t nalloc, cap; /* allocations so far in this run; capacity of the records */
+    size_t *size;       /* recording: bytes of allocation i */
+    int *born, *died;   /* recording: steps that made and last read allocation i */
+};
+
+/* Returns thread's scratch buffer of at least n floats (64-byte aligned), valid until the
+ * next call for the same thread. */
+float *nn_ctx_scratch(struct nn_ctx *ctx, int thread, size_t n);
+
+/* Starts a run of m on input for the output nodes outs[0..nout): it follows the plan
+ * made for the same model, input shape and outputs, if there is one. */
+void nn_ctx_begin(struct nn_ctx *ctx, const struct nn_model *m, const struct nn_tensor *input,
+                  const int *outs, int nout);
+
+/* Allocates out's data for the running node: from the arena when the run follows a plan,
+ * else from the heap, recording the size for the next plan. */
+void nn_ctx_alloc(struct nn_ctx *ctx, struct nn_tensor *out, enum nn_dtype dt, int rank,
+                  const int64_t *shape);
+
+/* Notes that allocation alloc of this run was read for the last time at ctx->step. */
+void nn_ctx_last_use(struct nn_ctx *ctx, size_t alloc);
+
+/* Ends the run begun last (ok: it succeeded); a run that recorded makes its plan. */
+void nn_ctx_end(struct nn_ctx *ctx, const struct nn_model *m, const struct nn_tensor *input,
+                const int *outs, int nout, int ok);
+
+/* Computes node nd from its inputs (in[i] for nd->in[i]) into out (allocated here),
+ * spreading the work over ctx's threads. Returns NN_OK, or NN_ERR_RUN with e naming the
+ * node when shapes do not fit. */
 int nn_op_eval(const struct nn_node *nd, const struct nn_tensor *const *in, struct nn_tensor *out,
-               struct err *e);
+               struct nn_ctx *ctx, struct err *e);
 
 /* Folds chains of element-wise ops with constant scalar or per-channel operands into the
  * epilogue of the convolution or matrix product that feeds them (load time). */
 void nn_graph_fuse(struct nn_model *m);
 
-/* Applies an epilogue to rows x cols outputs (cols = channels). */
-void nn_apply_epilogue(float *y, int64_t rows, int64_t cols, const struct nn_step *epi, int n);
+/* Packs the constant weights of every convolution and matrix product (load time). */
+void nn_graph_pack(struct nn_model *m);
+
+/* Applies an epilogue to columns [c0, c1) of rows outputs (ld floats apart; the column
+ * is the channel). */
+void nn_apply_epilogue(float *y, int64_t rows, int64_t ld, int64_t c0, int64_t c1,
+                       const struct nn_step *epi, int n);
 
 /* Finds a node by name ("name" or "name:0"); returns its index or -1. */
 int nn_graph_find(const struct nn_model *m, const char *name);

@@ -41,9 +41,32 @@ void nn_model_free(struct nn_model *m);
 /* Returns the number of nodes, for reports. */
 int nn_model_nodes(const struct nn_model *m);
 
+/* A context runs models: the worker threads a forward pass splits its layers across and
+ * the scratch memory kept from one run to the next. One thread uses a context at a time;
+ * threads that share a model each use their own (with threads = 1 when they already run
+ * one per core). */
+struct nn_ctx;
+
+/* Returns a context with threads threads (the caller's included; 0 means one per
+ * online CPU). Free with nn_ctx_free. */
+struct nn_ctx *nn_ctx_new(int threads);
+
+/* Frees the context and stops its workers; ctx may be NULL. */
+void nn_ctx_free(struct nn_ctx *ctx);
+
+/* Returns the context's thread count. */
+int nn_ctx_threads(const struct nn_ctx *ctx);
+
 /* Runs the graph on input (the model's one Placeholder) and computes the nodes named in
  * outputs ("name" or "name:0"); results[i] receives an owned tensor the caller releases
- * with nn_tensor_release. Only the nodes the outputs depend on are computed. */
+ * with nn_tensor_release. Only the nodes the outputs depend on are computed. ctx may be
+ * NULL: the run then uses the calling thread only, as nn_model_run does. */
+int nn_model_run_ctx(const struct nn_model *m, struct nn_ctx *ctx, const struct nn_tensor *input,
+                     const char *const *outputs, int nout, struct nn_tensor *results,
+                     struct err *e);
+
+/* nn_model_run_ctx on the calling thread's own one-thread context (made on first use,
+ * freed when the thread exits). */
 int nn_model_run(const struct nn_model *m, const struct nn_tensor *input,
                  const char *const *outputs, int nout, struct nn_tensor *results, struct err *e);
 

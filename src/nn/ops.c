@@ -32,8 +32,8 @@ static int bad(const struct nn_node *nd, struct err *e, const char *why)
  * hostile model could otherwise ask for terabytes through padding or broadcasting). */
 #define NN_MAX_TENSOR ((int64_t)1 << 27)
 
-static int out_alloc(const struct nn_node *nd, struct nn_tensor *out, enum nn_dtype dt, int rank,
-                     const int64_t *shape, struct err *e)
+static int out_alloc(struct nn_ctx *ctx, const struct nn_node *nd, struct nn_tensor *out,
+                     enum nn_dtype dt, int rank, const int64_t *shape, struct err *e)
 {
     int64_t n = 1;
 
@@ -42,7 +42,7 @@ static int out_alloc(const struct nn_node *nd, struct nn_tensor *out, enum nn_dt
             return bad(nd, e, "output tensor too large");
         n *= shape[i];
     }
-    nn_tensor_alloc(out, dt, rank, shape);
+    nn_ctx_alloc(ctx, out, dt, rank, shape);
     return NN_OK;
 }
 
@@ -54,25 +54,34 @@ static int is_f32(const struct nn_tensor *t)
 /* ---- activations -------------------------------------------------------------------- */
 
 NN_SIMD
-static void apply_bias_act(float *y, int64_t rows, int64_t cols, const float *bias, int fused,
-                           const float *alpha)
+static void bias_act(float *y, int64_t rows, int64_t ld, int64_t c0, int64_t c1,
+                     const float *bias, int fused, const float *alpha)
 {
     for (int64_t r = 0; r < rows; r++) {
-        float *row = y + r * cols;
+        float *row = y + r * ld;
 
         if (bias != NULL)
-            for (int64_t c = 0; c < cols; c++)
+            for (int64_t c = c0; c < c1; c++)
                 row[c] += bias[c];
         if (fused & NN_FUSED_RELU)
-            for (int64_t c = 0; c < cols; c++)
+            for (int64_t c = c0; c < c1; c++)
                 row[c] = row[c] > 0 ? row[c] : 0;
         if (fused & NN_FUSED_RELU6)
-            for (int64_t c = 0; c < cols; c++)
+            for (int64_t c = c0; c < c1; c++)
                 row[c] = row[c] < 0 ? 0 : row[c] > 6 ? 6 : row[c];
         if ((fused & NN_FUSED_PRELU) && alpha != NULL)
-            for (int64_t c = 0; c < cols; c++)
+            for (int64_t c = c0; c < c1; c++)
                 row[c] = row[c] >= 0 ? row[c] : row[c] * alpha[c];
     }
+}
+
+/* Finishes a block of a convolution's or product's output: bias, fused activation and
+ * the folded element-wise steps, on columns [c0, c1) of rows rows ld floats apart. */
+static void finish(const struct nn_node *nd, const float *bias, const float *alpha, float *y,
+                   int64_t rows, int64_t ld, int64_t c0, int64_t c1)
+{
+    bias_act(y, rows, ld, c0, c1, bias, nd->fused, alpha);
+    nn_apply_epilogue(y, rows, ld, c0, c1, nd->epi, nd->nepi);
 }
 
 /* Checks and returns the fused bias / alpha inputs (in[2], in[3]) of a conv or matmul. */
@@ -141,39 +150,98 @@ static int win_setup(const struct nn_node *nd, const struct nn_tensor *x, int kh
 
 /* ---- convolution -------------------------------------------------------------------- */
 
-/* Unfolds image n of x into col [oh * ow, kh * kw * c], zero outside the image. */
-NN_SIMD
-static void im2col(const float *x, const struct win *g, float *col)
+/* Unfolds output rows [r0, r1) of the whole batch (row = (image, oy, ox)) into col, one
+ * row of kh * kw * c per output pixel, zero outside the image. */
+static void im2col(const float *x, const struct win *g, int64_t r0, int64_t r1, float *col)
 {
-    int64_t kc = (int64_t)g->kh * g->kw * g->c;
+    int64_t kc = (int64_t)g->kh * g->kw * g->c, plane = g->oh * g->ow;
 
-    for (int64_t oy = 0; oy < g->oh; oy++) {
-        for (int64_t ox = 0; ox < g->ow; ox++) {
-            float *dst = col + (oy * g->ow + ox) * kc;
+    for (int64_t r = r0; r < r1; r++) {
+        const float *img = x + (r / plane) * g->h * g->w * g->c;
+        int64_t oy = r % plane / g->ow, ox = r % g->ow;
+        float *dst = col + (r - r0) * kc;
 
-            for (int ky = 0; ky < g->kh; ky++) {
-                int64_t iy = oy * g->sh - g->pt + (int64_t)ky * g->dh;
+        for (int ky = 0; ky < g->kh; ky++) {
+            int64_t iy = oy * g->sh - g->pt + (int64_t)ky * g->dh;
 
-                for (int kx = 0; kx < g->kw; kx++, dst += g->c) {
-                    int64_t ix = ox * g->sw - g->pl + (int64_t)kx * g->dw;
+            for (int kx = 0; kx < g->kw; kx++, dst += g->c) {
+                int64_t ix = ox * g->sw - g->pl + (int64_t)kx * g->dw;
 
-                    if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w)
-                        memset(dst, 0, sizeof(float) * (size_t)g->c);
-                    else
-                        memcpy(dst, x + (iy * g->w + ix) * g->c, sizeof(float) * (size_t)g->c);
-                }
+                if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w)
+                    memset(dst, 0, sizeof(float) * (size_t)g->c);
+                else
+                    memcpy(dst, img + (iy * g->w + ix) * g->c, sizeof(float) * (size_t)g->c);
             }
         }
     }
 }
 
+/* One convolution or matrix product as a grid of tasks: blocks of rows (output pixels)
+ * by blocks of columns (output channels). A task unfolds its rows into its thread's
+ * scratch (unless the input rows are used as they are), multiplies them by the packed
+ * weights and finishes the block while it is still in cache. */
+struct product {
+    const struct nn_node *nd;
+    const struct nn_packed *w;
+    const struct nn_kernels *k;
+    struct nn_ctx *ctx;
+    const float *x, *bias, *alpha;
+    float *y;
+    const struct win *g; /* NULL: x is already the m x kc matrix */
+    int64_t m, n, kc, mb, nb, col_blocks;
+};
+
+static void product_task(void *arg, int64_t t, int thread)
+{
+    const struct product *p = arg;
+    int64_t r0 = t / p->col_blocks * p->mb, c0 = t % p->col_blocks * p->nb;
+    int64_t r1 = r0 + p->mb < p->m ? r0 + p->mb : p->m, c1 = c0 + p->nb < p->n ? c0 + p->nb : p->n;
+    const float *a = p->x + r0 * p->kc;
+    float *y = p->y + r0 * p->n;
+
+    if (p->g != NULL) {
+        float *col = nn_ctx_scratch(p->ctx, thread, (size_t)((r1 - r0) * p->kc));
+
+        im2col(p->x, p->g, r0, r1, col);
+        a = col;
+    }
+    p->k->gemm(a, p->kc, p->w, y, p->n, r1 - r0, c0, c1);
+    finish(p->nd, p->bias, p->alpha, y, r1 - r0, p->n, c0, c1);
+}
+
+/* Sizes the blocks (a few hundred KiB of rows, weight columns that fit in L2, and at
+ * least four tasks per thread when the layer allows) and runs the grid. */
+static void product_run(struct product *p)
+{
+    int threads = p->ctx->threads;
+    int64_t rows, tasks;
+
+    p->nb = p->n;
+    while (p->nb > 64 && p->nb * p->kc > (1 << 17))
+        p->nb = (p->nb / 2 + 63) / 64 * 64;
+    p->col_blocks = (p->n + p->nb - 1) / p->nb;
+    rows = (1 << 16) / (p->kc > p->n ? p->kc : p->n);
+    rows = rows < 24 ? 24 : rows;
+    tasks = (p->m + rows - 1) / rows * p->col_blocks;
+    if (threads > 1 && tasks < 4 * threads) {
+        int64_t want = (4 * threads + p->col_blocks - 1) / p->col_blocks;
+
+        rows = (p->m + want - 1) / want;
+        rows = rows < 24 ? 24 : rows;
+    }
+    p->mb = (rows + 23) / 24 * 24;
+    tasks = (p->m + p->mb - 1) / p->mb * p->col_blocks;
+    nn_pool_run(p->ctx->pool, tasks, product_task, p);
+}
+
 static int op_conv2d(const struct nn_node *nd, const struct nn_tensor *const *in,
-                     struct nn_tensor *out, struct err *e)
+                     struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     const struct nn_tensor *x = in[0], *w = in[1];
-    const float *bias, *alpha;
+    struct product p = {.nd = nd, .w = &nd->packed, .k = nn_kernels_get(), .ctx = ctx};
+    struct nn_packed tmp = {0};
     struct win g;
-    int64_t shape[4], o, kc;
+    int64_t shape[4];
     int rc;
 
     if (w->nd != 4 || !is_f32(w))
@@ -183,39 +251,87 @@ static int op_conv2d(const struct nn_node *nd, const struct nn_tensor *const *in
         return rc;
     if (w->shape[2] != g.c)
         return bad(nd, e, "filter input channels differ from the input's");
-    o = w->shape[3];
-    kc = (int64_t)g.kh * g.kw * g.c;
-    rc = fused_args(nd, in, o, &bias, &alpha, e);
+    p.n = w->shape[3];
+    p.kc = (int64_t)g.kh * g.kw * g.c;
+    rc = fused_args(nd, in, p.n, &p.bias, &p.alpha, e);
     if (rc != NN_OK)
         return rc;
-    shape[0] = g.n, shape[1] = g.oh, shape[2] = g.ow, shape[3] = o;
-    if (out_alloc(nd, out, NN_F32, 4, shape, e) != NN_OK)
+    shape[0] = g.n, shape[1] = g.oh, shape[2] = g.ow, shape[3] = p.n;
+    if (out_alloc(ctx, nd, out, NN_F32, 4, shape, e) != NN_OK)
         return NN_ERR_RUN;
-    if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 &&
-        g.oh == g.h && g.ow == g.w) {
-        nn_sgemm(0, 0, (int)(g.n * g.h * g.w), (int)o, (int)g.c, F(x), F(w), F(out), 0);
-    } else {
-        float *col = xmalloc(sizeof(float) * (size_t)(g.oh * g.ow * kc));
-
-        for (int64_t n = 0; n < g.n; n++) {
-            im2col(F(x) + n * g.h * g.w * g.c, &g, col);
-            nn_sgemm(0, 0, (int)(g.oh * g.ow), (int)o, (int)kc, col, F(w),
-                     F(out) + n * g.oh * g.ow * o, 0);
-        }
-        free(col);
+    if (p.w->p == NULL) { /* weights computed at run time: pack them now */
+        nn_packed_init(&tmp, F(w), p.kc, p.n, 0);
+        p.w = &tmp;
     }
-    apply_bias_act(F(out), g.n * g.oh * g.ow, o, bias, nd->fused, alpha);
-    nn_apply_epilogue(F(out), g.n * g.oh * g.ow, o, nd->epi, nd->nepi);
+    p.x = F(x), p.y = F(out), p.m = g.n * g.oh * g.ow;
+    p.g = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 &&
+                  g.oh == g.h && g.ow == g.w
+              ? NULL
+              : &g;
+    product_run(&p);
+    nn_packed_free(&tmp);
     return NN_OK;
 }
 
-NN_SIMD
+/* Depthwise convolution with a channel multiplier above 1 (no model doppel ships uses
+ * one): a direct loop. */
+static void depthwise_multi(const struct win *g, const float *x, const float *w, int64_t mult,
+                            float *y)
+{
+    int64_t oc = g->c * mult;
+
+    for (int64_t n = 0; n < g->n; n++)
+        for (int64_t oy = 0; oy < g->oh; oy++)
+            for (int64_t ox = 0; ox < g->ow; ox++) {
+                float *acc = y + ((n * g->oh + oy) * g->ow + ox) * oc;
+
+                memset(acc, 0, sizeof(float) * (size_t)oc);
+                for (int ky = 0; ky < g->kh; ky++) {
+                    int64_t iy = oy * g->sh - g->pt + (int64_t)ky * g->dh;
+
+                    for (int kx = 0; kx < g->kw && iy >= 0 && iy < g->h; kx++) {
+                        int64_t ix = ox * g->sw - g->pl + (int64_t)kx * g->dw;
+                        const float *xp = x + ((n * g->h + iy) * g->w + ix) * g->c;
+                        const float *wp = w + ((int64_t)ky * g->kw + kx) * oc;
+
+                        for (int64_t c = 0; c < g->c && ix >= 0 && ix < g->w; c++)
+                            for (int64_t m = 0; m < mult; m++)
+                                acc[c * mult + m] += xp[c] * wp[c * mult + m];
+                    }
+                }
+            }
+}
+
+/* Depthwise, multiplier 1: one task per output row, finished while in cache. */
+struct dw_job {
+    const struct nn_node *nd;
+    const struct nn_kernels *k;
+    struct nn_dw g;
+    const float *x, *alpha;
+    float *y;
+    int64_t image; /* floats per input image */
+};
+
+static void dw_task(void *arg, int64_t t, int thread)
+{
+    const struct dw_job *j = arg;
+    struct nn_dw g = j->g;
+    int64_t n = t / g.oh, oy = t % g.oh;
+    float *y = j->y + t * g.ow * g.c;
+
+    (void)thread;
+    g.x = j->x + n * j->image;
+    j->k->depthwise_row(&g, oy, y);
+    finish(j->nd, NULL, j->alpha, y, g.ow, g.c, 0, g.c);
+}
+
 static int op_depthwise(const struct nn_node *nd, const struct nn_tensor *const *in,
-                        struct nn_tensor *out, struct err *e)
+                        struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     const struct nn_tensor *x = in[0], *w = in[1];
     const float *bias, *alpha;
     struct win g;
+    struct dw_job j;
     int64_t shape[4], mult, oc;
     int rc;
 
@@ -232,47 +348,25 @@ static int op_depthwise(const struct nn_node *nd, const struct nn_tensor *const 
     if (rc != NN_OK)
         return rc;
     shape[0] = g.n, shape[1] = g.oh, shape[2] = g.ow, shape[3] = oc;
-    if (out_alloc(nd, out, NN_F32, 4, shape, e) != NN_OK)
+    if (out_alloc(ctx, nd, out, NN_F32, 4, shape, e) != NN_OK)
         return NN_ERR_RUN;
-    for (int64_t n = 0; n < g.n; n++) {
-        for (int64_t oy = 0; oy < g.oh; oy++) {
-            for (int64_t ox = 0; ox < g.ow; ox++) {
-                float *acc = F(out) + ((n * g.oh + oy) * g.ow + ox) * oc;
-
-                memset(acc, 0, sizeof(float) * (size_t)oc);
-                for (int ky = 0; ky < g.kh; ky++) {
-                    int64_t iy = oy * g.sh - g.pt + (int64_t)ky * g.dh;
-
-                    if (iy < 0 || iy >= g.h)
-                        continue;
-                    for (int kx = 0; kx < g.kw; kx++) {
-                        int64_t ix = ox * g.sw - g.pl + (int64_t)kx * g.dw;
-                        const float *xp = F(x) + ((n * g.h + iy) * g.w + ix) * g.c;
-                        const float *wp = F(w) + ((int64_t)ky * g.kw + kx) * oc;
-
-                        if (ix < 0 || ix >= g.w)
-                            continue;
-                        if (mult == 1) {
-                            for (int64_t c = 0; c < g.c; c++)
-                                acc[c] += xp[c] * wp[c];
-                        } else {
-                            for (int64_t c = 0; c < g.c; c++)
-                                for (int64_t m = 0; m < mult; m++)
-                                    acc[c * mult + m] += xp[c] * wp[c * mult + m];
-                        }
-                    }
-                }
-            }
-        }
+    if (mult != 1) {
+        depthwise_multi(&g, F(x), F(w), mult, F(out));
+        finish(nd, bias, alpha, F(out), g.n * g.oh * g.ow, oc, 0, oc);
+        return NN_OK;
     }
-    apply_bias_act(F(out), g.n * g.oh * g.ow, oc, bias, nd->fused, alpha);
-    nn_apply_epilogue(F(out), g.n * g.oh * g.ow, oc, nd->epi, nd->nepi);
+    j = (struct dw_job){.nd = nd, .k = nn_kernels_get(), .x = F(x), .alpha = alpha, .y = F(out),
+                        .image = g.h * g.w * g.c};
+    j.g = (struct nn_dw){.filter = F(w), .bias = bias, .h = g.h, .w = g.w, .c = g.c,
+                         .oh = g.oh, .ow = g.ow, .kh = g.kh, .kw = g.kw, .sh = g.sh,
+                         .sw = g.sw, .dh = g.dh, .dw = g.dw, .pt = g.pt, .pl = g.pl};
+    nn_pool_run(ctx->pool, g.n * g.oh, dw_task, &j);
     return NN_OK;
 }
 
 NN_SIMD
 static int op_pool(const struct nn_node *nd, const struct nn_tensor *const *in,
-                   struct nn_tensor *out, struct err *e)
+                   struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     const struct nn_tensor *x = in[0];
     struct win g;
@@ -283,7 +377,7 @@ static int op_pool(const struct nn_node *nd, const struct nn_tensor *const *in,
     if (rc != NN_OK)
         return rc;
     shape[0] = g.n, shape[1] = g.oh, shape[2] = g.ow, shape[3] = g.c;
-    if (out_alloc(nd, out, NN_F32, 4, shape, e) != NN_OK)
+    if (out_alloc(ctx, nd, out, NN_F32, 4, shape, e) != NN_OK)
         return NN_ERR_RUN;
     for (int64_t n = 0; n < g.n; n++) {
         for (int64_t oy = 0; oy < g.oh; oy++) {
@@ -317,7 +411,7 @@ static int op_pool(const struct nn_node *nd, const struct nn_tensor *const *in,
 }
 
 static int op_matmul(const struct nn_node *nd, const struct nn_tensor *const *in,
-                     struct nn_tensor *out, struct err *e)
+                     struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     const struct nn_tensor *a = in[0], *b = in[1];
     const float *bias, *alpha;
@@ -335,11 +429,18 @@ static int op_matmul(const struct nn_node *nd, const struct nn_tensor *const *in
     if (rc != NN_OK)
         return rc;
     shape[0] = m, shape[1] = n;
-    if (out_alloc(nd, out, NN_F32, 2, shape, e) != NN_OK)
+    if (out_alloc(ctx, nd, out, NN_F32, 2, shape, e) != NN_OK)
         return NN_ERR_RUN;
+    if (nd->packed.p != NULL && !nd->transpose_a) {
+        struct product p = {.nd = nd, .w = &nd->packed, .k = nn_kernels_get(), .ctx = ctx,
+                            .x = F(a), .bias = bias, .alpha = alpha, .y = F(out), .m = m,
+                            .n = n, .kc = k};
+
+        product_run(&p);
+        return NN_OK;
+    }
     nn_sgemm(nd->transpose_a, nd->transpose_b, (int)m, (int)n, (int)k, F(a), F(b), F(out), 0);
-    apply_bias_act(F(out), m, n, bias, nd->fused, alpha);
-    nn_apply_epilogue(F(out), m, n, nd->epi, nd->nepi);
+    finish(nd, bias, alpha, F(out), m, n, 0, n);
     return NN_OK;
 }
 
@@ -442,7 +543,7 @@ static void binary_flat(enum nn_op op, const float *A, int64_t na, const float *
 }
 
 static int op_binary(const struct nn_node *nd, const struct nn_tensor *const *in,
-                     struct nn_tensor *out, struct err *e)
+                     struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     const struct nn_tensor *a = in[0], *b = in[1];
     struct nn_tensor shape = {0};
@@ -452,7 +553,7 @@ static int op_binary(const struct nn_node *nd, const struct nn_tensor *const *in
         return bad(nd, e, "arithmetic on int32 tensors is not supported");
     if (broadcast_shape(a, b, &shape) != 0)
         return bad(nd, e, "operand shapes do not broadcast");
-    if (out_alloc(nd, out, NN_F32, shape.nd, shape.shape, e) != NN_OK)
+    if (out_alloc(ctx, nd, out, NN_F32, shape.nd, shape.shape, e) != NN_OK)
         return NN_ERR_RUN;
     n = nn_numel(out), na = nn_numel(a), nb = nn_numel(b);
     if ((na == n || na == 1) && (nb == n || nb == 1 || (na == n && is_channel_vector(b, out))))
@@ -462,7 +563,7 @@ static int op_binary(const struct nn_node *nd, const struct nn_tensor *const *in
         binary_flat(nd->op, F(b), nb, F(a), na, F(out), n); /* commutative: swap */
     else
         binary_generic(nd->op, a, b, out);
-    nn_apply_epilogue(F(out), 1, n, nd->epi, nd->nepi);
+    nn_apply_epilogue(F(out), 1, n, 0, n, nd->epi, nd->nepi);
     return NN_OK;
 }
 
@@ -482,13 +583,13 @@ static float unary(enum nn_op op, float x)
 
 NN_SIMD
 static int op_unary(const struct nn_node *nd, const struct nn_tensor *const *in,
-                    struct nn_tensor *out, struct err *e)
+                    struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     int64_t n = nn_numel(in[0]);
 
     if (!is_f32(in[0]))
         return bad(nd, e, "input is not a float tensor");
-    if (out_alloc(nd, out, NN_F32, in[0]->nd, in[0]->shape, e) != NN_OK)
+    if (out_alloc(ctx, nd, out, NN_F32, in[0]->nd, in[0]->shape, e) != NN_OK)
         return NN_ERR_RUN;
     for (int64_t i = 0; i < n; i++)
         F(out)[i] = unary(nd->op, F(in[0])[i]);
@@ -510,7 +611,7 @@ static int64_t int_values(const struct nn_tensor *t, int64_t *v, int64_t max)
 }
 
 static int op_reshape(const struct nn_node *nd, const struct nn_tensor *const *in,
-                      struct nn_tensor *out, struct err *e)
+                      struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     int64_t s[NN_MAX_DIMS], n = int_values(in[1], s, NN_MAX_DIMS), known = 1, total;
     int infer = -1;
@@ -530,7 +631,7 @@ static int op_reshape(const struct nn_node *nd, const struct nn_tensor *const *i
         s[infer] = total / known;
     else if (infer >= 0)
         return bad(nd, e, "cannot infer the -1 dimension");
-    if (out_alloc(nd, out, in[0]->dtype, (int)n, s, e) != NN_OK)
+    if (out_alloc(ctx, nd, out, in[0]->dtype, (int)n, s, e) != NN_OK)
         return NN_ERR_RUN;
     if (nn_numel(out) != total) {
         nn_tensor_release(out);
@@ -541,7 +642,7 @@ static int op_reshape(const struct nn_node *nd, const struct nn_tensor *const *i
 }
 
 static int op_squeeze(const struct nn_node *nd, const struct nn_tensor *const *in,
-                      struct nn_tensor *out, struct err *e)
+                      struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     int64_t s[NN_MAX_DIMS];
     int n = 0;
@@ -558,14 +659,14 @@ static int op_squeeze(const struct nn_node *nd, const struct nn_tensor *const *i
         if (!drop)
             s[n++] = in[0]->shape[i];
     }
-    if (out_alloc(nd, out, in[0]->dtype, n, s, e) != NN_OK)
+    if (out_alloc(ctx, nd, out, in[0]->dtype, n, s, e) != NN_OK)
         return NN_ERR_RUN;
     memcpy(out->data, in[0]->data, (size_t)nn_numel(in[0]) * 4);
     return NN_OK;
 }
 
 static int op_expand_dims(const struct nn_node *nd, const struct nn_tensor *const *in,
-                          struct nn_tensor *out, struct err *e)
+                          struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     int64_t axis, s[NN_MAX_DIMS];
     int k = 0;
@@ -578,14 +679,14 @@ static int op_expand_dims(const struct nn_node *nd, const struct nn_tensor *cons
         return bad(nd, e, "axis out of range");
     for (int i = 0; i <= in[0]->nd; i++)
         s[i] = i == axis ? 1 : in[0]->shape[k++];
-    if (out_alloc(nd, out, in[0]->dtype, in[0]->nd + 1, s, e) != NN_OK)
+    if (out_alloc(ctx, nd, out, in[0]->dtype, in[0]->nd + 1, s, e) != NN_OK)
         return NN_ERR_RUN;
     memcpy(out->data, in[0]->data, (size_t)nn_numel(in[0]) * 4);
     return NN_OK;
 }
 
 static int op_pad(const struct nn_node *nd, const struct nn_tensor *const *in,
-                  struct nn_tensor *out, struct err *e)
+                  struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     const struct nn_tensor *x = in[0];
     int64_t p[2 * NN_MAX_DIMS], s[NN_MAX_DIMS], idx[NN_MAX_DIMS] = {0}, n;
@@ -597,7 +698,7 @@ static int op_pad(const struct nn_node *nd, const struct nn_tensor *const *in,
             return bad(nd, e, "invalid paddings");
         s[i] = x->shape[i] + p[2 * i] + p[2 * i + 1];
     }
-    if (out_alloc(nd, out, NN_F32, x->nd, s, e) != NN_OK)
+    if (out_alloc(ctx, nd, out, NN_F32, x->nd, s, e) != NN_OK)
         return NN_ERR_RUN;
     memset(out->data, 0, (size_t)nn_numel(out) * 4);
     n = nn_numel(x);
@@ -617,7 +718,7 @@ static int op_pad(const struct nn_node *nd, const struct nn_tensor *const *in,
 }
 
 static int op_reduce(const struct nn_node *nd, const struct nn_tensor *const *in,
-                     struct nn_tensor *out, struct err *e)
+                     struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     const struct nn_tensor *x = in[0];
     int64_t axes[NN_MAX_DIMS], na = int_values(in[1], axes, NN_MAX_DIMS), s[NN_MAX_DIMS];
@@ -640,7 +741,7 @@ static int op_reduce(const struct nn_node *nd, const struct nn_tensor *const *in
             s[ond++] = 1;
         cnt *= red[d] ? x->shape[d] : 1;
     }
-    if (out_alloc(nd, out, NN_F32, ond, s, e) != NN_OK)
+    if (out_alloc(ctx, nd, out, NN_F32, ond, s, e) != NN_OK)
         return NN_ERR_RUN;
     for (int64_t i = 0; i < nn_numel(out); i++)
         F(out)[i] = nd->op == NN_OP_MAX ? -INFINITY : 0;
@@ -665,14 +766,14 @@ static int op_reduce(const struct nn_node *nd, const struct nn_tensor *const *in
 }
 
 static int op_softmax(const struct nn_node *nd, const struct nn_tensor *const *in,
-                      struct nn_tensor *out, struct err *e)
+                      struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     const struct nn_tensor *x = in[0];
     int64_t c = x->nd > 0 ? x->shape[x->nd - 1] : 1, rows;
 
     if (!is_f32(x) || c < 1)
         return bad(nd, e, "input is not a float tensor");
-    if (out_alloc(nd, out, NN_F32, x->nd, x->shape, e) != NN_OK)
+    if (out_alloc(ctx, nd, out, NN_F32, x->nd, x->shape, e) != NN_OK)
         return NN_ERR_RUN;
     rows = nn_numel(x) / c;
     for (int64_t r = 0; r < rows; r++) {
@@ -690,7 +791,7 @@ static int op_softmax(const struct nn_node *nd, const struct nn_tensor *const *i
 }
 
 static int op_concat(const struct nn_node *nd, const struct nn_tensor *const *in,
-                     struct nn_tensor *out, struct err *e)
+                     struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     int64_t axis, s[NN_MAX_DIMS], outer = 1, done = 0;
     int k = nd->nin - 1;
@@ -710,7 +811,7 @@ static int op_concat(const struct nn_node *nd, const struct nn_tensor *const *in
                 return bad(nd, e, "inputs differ outside the concatenation axis");
         s[axis] += in[i]->shape[axis];
     }
-    if (out_alloc(nd, out, in[0]->dtype, in[0]->nd, s, e) != NN_OK)
+    if (out_alloc(ctx, nd, out, in[0]->dtype, in[0]->nd, s, e) != NN_OK)
         return NN_ERR_RUN;
     for (int d = 0; d < axis; d++)
         outer *= s[d];
@@ -727,6 +828,15 @@ static int op_concat(const struct nn_node *nd, const struct nn_tensor *const *in
 }
 
 /* ---- dispatch ----------------------------------------------------------------------- */
+
+static int op_identity(const struct nn_node *nd, const struct nn_tensor *const *in,
+                       struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
+{
+    if (out_alloc(ctx, nd, out, in[0]->dtype, in[0]->nd, in[0]->shape, e) != NN_OK)
+        return NN_ERR_RUN;
+    memcpy(out->data, in[0]->data, (size_t)nn_numel(in[0]) * 4);
+    return NN_OK;
+}
 
 static int arity_ok(const struct nn_node *nd)
 {
@@ -747,27 +857,27 @@ static int arity_ok(const struct nn_node *nd)
 }
 
 int nn_op_eval(const struct nn_node *nd, const struct nn_tensor *const *in, struct nn_tensor *out,
-               struct err *e)
+               struct nn_ctx *ctx, struct err *e)
 {
     if (!arity_ok(nd))
         return bad(nd, e, "wrong number of inputs");
     switch (nd->op) {
-    case NN_OP_CONV2D: return op_conv2d(nd, in, out, e);
-    case NN_OP_DEPTHWISE: return op_depthwise(nd, in, out, e);
-    case NN_OP_MATMUL: return op_matmul(nd, in, out, e);
-    case NN_OP_MAXPOOL: case NN_OP_AVGPOOL: return op_pool(nd, in, out, e);
+    case NN_OP_CONV2D: return op_conv2d(nd, in, out, ctx, e);
+    case NN_OP_DEPTHWISE: return op_depthwise(nd, in, out, ctx, e);
+    case NN_OP_MATMUL: return op_matmul(nd, in, out, ctx, e);
+    case NN_OP_MAXPOOL: case NN_OP_AVGPOOL: return op_pool(nd, in, out, ctx, e);
     case NN_OP_ADD: case NN_OP_SUB: case NN_OP_MUL: case NN_OP_DIV: case NN_OP_MAXIMUM:
-    case NN_OP_MINIMUM: case NN_OP_PRELU: return op_binary(nd, in, out, e);
+    case NN_OP_MINIMUM: case NN_OP_PRELU: return op_binary(nd, in, out, ctx, e);
     case NN_OP_RELU: case NN_OP_RELU6: case NN_OP_SIGMOID: case NN_OP_TANH: case NN_OP_RSQRT:
-    case NN_OP_SQUARE: case NN_OP_ABS: return op_unary(nd, in, out, e);
-    case NN_OP_MEAN: case NN_OP_SUM: case NN_OP_MAX: return op_reduce(nd, in, out, e);
-    case NN_OP_PAD: return op_pad(nd, in, out, e);
-    case NN_OP_RESHAPE: return op_reshape(nd, in, out, e);
-    case NN_OP_SQUEEZE: return op_squeeze(nd, in, out, e);
-    case NN_OP_EXPAND_DIMS: return op_expand_dims(nd, in, out, e);
-    case NN_OP_CONCAT: return op_concat(nd, in, out, e);
-    case NN_OP_SOFTMAX: return op_softmax(nd, in, out, e);
-    case NN_OP_IDENTITY: nn_tensor_copy(out, in[0]); return NN_OK;
+    case NN_OP_SQUARE: case NN_OP_ABS: return op_unary(nd, in, out, ctx, e);
+    case NN_OP_MEAN: case NN_OP_SUM: case NN_OP_MAX: return op_reduce(nd, in, out, ctx, e);
+    case NN_OP_PAD: return op_pad(nd, in, out, ctx, e);
+    case NN_OP_RESHAPE: return op_reshape(nd, in, out, ctx, e);
+    case NN_OP_SQUEEZE: return op_squeeze(nd, in, out, ctx, e);
+    case NN_OP_EXPAND_DIMS: return op_expand_dims(nd, in, out, ctx, e);
+    case NN_OP_CONCAT: return op_concat(nd, in, out, ctx, e);
+    case NN_OP_SOFTMAX: return op_softmax(nd, in, out, ctx, e);
+    case NN_OP_IDENTITY: return op_identity(nd, in, out, ctx, e);
     default: return bad(nd, e, "op cannot be evaluated");
     }
 }

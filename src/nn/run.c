@@ -7,8 +7,11 @@
  */
 #include "nn/graph.h"
 
+#include "util/clock.h"
 #include "util/xalloc.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +59,16 @@ static int resolve_output(const struct nn_model *m, const char *name, int *node,
     return NN_OK;
 }
 
+/* DOPPEL_NN_PROFILE=1: one line per computed node on stderr (milliseconds, op number,
+ * output shape, name), for finding the layers worth optimising. */
+static void profile_line(const struct nn_node *nd, const struct nn_tensor *t, double s)
+{
+    fprintf(stderr, "%8.3f %2d", s * 1e3, (int)nd->op);
+    for (int i = 0; i < 4; i++)
+        fprintf(stderr, " %5lld", i < t->nd ? (long long)t->shape[i] : 0LL);
+    fprintf(stderr, " %s\n", nd->name);
+}
+
 static int check_input(const struct nn_model *m, const struct nn_tensor *input, struct err *e)
 {
     if (input == NULL || input->dtype != NN_F32 || input->nd < 1) {
@@ -65,61 +78,139 @@ static int check_input(const struct nn_model *m, const struct nn_tensor *input, 
     return NN_OK;
 }
 
+/* nn_model_run's context: one per thread, one thread each, freed when the thread ends,
+ * so repeated runs in a thread reuse its arena. */
+static pthread_key_t thread_ctx;
+static pthread_once_t thread_ctx_once = PTHREAD_ONCE_INIT;
+
+static void free_ctx(void *ctx)
+{
+    nn_ctx_free(ctx);
+}
+
+static void make_key(void)
+{
+    pthread_key_create(&thread_ctx, free_ctx);
+}
+
 int nn_model_run(const struct nn_model *m, const struct nn_tensor *input,
                  const char *const *outputs, int nout, struct nn_tensor *results, struct err *e)
 {
-    int n = m->nnodes, rc = check_input(m, input, e);
-    char *needed = xcalloc((size_t)n, 1);
-    int *want = xcalloc((size_t)nout + 1, sizeof(int)), *uses = xcalloc((size_t)n, sizeof(int));
-    int *stack = xmalloc(sizeof(int) * ((size_t)n * NN_MAX_INPUTS + 1));
-    struct nn_tensor *val = xcalloc((size_t)n, sizeof *val);
+    struct nn_ctx *ctx;
+
+    pthread_once(&thread_ctx_once, make_key);
+    ctx = pthread_getspecific(thread_ctx);
+    if (ctx == NULL) {
+        ctx = nn_ctx_new(1);
+        pthread_setspecific(thread_ctx, ctx);
+    }
+    return nn_model_run_ctx(m, ctx, input, outputs, nout, results, e);
+}
+
+/* The state of one run. */
+struct run {
+    const struct nn_model *m;
+    struct nn_ctx *ctx;
+    const struct nn_tensor *input;
+    char *needed;
+    int *uses;     /* readers still to run, per node */
+    long *alloc;   /* per node: its allocation's number in the run, or -1 */
+    struct nn_tensor *val;
+    int profile;
+};
+
+/* Marks what the outputs need and counts the readers of each node. */
+static int prepare(struct run *r, const char *const *outputs, int nout, int *want, struct err *e)
+{
+    const struct nn_model *m = r->m;
+    int *stack = xmalloc(sizeof(int) * ((size_t)m->nnodes * NN_MAX_INPUTS + 1));
+    int rc = NN_OK;
 
     for (int i = 0; i < nout && rc == NN_OK; i++) {
         rc = resolve_output(m, outputs[i], &want[i], e);
         if (rc == NN_OK) {
-            mark_needed(m, want[i], needed, stack);
-            uses[want[i]]++;
+            mark_needed(m, want[i], r->needed, stack);
+            r->uses[want[i]]++;
         }
     }
-    for (int u = 0; u < n && rc == NN_OK; u++) {
-        for (int k = 0; needed[u] && k < m->nodes[u].nin; k++)
-            uses[m->nodes[u].in[k]]++;
-    }
-    for (int i = 0; i < n && rc == NN_OK; i++) {
-        int u = m->order[i];
-        const struct nn_node *nd = &m->nodes[u];
-        const struct nn_tensor *in[NN_MAX_INPUTS];
+    for (int u = 0; u < m->nnodes && rc == NN_OK; u++)
+        for (int k = 0; r->needed[u] && k < m->nodes[u].nin; k++)
+            r->uses[m->nodes[u].in[k]]++;
+    free(stack);
+    return rc;
+}
 
-        if (!needed[u])
-            continue;
-        if (nd->op == NN_OP_CONST) {
-            nn_tensor_borrow(&val[u], &nd->value);
-            continue;
+/* Computes node u, then frees the inputs it was the last reader of. */
+static int step(struct run *r, int u, struct err *e)
+{
+    const struct nn_node *nd = &r->m->nodes[u];
+    const struct nn_tensor *in[NN_MAX_INPUTS];
+    size_t first = r->ctx->nalloc;
+    double t0 = r->profile ? clock_now() : 0;
+    int rc;
+
+    if (nd->op == NN_OP_CONST || nd->op == NN_OP_PLACEHOLDER) {
+        nn_tensor_borrow(&r->val[u], nd->op == NN_OP_CONST ? &nd->value : r->input);
+        return NN_OK;
+    }
+    for (int k = 0; k < nd->nin; k++)
+        in[k] = &r->val[nd->in[k]];
+    rc = nn_op_eval(nd, in, &r->val[u], r->ctx, e);
+    if (rc != NN_OK)
+        return rc;
+    r->alloc[u] = r->ctx->nalloc > first ? (long)first : -1;
+    if (r->profile)
+        profile_line(nd, &r->val[u], clock_now() - t0);
+    for (int k = 0; k < nd->nin; k++) {
+        int v = nd->in[k];
+
+        if (--r->uses[v] == 0) {
+            if (r->alloc[v] >= 0)
+                nn_ctx_last_use(r->ctx, (size_t)r->alloc[v]);
+            nn_tensor_release(&r->val[v]);
         }
-        if (nd->op == NN_OP_PLACEHOLDER) {
-            nn_tensor_borrow(&val[u], input);
-            continue;
-        }
-        for (int k = 0; k < nd->nin; k++)
-            in[k] = &val[nd->in[k]];
-        rc = nn_op_eval(nd, in, &val[u], e);
-        for (int k = 0; k < nd->nin && rc == NN_OK; k++) {
-            if (--uses[nd->in[k]] == 0)
-                nn_tensor_release(&val[nd->in[k]]);
-        }
+    }
+    return NN_OK;
+}
+
+int nn_model_run_ctx(const struct nn_model *m, struct nn_ctx *ctx, const struct nn_tensor *input,
+                     const char *const *outputs, int nout, struct nn_tensor *results,
+                     struct err *e)
+{
+    struct run r = {.m = m, .ctx = ctx, .input = input};
+    int n = m->nnodes, rc, *want;
+
+    if (ctx == NULL)
+        return nn_model_run(m, input, outputs, nout, results, e);
+    rc = check_input(m, input, e);
+    if (rc != NN_OK)
+        return rc;
+    want = xcalloc((size_t)nout + 1, sizeof(int));
+    r.needed = xcalloc((size_t)n, 1);
+    r.uses = xcalloc((size_t)n, sizeof(int));
+    r.alloc = xcalloc((size_t)n, sizeof(long));
+    r.val = xcalloc((size_t)n, sizeof *r.val);
+    r.profile = getenv("DOPPEL_NN_PROFILE") != NULL;
+    rc = prepare(&r, outputs, nout, want, e);
+    nn_ctx_begin(ctx, m, input, want, nout);
+    for (int i = 0; i < n && rc == NN_OK; i++) {
+        ctx->step = i;
+        if (r.needed[m->order[i]])
+            rc = step(&r, m->order[i], e);
     }
     for (int i = 0; i < nout; i++) {
         if (rc == NN_OK)
-            nn_tensor_copy(&results[i], &val[want[i]]);
+            nn_tensor_copy(&results[i], &r.val[want[i]]);
         else
             memset(&results[i], 0, sizeof results[i]);
     }
+    nn_ctx_end(ctx, m, input, want, nout, rc == NN_OK);
     for (int u = 0; u < n; u++)
-        nn_tensor_release(&val[u]);
-    free(val);
-    free(stack);
-    free(uses);
+        nn_tensor_release(&r.val[u]);
+    free(r.val);
+    free(r.alloc);
+    free(r.uses);
+    free(r.needed);
     free(want);
-    free(needed);
     return rc;
 }

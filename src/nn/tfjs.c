@@ -11,6 +11,7 @@
 #include "util/xalloc.h"
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -579,8 +580,10 @@ static int load_nodes(struct nn_model *m, json_t *jnodes, struct err *e)
     rc = resolve_inputs(m, jnodes, e);
     if (rc == NN_OK)
         rc = order_graph(m, e);
-    if (rc == NN_OK)
+    if (rc == NN_OK) {
         nn_graph_fuse(m);
+        nn_graph_pack(m);
+    }
     return rc;
 }
 
@@ -589,12 +592,14 @@ static int load_nodes(struct nn_model *m, json_t *jnodes, struct err *e)
 int nn_model_parse(const char *json, size_t n, const char *dir, struct nn_model **out,
                    struct err *e)
 {
+    static _Atomic uint64_t next_id = 1;
     struct nn_model *m = xcalloc(1, sizeof *m);
     json_error_t jerr;
     json_t *root = json_loadb(json, n, 0, &jerr);
     int rc;
 
     *out = NULL;
+    m->id = atomic_fetch_add(&next_id, 1);
     if (root == NULL) {
         err_set(e, "JSON error at line %d: %s", jerr.line, jerr.text);
         rc = NN_ERR_FORMAT;
@@ -644,8 +649,10 @@ void nn_model_free(struct nn_model *m)
 {
     if (m == NULL)
         return;
-    for (int i = 0; i < m->nnodes; i++)
+    for (int i = 0; i < m->nnodes; i++) {
         free(m->nodes[i].name);
+        nn_packed_free(&m->nodes[i].packed);
+    }
     for (int i = 0; i < m->nweights; i++) {
         nn_tensor_release(&m->weights[i]);
         free(m->weight_names[i]);

@@ -41,6 +41,15 @@ void *xrealloc(void *p, size_t n)
     return q;
 }
 
+void *xaligned_alloc(size_t align, size_t n)
+{
+    void *p = NULL;
+
+    if (posix_memalign(&p, align, n ? n : 1) != 0)
+        oom(n);
+    return p;
+}
+
 char *xstrndup(const char *s, size_t n)
 {
     char *p = xmalloc(n + 1);

@@ -17,6 +17,10 @@ void *xcalloc(size_t count, size_t size);
 /* Resizes p (which may be NULL) to n bytes; never NULL. */
 void *xrealloc(void *p, size_t n);
 
+/* Returns n bytes aligned to align (a power of two, a multiple of sizeof(void *));
+ * caller frees with free(). */
+void *xaligned_alloc(size_t align, size_t n);
+
 /* Returns a heap copy of s; caller frees with free(). */
 char *xstrdup(const char *s);
 
