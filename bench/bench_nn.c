@@ -5,9 +5,11 @@
  *
  * Usage: bench_nn MODEL.json SIDE BATCH RUNS OUTPUT[,OUTPUT...]
  * BENCH_THREADS=T runs the forward pass on T threads (default 1); OpenBLAS, which only
- * computes products doppel has not packed, gets the same count.
+ * computes products doppel has not packed, gets the same count. A batch runs as its
+ * separate images (nn_model_run_batch), the way doppel embeds several faces.
  */
 #include "nn/blas.h"
+#include "nn/kern.h"
 #include "nn/model.h"
 #include "util/clock.h"
 
@@ -64,7 +66,7 @@ int main(int argc, char **argv)
     for (int r = -1; r < runs; r++) {
         double t0 = clock_now();
 
-        if (nn_model_run_ctx(m, ctx, &in, outs, nout, out, &e) != NN_OK) {
+        if (nn_model_run_batch(m, ctx, &in, outs, nout, out, &e) != NN_OK) {
             fprintf(stderr, "bench_nn: %s\n", e.msg);
             return 1;
         }
@@ -75,6 +77,9 @@ int main(int argc, char **argv)
     }
     qsort(t, (size_t)runs, sizeof t[0], cmp_double);
     printf("median_ms %.3f\n", t[runs / 2]);
+    printf("gflop %.4f\n", nn_ctx_flops(ctx) / 1e9);
+    printf("gflops %.1f\n", nn_ctx_flops(ctx) / 1e9 / (t[runs / 2] / 1e3));
+    printf("kernels %s\n", nn_kernels_get()->name);
     free(t);
     nn_tensor_release(&in);
     nn_model_free(m);

@@ -289,7 +289,7 @@ static void test_run_errors(void)
 
 /* One call of the interleaving test: model, input side and batch, outputs. */
 struct arena_call {
-    int model, side, batch, nout;
+    int model, side, batch, split, nout; /* split: nn_model_run_batch */
     const char *outs[3];
 };
 
@@ -302,22 +302,24 @@ static void fill_input(struct nn_tensor *t, int side, int batch, int seed)
         ((float *)t->data)[i] = (float)(((uint64_t)(i + seed) * 2654435761u >> 9) % 255) / 127.5f - 1;
 }
 
-/* Results are bit-identical whatever the thread count and however runs of different
- * models, shapes and output sets interleave in one context (each reuses its own arena
- * plan): every output of the interleaved sequence is compared with a one-thread run in
- * a fresh context. */
+/* Results are bit-identical whatever the thread count, whether a batch runs as one
+ * tensor or as separate samples, and however runs of different models, shapes and
+ * output sets interleave in one context (each reuses its own arena plan): every output
+ * of the interleaved sequence is compared with a one-thread batched run in a fresh
+ * context. */
 static void test_arena_and_threads(void)
 {
     static const char *const files[2] = {"human-models/blazeface.json", "human-models/faceres.json"};
     static const struct arena_call calls[] = {
-        {0, 256, 1, 2, {"Identity", "Identity_3"}},
-        {1, 224, 1, 1, {"global_pooling/Mean"}},
-        {1, 224, 3, 3, {"global_pooling/Mean", "gender_pred/Sigmoid", "age_pred/Softmax"}},
-        {0, 256, 1, 2, {"Identity", "Identity_3"}},
-        {1, 224, 1, 1, {"global_pooling/Mean"}},
-        {1, 224, 3, 1, {"age_pred/Softmax"}},
-        {1, 224, 3, 3, {"global_pooling/Mean", "gender_pred/Sigmoid", "age_pred/Softmax"}},
-        {1, 224, 1, 1, {"global_pooling/Mean"}},
+        {0, 256, 1, 0, 2, {"Identity", "Identity_3"}},
+        {1, 224, 1, 0, 1, {"global_pooling/Mean"}},
+        {1, 224, 3, 0, 3, {"global_pooling/Mean", "gender_pred/Sigmoid", "age_pred/Softmax"}},
+        {0, 256, 1, 0, 2, {"Identity", "Identity_3"}},
+        {1, 224, 1, 0, 1, {"global_pooling/Mean"}},
+        {1, 224, 3, 1, 1, {"age_pred/Softmax"}},
+        {1, 224, 3, 0, 1, {"age_pred/Softmax"}},
+        {1, 224, 3, 1, 3, {"global_pooling/Mean", "gender_pred/Sigmoid", "age_pred/Softmax"}},
+        {1, 224, 1, 0, 1, {"global_pooling/Mean"}},
     };
     struct nn_model *m[2];
     struct nn_ctx *ctx = nn_ctx_new(2);
@@ -336,7 +338,10 @@ static void test_arena_and_threads(void)
         struct nn_ctx *fresh = nn_ctx_new(1);
 
         fill_input(&in, k->side, k->batch, (int)c);
-        REQUIRE(nn_model_run_ctx(m[k->model], ctx, &in, k->outs, k->nout, got, &e) == NN_OK);
+        if (k->split)
+            REQUIRE(nn_model_run_batch(m[k->model], ctx, &in, k->outs, k->nout, got, &e) == NN_OK);
+        else
+            REQUIRE(nn_model_run_ctx(m[k->model], ctx, &in, k->outs, k->nout, got, &e) == NN_OK);
         REQUIRE(nn_model_run_ctx(m[k->model], fresh, &in, k->outs, k->nout, want, &e) == NN_OK);
         for (int o = 0; o < k->nout; o++) {
             CHECK(nn_same_shape(&got[o], &want[o]));

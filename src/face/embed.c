@@ -108,7 +108,7 @@ int embed_look(const struct embedder *m, const struct image *im, const struct fa
                      (float *)in.data + (size_t)i * LOOK_SIZE * LOOK_SIZE * 3);
         img_release(&face);
     }
-    rc = nn_model_run(m->look, &in, outs, 3, res, e);
+    rc = nn_model_run_batch(m->look, NULL, &in, outs, 3, res, e);
     nn_tensor_release(&in);
     if (rc != 0)
         return rc;

@@ -53,8 +53,11 @@ void nn_ctx_free(struct nn_ctx *ctx)
     if (ctx == NULL)
         return;
     nn_pool_free(ctx->pool);
-    for (int i = 0; i < ctx->threads; i++)
+    for (int i = 0; i < ctx->threads; i++) {
         free(ctx->scratch[i]);
+        nn_ctx_free(ctx->sub != NULL ? ctx->sub[i] : NULL);
+    }
+    free(ctx->sub);
     for (int i = 0; i < NN_CTX_PLANS; i++)
         plan_release(&ctx->plans[i]);
     free(ctx->size);
@@ -68,6 +71,20 @@ void nn_ctx_free(struct nn_ctx *ctx)
 int nn_ctx_threads(const struct nn_ctx *ctx)
 {
     return ctx->threads;
+}
+
+double nn_ctx_flops(const struct nn_ctx *ctx)
+{
+    return ctx->flops;
+}
+
+struct nn_ctx *nn_ctx_sub(struct nn_ctx *ctx, int thread)
+{
+    if (ctx->sub == NULL)
+        ctx->sub = xcalloc((size_t)ctx->threads, sizeof *ctx->sub);
+    if (ctx->sub[thread] == NULL)
+        ctx->sub[thread] = nn_ctx_new(1);
+    return ctx->sub[thread];
 }
 
 float *nn_ctx_scratch(struct nn_ctx *ctx, int thread, size_t n)
@@ -99,6 +116,7 @@ void nn_ctx_begin(struct nn_ctx *ctx, const struct nn_model *m, const struct nn_
     if (ctx->plan != NULL)
         ctx->plan->used = ctx->runs;
     ctx->stray = 0;
+    ctx->flops = 0;
     ctx->nalloc = 0;
     ctx->step = 0;
 }

@@ -135,11 +135,13 @@ struct nn_ctx {
     int threads;
     float **scratch;
     size_t *scratch_cap; /* floats */
+    struct nn_ctx **sub;  /* one-thread contexts per thread, for nn_model_run_batch */
     struct nn_plan plans[NN_CTX_PLANS];
     struct nn_plan *plan; /* the one this run follows, or NULL */
     int stray;            /* this run left its plan: neither follows nor records */
     int step;             /* position of the running node in the run */
     uint64_t runs;
+    double flops;       /* multiply-adds x 2 of convolutions and products in the last run */
     size_t nalloc, cap; /* allocations so far in this run; capacity of the records */
     size_t *size;       /* recording: bytes of allocation i */
     int *born, *died;   /* recording: steps that made and last read allocation i */
@@ -148,6 +150,9 @@ struct nn_ctx {
 /* Returns thread's scratch buffer of at least n floats (64-byte aligned), valid until the
  * next call for the same thread. */
 float *nn_ctx_scratch(struct nn_ctx *ctx, int thread, size_t n);
+
+/* Returns thread's one-thread context (made on first use), for runs of one sample. */
+struct nn_ctx *nn_ctx_sub(struct nn_ctx *ctx, int thread);
 
 /* Starts a run of m on input for the output nodes outs[0..nout): it follows the plan
  * made for the same model, input shape and outputs, if there is one. */

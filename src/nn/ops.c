@@ -150,6 +150,30 @@ static int win_setup(const struct nn_node *nd, const struct nn_tensor *x, int kh
 
 /* ---- convolution -------------------------------------------------------------------- */
 
+/* Unfolds one filter row (ky) of output pixel (oy, ox) into dst (kw * c floats). With
+ * no dilation and the whole span inside the image it is one copy. */
+static void unfold_row(const float *img, const struct win *g, int64_t iy, int64_t ox, float *dst)
+{
+    int64_t ix0 = ox * g->sw - g->pl, span = (int64_t)g->kw * g->c;
+
+    if (iy < 0 || iy >= g->h) {
+        memset(dst, 0, sizeof(float) * (size_t)span);
+        return;
+    }
+    if (g->dw == 1 && ix0 >= 0 && ix0 + g->kw <= g->w) {
+        memcpy(dst, img + (iy * g->w + ix0) * g->c, sizeof(float) * (size_t)span);
+        return;
+    }
+    for (int kx = 0; kx < g->kw; kx++, dst += g->c) {
+        int64_t ix = ix0 + (int64_t)kx * g->dw;
+
+        if (ix < 0 || ix >= g->w)
+            memset(dst, 0, sizeof(float) * (size_t)g->c);
+        else
+            memcpy(dst, img + (iy * g->w + ix) * g->c, sizeof(float) * (size_t)g->c);
+    }
+}
+
 /* Unfolds output rows [r0, r1) of the whole batch (row = (image, oy, ox)) into col, one
  * row of kh * kw * c per output pixel, zero outside the image. */
 static void im2col(const float *x, const struct win *g, int64_t r0, int64_t r1, float *col)
@@ -161,18 +185,8 @@ static void im2col(const float *x, const struct win *g, int64_t r0, int64_t r1, 
         int64_t oy = r % plane / g->ow, ox = r % g->ow;
         float *dst = col + (r - r0) * kc;
 
-        for (int ky = 0; ky < g->kh; ky++) {
-            int64_t iy = oy * g->sh - g->pt + (int64_t)ky * g->dh;
-
-            for (int kx = 0; kx < g->kw; kx++, dst += g->c) {
-                int64_t ix = ox * g->sw - g->pl + (int64_t)kx * g->dw;
-
-                if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w)
-                    memset(dst, 0, sizeof(float) * (size_t)g->c);
-                else
-                    memcpy(dst, img + (iy * g->w + ix) * g->c, sizeof(float) * (size_t)g->c);
-            }
-        }
+        for (int ky = 0; ky < g->kh; ky++, dst += (int64_t)g->kw * g->c)
+            unfold_row(img, g, oy * g->sh - g->pt + (int64_t)ky * g->dh, ox, dst);
     }
 }
 
@@ -231,6 +245,7 @@ static void product_run(struct product *p)
     }
     p->mb = (rows + 23) / 24 * 24;
     tasks = (p->m + p->mb - 1) / p->mb * p->col_blocks;
+    p->ctx->flops += 2.0 * (double)p->m * (double)p->n * (double)p->kc;
     nn_pool_run(p->ctx->pool, tasks, product_task, p);
 }
 
@@ -360,6 +375,7 @@ static int op_depthwise(const struct nn_node *nd, const struct nn_tensor *const 
     j.g = (struct nn_dw){.filter = F(w), .bias = bias, .h = g.h, .w = g.w, .c = g.c,
                          .oh = g.oh, .ow = g.ow, .kh = g.kh, .kw = g.kw, .sh = g.sh,
                          .sw = g.sw, .dh = g.dh, .dw = g.dw, .pt = g.pt, .pl = g.pl};
+    ctx->flops += 2.0 * (double)(g.n * g.oh * g.ow * g.c) * g.kh * g.kw;
     nn_pool_run(ctx->pool, g.n * g.oh, dw_task, &j);
     return NN_OK;
 }
@@ -439,6 +455,7 @@ static int op_matmul(const struct nn_node *nd, const struct nn_tensor *const *in
         product_run(&p);
         return NN_OK;
     }
+    ctx->flops += 2.0 * (double)m * (double)n * (double)k;
     nn_sgemm(nd->transpose_a, nd->transpose_b, (int)m, (int)n, (int)k, F(a), F(b), F(out), 0);
     finish(nd, bias, alpha, F(out), m, n, 0, n);
     return NN_OK;

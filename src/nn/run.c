@@ -93,8 +93,7 @@ static void make_key(void)
     pthread_key_create(&thread_ctx, free_ctx);
 }
 
-int nn_model_run(const struct nn_model *m, const struct nn_tensor *input,
-                 const char *const *outputs, int nout, struct nn_tensor *results, struct err *e)
+static struct nn_ctx *own_ctx(void)
 {
     struct nn_ctx *ctx;
 
@@ -104,7 +103,13 @@ int nn_model_run(const struct nn_model *m, const struct nn_tensor *input,
         ctx = nn_ctx_new(1);
         pthread_setspecific(thread_ctx, ctx);
     }
-    return nn_model_run_ctx(m, ctx, input, outputs, nout, results, e);
+    return ctx;
+}
+
+int nn_model_run(const struct nn_model *m, const struct nn_tensor *input,
+                 const char *const *outputs, int nout, struct nn_tensor *results, struct err *e)
+{
+    return nn_model_run_ctx(m, own_ctx(), input, outputs, nout, results, e);
 }
 
 /* The state of one run. */
@@ -212,5 +217,96 @@ int nn_model_run_ctx(const struct nn_model *m, struct nn_ctx *ctx, const struct 
     free(r.uses);
     free(r.needed);
     free(want);
+    return rc;
+}
+
+/* nn_model_run_batch: one task per sample. */
+struct batch {
+    const struct nn_model *m;
+    struct nn_ctx *ctx;
+    const struct nn_tensor *input;
+    const char *const *outputs;
+    int nout;
+    struct nn_tensor *per; /* [sample * nout + output] */
+    int *rc;               /* per sample */
+    struct err *errs;      /* per sample */
+    double *flops;         /* per thread */
+};
+
+static void batch_task(void *arg, int64_t i, int thread)
+{
+    const struct batch *b = arg;
+    struct nn_tensor one = *b->input;
+    int64_t each = nn_numel(b->input) / b->input->shape[0];
+    struct nn_ctx *sub = nn_ctx_sub(b->ctx, thread);
+
+    one.shape[0] = 1;
+    one.owned = 0;
+    one.data = (float *)b->input->data + i * each;
+    b->rc[i] = nn_model_run_ctx(b->m, sub, &one, b->outputs, b->nout, &b->per[i * b->nout],
+                                &b->errs[i]);
+    b->flops[thread] += sub->flops;
+}
+
+/* Stacks output o of every sample into result (first axis = samples). */
+static int stack(const struct batch *b, int64_t n, int o, struct nn_tensor *result, struct err *e)
+{
+    const struct nn_tensor *first = &b->per[o];
+    int64_t each = nn_numel(first), shape[NN_MAX_DIMS];
+
+    for (int64_t i = 0; i < n; i++) {
+        const struct nn_tensor *t = &b->per[i * b->nout + o];
+
+        if (t->nd < 1 || t->shape[0] != 1 || !nn_same_shape(t, first) || t->dtype != first->dtype) {
+            err_set(e, "output %s: samples do not stack (the model mixes its batch)",
+                    b->outputs[o]);
+            return NN_ERR_RUN;
+        }
+    }
+    memcpy(shape, first->shape, sizeof shape);
+    shape[0] = n;
+    nn_tensor_alloc(result, first->dtype, first->nd, shape);
+    for (int64_t i = 0; i < n; i++)
+        memcpy((char *)result->data + (size_t)(i * each) * 4, b->per[i * b->nout + o].data,
+               (size_t)each * 4);
+    return NN_OK;
+}
+
+int nn_model_run_batch(const struct nn_model *m, struct nn_ctx *ctx, const struct nn_tensor *input,
+                       const char *const *outputs, int nout, struct nn_tensor *results,
+                       struct err *e)
+{
+    int64_t n = input != NULL && input->nd >= 1 ? input->shape[0] : 0;
+    struct batch b = {m, ctx, input, outputs, nout, NULL, NULL, NULL, NULL};
+    int rc = NN_OK;
+
+    if (n <= 1)
+        return nn_model_run_ctx(m, ctx, input, outputs, nout, results, e);
+    if (ctx == NULL)
+        b.ctx = ctx = own_ctx();
+    b.per = xcalloc((size_t)(n * nout), sizeof *b.per);
+    b.rc = xcalloc((size_t)n, sizeof *b.rc);
+    b.errs = xcalloc((size_t)n, sizeof *b.errs);
+    b.flops = xcalloc((size_t)ctx->threads, sizeof *b.flops);
+    nn_pool_run(ctx->pool, n, batch_task, &b);
+    ctx->flops = 0;
+    for (int t = 0; t < ctx->threads; t++)
+        ctx->flops += b.flops[t];
+    for (int64_t i = 0; i < n && rc == NN_OK; i++)
+        if (b.rc[i] != NN_OK) {
+            rc = b.rc[i];
+            err_set(e, "%s", b.errs[i].msg);
+        }
+    memset(results, 0, sizeof *results * (size_t)nout);
+    for (int o = 0; o < nout && rc == NN_OK; o++)
+        rc = stack(&b, n, o, &results[o], e);
+    for (int o = 0; o < nout && rc != NN_OK; o++)
+        nn_tensor_release(&results[o]);
+    for (int64_t i = 0; i < n * nout; i++)
+        nn_tensor_release(&b.per[i]);
+    free(b.flops);
+    free(b.errs);
+    free(b.rc);
+    free(b.per);
     return rc;
 }
