@@ -21,6 +21,8 @@ t_grep "unknown_cmd_flag_usage" 'usage: doppel models'
 t_expect "unknown_action" 2 "$D" models frob
 t_expect "help_unknown" 2 "$D" help frobnicate
 t_expect "bad_log_level" 2 "$D" --log-level loud help
+t_expect "bad_threads" 2 "$D" --threads 0 help
+t_grep "bad_threads_says" 'threads takes a number'
 
 d=$(mktemp -d)
 t_expect "models_verify_empty" 1 "$D" --models "$d" models verify
@@ -50,6 +52,8 @@ if [ -f "$S" ]; then
     t_grep "image_info_json_keys" '"display_height": 1280'
     t_expect "detect" 0 "$D" detect "$S"
     t_grep "detect_count" 'sample1.jpg: 3 faces'
+    t_expect "detect_one_thread" 0 "$D" --threads 1 detect "$S"
+    t_grep "detect_one_thread_count" 'sample1.jpg: 3 faces'
     t_expect "detect_json" 0 "$D" detect --json "$S"
     t_grep "detect_json_keys" '"right_eye"'
     t_expect "embed_json" 0 "$D" embed --json "$S"

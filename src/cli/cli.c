@@ -70,7 +70,7 @@ int cli_option_error(const struct cli_command *cmd, int c, char **argv)
 
 void cli_print_overview(FILE *out)
 {
-    fputs("usage: doppel [--data DIR] [--models DIR] [-v | -q] <command> [<args>]\n"
+    fputs("usage: doppel [--data DIR] [--models DIR] [--threads N] [-v | -q] <command> [<args>]\n"
           "\n"
           "Find actors who look alike, and who is in a photo.\n"
           "\n"
@@ -82,6 +82,7 @@ void cli_print_overview(FILE *out)
           "Global options:\n"
           "  --data DIR        data folder (default $DOPPEL_DATA or ./doppel-data)\n"
           "  --models DIR      models folder (default $DOPPEL_MODELS or ./models)\n"
+          "  --threads N       threads one photo's networks run on (default: every core)\n"
           "  -v, --verbose     print debug messages\n"
           "  -q, --quiet       print errors only\n"
           "  --version         print the version and exit\n"

@@ -18,6 +18,7 @@ enum cli_exit {
 struct cli {
     const char *data_dir;
     const char *models_dir;
+    int threads; /* --threads: for one photo's networks; 0 = every core */
 };
 
 struct cli_command {

@@ -135,9 +135,11 @@ static int detect_run(struct cli *cli, const struct cli_command *self, int argc,
         log_error("%s (run scripts/setup.sh to fetch the models)", e.msg);
         return CLI_EXIT_FAIL;
     }
+    a.opts.ctx = nn_ctx_new(cli->threads);
     all = json_array();
     for (int i = optind; i < argc; i++)
         json_array_append_new(all, detect_one(d, argv[i], &a, &failed));
+    nn_ctx_free(a.opts.ctx);
     if (a.json)
         cli_print_json(all);
     else

@@ -66,13 +66,14 @@ static int embed_exec(struct cli *cli, const struct embed_args *a)
     struct embedder *emb = NULL;
     struct face_box faces[EMBED_MAX_FACES];
     struct embedding *em = NULL;
+    struct face_detect_opts opts = {.ctx = nn_ctx_new(cli->threads)};
     struct image im = {0};
     struct err e;
     int n = 0, rc = CLI_EXIT_FAIL;
 
     if (img_load_file(a->file, NULL, &im, &e) != IMG_OK ||
         face_detector_load(models, &det, &e) != 0 || embedder_load(models, &emb, &e) != 0 ||
-        face_detect(det, &im, NULL, faces, EMBED_MAX_FACES, &n, &e) != 0) {
+        face_detect(det, &im, &opts, faces, EMBED_MAX_FACES, &n, &e) != 0) {
         log_error("%s", e.msg);
         goto out;
     }
@@ -108,6 +109,7 @@ static int embed_exec(struct cli *cli, const struct embed_args *a)
     }
     rc = CLI_EXIT_OK;
 out:
+    nn_ctx_free(opts.ctx);
     free(em);
     embedder_free(emb);
     face_detector_free(det);

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { OPT_DATA = 256, OPT_MODELS, OPT_VERSION, OPT_LOG_LEVEL };
+enum { OPT_DATA = 256, OPT_MODELS, OPT_THREADS, OPT_VERSION, OPT_LOG_LEVEL };
 
 /* Parses global options into cli; returns -1 to go on, or an exit status. */
 static int parse_globals(struct cli *cli, int argc, char **argv)
@@ -20,6 +20,7 @@ static int parse_globals(struct cli *cli, int argc, char **argv)
     static const struct option opts[] = {
         {"data", required_argument, NULL, OPT_DATA},
         {"models", required_argument, NULL, OPT_MODELS},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -28,6 +29,7 @@ static int parse_globals(struct cli *cli, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     enum log_level level;
+    long n;
     int c;
 
     while ((c = getopt_long(argc, argv, "+:hvq", opts, NULL)) != -1) {
@@ -37,6 +39,11 @@ static int parse_globals(struct cli *cli, int argc, char **argv)
             break;
         case OPT_MODELS:
             cli->models_dir = optarg;
+            break;
+        case OPT_THREADS:
+            if (cli_parse_long(optarg, 1, 256, &n) != 0)
+                return cli_usage_error(NULL, "--threads takes a number from 1 to 256");
+            cli->threads = (int)n;
             break;
         case 'v':
             log_set_level(LOG_DEBUG);

@@ -154,31 +154,43 @@ static void decode(const struct nn_tensor *out, const struct view *v, float min_
     }
 }
 
-/* Runs one look at the square region (x0, y0, side) and appends its candidates. */
-static int look(const struct face_detector *d, const struct image *im, float x0, float y0,
-                float side, float min_score, struct face_box *cands, int *n, struct err *e)
+/* Runs the looks at the square regions r[i] = (x0, y0, side) as one batch of samples
+ * (spread over ctx's threads) and appends their candidates; look 0 keeps candidates from
+ * min_score, the others from extra_score. */
+static int run_looks(const struct face_detector *d, struct nn_ctx *ctx, const struct image *im,
+                     float (*r)[3], int nlooks, float min_score, float extra_score,
+                     struct face_box *cands, int *n, struct err *e)
 {
     static const char *const outs[] = {"Identity", "Identity_1", "Identity_2", "Identity_3"};
-    int64_t shape[4] = {1, DET_SIZE, DET_SIZE, 3};
+    static const int64_t per[4] = {512, 384, 8192, 6144};
+    int64_t shape[4] = {nlooks, DET_SIZE, DET_SIZE, 3};
     struct nn_tensor in, res[4];
-    struct view v;
+    struct view *v = xcalloc((size_t)nlooks, sizeof *v);
     int rc;
 
     nn_tensor_alloc(&in, NN_F32, 4, shape);
-    view_input(im, x0, y0, side, in.data, &v);
-    rc = nn_model_run(d->model, &in, outs, 4, res, e);
+    for (int i = 0; i < nlooks; i++)
+        view_input(im, r[i][0], r[i][1], r[i][2], (float *)in.data + (size_t)i * DET_SIZE * DET_SIZE * 3,
+                   &v[i]);
+    rc = nn_model_run_batch(d->model, ctx, &in, outs, 4, res, e);
     nn_tensor_release(&in);
-    if (rc != NN_OK)
-        return rc;
-    if (nn_numel(&res[0]) == 512 && nn_numel(&res[1]) == 384 && nn_numel(&res[2]) == 8192 &&
-        nn_numel(&res[3]) == 6144)
-        decode(res, &v, min_score, cands, n);
-    else
-        rc = NN_ERR_RUN;
-    if (rc != NN_OK)
-        err_set(e, "blazeface: unexpected output shapes");
-    for (int i = 0; i < 4; i++)
-        nn_tensor_release(&res[i]);
+    for (int k = 0; k < 4 && rc == NN_OK; k++)
+        if (nn_numel(&res[k]) != per[k] * nlooks) {
+            err_set(e, "blazeface: unexpected output shapes");
+            rc = NN_ERR_RUN;
+        }
+    for (int i = 0; i < nlooks && rc == NN_OK; i++) {
+        struct nn_tensor one[4];
+
+        for (int k = 0; k < 4; k++) {
+            nn_tensor_borrow(&one[k], &res[k]);
+            one[k].data = (float *)res[k].data + per[k] * i;
+        }
+        decode(one, &v[i], i == 0 ? min_score : extra_score, cands, n);
+    }
+    for (int k = 0; k < 4 && rc == NN_OK; k++)
+        nn_tensor_release(&res[k]);
+    free(v);
     return rc;
 }
 
@@ -292,9 +304,8 @@ int face_detect(const struct face_detector *d, const struct image *im,
     *n = 0;
     /* The extra looks (tiles, padded canvas) see more texture up close and bring most of
      * the false positives, so their candidates must score higher. */
-    for (int i = 0; i < nlooks && rc == NN_OK; i++)
-        rc = look(d, im, regions[i][0], regions[i][1], regions[i][2],
-                  i == 0 ? min_score : fmaxf(min_score, DET_EXTRA_SCORE), cands, &nc, e);
+    rc = run_looks(d, opts ? opts->ctx : NULL, im, regions, nlooks, min_score,
+                   fmaxf(min_score, DET_EXTRA_SCORE), cands, &nc, e);
     if (rc == NN_OK)
         *n = drop_covered(faces, merge(cands, nc, iou, faces, max));
     if (*n > 1)

@@ -14,6 +14,7 @@
 #define DOPPEL_DETECT_H
 
 #include "img/image.h"
+#include "nn/model.h"
 #include "util/err.h"
 
 /* Keypoints in BlazeFace's order. "Right" is the subject's right (the viewer's left). */
@@ -39,6 +40,7 @@ struct face_detect_opts {
     float min_score; /* 0 = default 0.5 */
     float iou;       /* merge threshold, 0 = default 0.3 */
     int no_tiles;    /* 1: skip the tiled and padded looks (faster, misses small faces) */
+    struct nn_ctx *ctx; /* threads to run the looks on; NULL: the calling thread alone */
 };
 
 /* Loads BlazeFace from models_dir (human-models/blazeface.json). Free with
