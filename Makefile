@@ -115,7 +115,8 @@ fuzz: $(FUZZ_BIN)
 $(FUZZ_BUILD)/%.o: %.c | deps $(GEN)
 	@mkdir -p $(@D)
 	$(CLANG) $(WARN) $(DEFS) -Isrc -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP \
-		-g -O1 -fsanitize=fuzzer-no-link,address,undefined $(ISA_$(*F:kern_%=%)) -c $< -o $@
+		-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+		$(ISA_$(*F:kern_%=%)) -c $< -o $@
 
 $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ)
 	@mkdir -p $(@D)

@@ -89,8 +89,9 @@ struct nn_ctx *nn_ctx_sub(struct nn_ctx *ctx, int thread)
 
 float *nn_ctx_scratch(struct nn_ctx *ctx, int thread, size_t n)
 {
-    if (ctx->scratch_cap[thread] < n) {
+    if (ctx->scratch[thread] == NULL || ctx->scratch_cap[thread] < n) {
         free(ctx->scratch[thread]);
+        n = n < 16 ? 16 : n;
         ctx->scratch[thread] = xaligned_alloc(ALIGN, sizeof(float) * n);
         ctx->scratch_cap[thread] = n;
     }

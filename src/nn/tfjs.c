@@ -181,6 +181,8 @@ static int decode_weight(json_t *spec, const unsigned char *blob, size_t size, s
         return NN_ERR_FORMAT;
     }
     nn_tensor_alloc(t, strcmp(dtype, "int32") == 0 ? NN_I32 : NN_F32, t->nd, t->shape);
+    if (n == 0)
+        return NN_OK; /* an empty tensor: no bytes to read (and blob may be NULL) */
     if (t->dtype == NN_I32)
         memcpy(t->data, blob + *offset, (size_t)n * 4);
     else
