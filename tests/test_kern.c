@@ -11,14 +11,36 @@
 
 struct gemm_case {
     int64_t m, k, n, n0;
-    int trans;
+    int trans, post;
 };
 
 static const struct gemm_case gemm_cases[] = {
-    {1, 1, 1, 0, 0},    {5, 3, 17, 0, 0},    {13, 24, 24, 0, 0},  {7, 75, 24, 0, 1},
-    {49, 256, 200, 0, 0}, {100, 27, 32, 16, 0}, {6, 64, 64, 0, 1}, {12, 33, 48, 32, 0},
-    {25, 96, 130, 64, 0}, {3, 512, 1000, 0, 1},
+    {1, 1, 1, 0, 0, 0},      {5, 3, 17, 0, 0, 1},    {13, 24, 24, 0, 0, 0},
+    {7, 75, 24, 0, 1, 1},    {49, 256, 200, 0, 0, 0}, {100, 27, 32, 16, 0, 1},
+    {6, 64, 64, 0, 1, 0},    {12, 33, 48, 32, 0, 1}, {25, 96, 130, 64, 0, 1},
+    {3, 512, 1000, 0, 1, 1},
 };
+
+/* A folded post for up to 1024 channels: scales around 1, shifts around 0, clamp
+ * [-0.5, 0.7] so both bounds bite. */
+static float post_scale[1024], post_shift[1024];
+static const struct nn_post test_post = {post_scale, post_shift, -0.5f, 0.7f};
+
+static void init_post(void)
+{
+    for (int i = 0; i < 1024; i++) {
+        post_scale[i] = 0.5f + (float)(i % 7) / 7;
+        post_shift[i] = (float)(i % 5) / 5 - 0.4f;
+    }
+}
+
+static float apply_post(int on, int64_t j, double v)
+{
+    if (!on)
+        return (float)v;
+    v = v * post_scale[j] + post_shift[j];
+    return (float)(v < -0.5 ? -0.5 : v > 0.7 ? 0.7 : v);
+}
 
 struct dw_case {
     int64_t h, w, c;
@@ -61,7 +83,7 @@ static void run_gemm(const struct nn_kernels *k, const struct gemm_case *t, cons
 {
     for (int64_t i = 0; i < t->m * t->n; i++)
         c[i] = -7;
-    k->gemm(a, t->k, b, c, t->n, t->m, t->n0, t->n);
+    k->gemm(a, t->k, b, c, t->n, t->m, t->n0, t->n, t->post ? &test_post : NULL);
 }
 
 static void naive_gemm(const struct gemm_case *t, const float *a, const float *w, float *c)
@@ -72,7 +94,7 @@ static void naive_gemm(const struct gemm_case *t, const float *a, const float *w
 
             for (int64_t k = 0; k < t->k; k++)
                 s += (double)a[i * t->k + k] * (t->trans ? w[j * t->k + k] : w[k * t->n + j]);
-            c[i * t->n + j] = j < t->n0 ? -7 : (float)s;
+            c[i * t->n + j] = j < t->n0 ? -7 : apply_post(t->post, j, s);
         }
     }
 }
@@ -136,7 +158,7 @@ static void naive_dw(const struct nn_dw *g, float *y)
                             s += (double)g->x[(iy * g->w + ix) * g->c + ch] *
                                  g->filter[(ky * g->kw + kx) * g->c + ch];
                     }
-                y[(oy * g->ow + ox) * g->c + ch] = (float)s;
+                y[(oy * g->ow + ox) * g->c + ch] = apply_post(g->post != NULL, ch, s);
             }
 }
 
@@ -158,6 +180,7 @@ static void dw_against(const struct nn_kernels *k)
         size_t n;
 
         dw_setup(t, &g, x, f, i % 2 ? bias : NULL);
+        g.post = i % 3 == 1 ? &test_post : NULL;
         n = (size_t)(g.oh * g.ow * g.c);
         want = xmalloc(sizeof(float) * n);
         got = xmalloc(sizeof(float) * n);
@@ -181,6 +204,7 @@ static void variant(const char *name, void (*against)(const struct nn_kernels *)
 {
     const struct nn_kernels *k = nn_kernels_find(name);
 
+    init_post();
     if (k == NULL)
         SKIP("this CPU has no %s", name);
     against(k);
@@ -188,6 +212,7 @@ static void variant(const char *name, void (*against)(const struct nn_kernels *)
 
 static void test_gemm_scalar(void)
 {
+    init_post();
     gemm_against(NULL);
 }
 
@@ -203,6 +228,7 @@ static void test_gemm_avx512(void)
 
 static void test_depthwise_scalar(void)
 {
+    init_post();
     dw_against(NULL);
 }
 

@@ -14,6 +14,7 @@
 
 #include "util/xalloc.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 static int fusible_op(enum nn_op op)
@@ -204,14 +205,93 @@ static const struct nn_tensor *packable(const struct nn_model *m, const struct n
     return *k > 0 && *n > 0 ? w : NULL;
 }
 
+/* The folded post being built: y * scale + shift, clamped to [lo, hi]. */
+struct folding {
+    float *scale, *shift, lo, hi;
+    int64_t n;
+};
+
+/* Folds y = y op k into f (k scalar or per channel); 0 when it cannot be: an affine step
+ * after a clamp, or a clamp that would make the output a constant. */
+static int fold_step(struct folding *f, enum nn_op op, const float *k, int64_t nk)
+{
+    int clamped = f->lo > -INFINITY || f->hi < INFINITY;
+
+    for (int64_t c = 0; c < f->n; c++) {
+        float v = k != NULL ? k[nk > 1 ? c : 0] : 0;
+
+        switch (op) {
+        case NN_OP_ADD: f->shift[c] += v; break;
+        case NN_OP_SUB: f->shift[c] -= v; break;
+        case NN_OP_MUL: f->scale[c] *= v, f->shift[c] *= v; break;
+        default: break;
+        }
+    }
+    switch (op) {
+    case NN_OP_ADD: case NN_OP_SUB: case NN_OP_MUL: return !clamped;
+    case NN_OP_RELU: return fold_step(f, NN_OP_MAXIMUM, NULL, 1);
+    case NN_OP_RELU6: return fold_step(f, NN_OP_MAXIMUM, NULL, 1) && fold_step(f, NN_OP_MINIMUM, (const float[]){6}, 1);
+    case NN_OP_MAXIMUM:
+        if (nk != 1 || (k ? k[0] : 0) > f->hi)
+            return 0;
+        f->lo = fmaxf(f->lo, k ? k[0] : 0);
+        return 1;
+    case NN_OP_MINIMUM:
+        if (nk != 1 || k[0] < f->lo)
+            return 0;
+        f->hi = fminf(f->hi, k[0]);
+        return 1;
+    default: return 0;
+    }
+}
+
+/* Folds nd's bias, fused activation and epilogue into nd->post when all of it folds. */
+static void fold_post(const struct nn_model *m, struct nn_node *nd, int64_t n)
+{
+    const struct nn_tensor *bias = nd->nin >= 3 ? &m->nodes[nd->in[2]].value : NULL;
+    struct folding f = {xmalloc(sizeof(float) * 2 * (size_t)n), NULL, -INFINITY, INFINITY, n};
+    int ok = !(nd->fused & NN_FUSED_PRELU);
+
+    f.shift = f.scale + n;
+    for (int64_t c = 0; c < n; c++)
+        f.scale[c] = 1, f.shift[c] = 0;
+    if (nd->fused & NN_FUSED_BIAS)
+        ok = ok && m->nodes[nd->in[2]].op == NN_OP_CONST && bias->dtype == NN_F32 &&
+             nn_numel(bias) == n && fold_step(&f, NN_OP_ADD, bias->data, n);
+    if (ok && (nd->fused & NN_FUSED_RELU))
+        ok = fold_step(&f, NN_OP_RELU, NULL, 1);
+    if (ok && (nd->fused & NN_FUSED_RELU6))
+        ok = fold_step(&f, NN_OP_RELU6, NULL, 1);
+    for (int s = 0; ok && s < nd->nepi; s++)
+        ok = fold_step(&f, nd->epi[s].op, nd->epi[s].k, nd->epi[s].n);
+    if (!ok) {
+        free(f.scale);
+        return;
+    }
+    nd->post_buf = f.scale;
+    nd->post = (struct nn_post){f.scale, f.shift, f.lo, f.hi};
+}
+
+/* Output channels of a depthwise convolution with a constant filter; 0 otherwise. */
+static int64_t depthwise_channels(const struct nn_model *m, const struct nn_node *nd)
+{
+    const struct nn_node *w = nd->nin >= 2 ? &m->nodes[nd->in[1]] : NULL;
+
+    if (nd->op != NN_OP_DEPTHWISE || w == NULL || w->op != NN_OP_CONST || w->value.nd != 4)
+        return 0;
+    return w->value.shape[2] * w->value.shape[3];
+}
+
 void nn_graph_pack(struct nn_model *m)
 {
     for (int i = 0; i < m->nnodes; i++) {
         struct nn_node *nd = &m->nodes[i];
-        int64_t k, n;
+        int64_t k, n = depthwise_channels(m, nd);
         const struct nn_tensor *w = packable(m, nd, &k, &n);
 
         if (w != NULL)
             nn_packed_init(&nd->packed, w->data, k, n, nd->op == NN_OP_MATMUL && nd->transpose_b);
+        if (n > 0 && (w != NULL || nd->op == NN_OP_DEPTHWISE))
+            fold_post(m, nd, n);
     }
 }

@@ -98,6 +98,8 @@ struct nn_node {
     int nepi;
     int fused_step; /* NN_OP_FUSED: its position (1-based) in the producer's epilogue */
     struct nn_packed packed; /* Conv2D, MatMul with constant weights: packed at load */
+    struct nn_post post;     /* bias, activation and epilogue folded (post.scale != NULL) */
+    float *post_buf;         /* owned: post.scale and post.shift */
 };
 
 struct nn_model {
@@ -181,7 +183,9 @@ int nn_op_eval(const struct nn_node *nd, const struct nn_tensor *const *in, stru
  * epilogue of the convolution or matrix product that feeds them (load time). */
 void nn_graph_fuse(struct nn_model *m);
 
-/* Packs the constant weights of every convolution and matrix product (load time). */
+/* Packs the constant weights of every convolution and matrix product, and folds what
+ * follows each convolution or product into one affine map and clamp where it can (load
+ * time). */
 void nn_graph_pack(struct nn_model *m);
 
 /* Applies an epilogue to columns [c0, c1) of rows outputs (ld floats apart; the column

@@ -59,8 +59,17 @@ void nn_dw_bounds(const struct nn_dw *g, int64_t oy, int *ky0, int *ky1, int64_t
         *lo = *hi;
 }
 
+static float post_one(const struct nn_post *p, int64_t j, float v)
+{
+    if (p == NULL)
+        return v;
+    v = v * p->scale[j] + p->shift[j];
+    v = v < p->lo ? p->lo : v;
+    return v > p->hi ? p->hi : v;
+}
+
 static void gemm_scalar(const float *a, int64_t lda, const struct nn_packed *b, float *c,
-                        int64_t ldc, int64_t m, int64_t n0, int64_t n1)
+                        int64_t ldc, int64_t m, int64_t n0, int64_t n1, const struct nn_post *post)
 {
     for (int64_t i = 0; i < m; i++) {
         for (int64_t j = n0; j < n1; j++) {
@@ -69,7 +78,7 @@ static void gemm_scalar(const float *a, int64_t lda, const struct nn_packed *b, 
 
             for (int64_t k = 0; k < b->k; k++)
                 s += a[i * lda + k] * col[k * NN_PANEL];
-            c[i * ldc + j] = s;
+            c[i * ldc + j] = post_one(post, j, s);
         }
     }
 }
@@ -91,7 +100,7 @@ static void depthwise_row_scalar(const struct nn_dw *g, int64_t oy, float *y)
                              g->filter[((int64_t)ky * g->kw + kx) * g->c + ch];
                 }
             }
-            y[ox * g->c + ch] = s;
+            y[ox * g->c + ch] = post_one(g->post, ch, s);
         }
     }
 }

@@ -23,10 +23,19 @@ struct nn_packed {
     float *p; /* 64-byte aligned, ceil(n / 16) * k * 16 floats; owned */
 };
 
+/* What follows a product or convolution, folded at load time into one per-channel
+ * affine map and a clamp: y = min(max(y * scale[j] + shift[j], lo), hi). Applied to the
+ * sums while they are still in registers. */
+struct nn_post {
+    const float *scale, *shift; /* per output channel; indexed from the first column */
+    float lo, hi;
+};
+
 /* One depthwise convolution over one image, multiplier 1: x is h x w x c, the filter
  * kh x kw x c, the output oh x ow x c; pt and pl are the leading padding. */
 struct nn_dw {
     const float *x, *filter, *bias; /* bias may be NULL */
+    const struct nn_post *post;     /* may be NULL; bias is then NULL, folded in */
     int64_t h, w, c, oh, ow;
     int kh, kw, sh, sw, dh, dw, pt, pl;
 };
@@ -34,11 +43,11 @@ struct nn_dw {
 struct nn_kernels {
     const char *name;
     /* C[i][j] = sum_k A[i][k] B[k][j] for rows [0, m) and columns [n0, n1) of B, n0 a
-     * multiple of 16. A and C are row-major with leading dimensions lda and ldc; C
-     * points at row 0, column 0. */
+     * multiple of 16, then post applied (post may be NULL). A and C are row-major with
+     * leading dimensions lda and ldc; C points at row 0, column 0. */
     void (*gemm)(const float *a, int64_t lda, const struct nn_packed *b, float *c,
-                 int64_t ldc, int64_t m, int64_t n0, int64_t n1);
-    /* Output row oy of g into y (ow x c floats), bias added. */
+                 int64_t ldc, int64_t m, int64_t n0, int64_t n1, const struct nn_post *post);
+    /* Output row oy of g into y (ow x c floats), bias added, then g->post applied. */
     void (*depthwise_row)(const struct nn_dw *g, int64_t oy, float *y);
 };
 

@@ -25,8 +25,16 @@ static __m256i lanes(int64_t n)
     return _mm256_loadu_si256((const __m256i *)(t + 8 - (n < 0 ? 0 : n > 8 ? 8 : n)));
 }
 
+/* y * scale + shift, clamped: the folded post of kern.h on one vector. */
+INLINE __m256 post_vec(__m256 y, const struct nn_post *p, const float *scale, const float *shift,
+                       __m256i m)
+{
+    y = _mm256_fmadd_ps(y, _mm256_maskload_ps(scale, m), _mm256_maskload_ps(shift, m));
+    return _mm256_min_ps(_mm256_max_ps(y, _mm256_set1_ps(p->lo)), _mm256_set1_ps(p->hi));
+}
+
 static void tile(const float *a, int64_t lda, int mr, const float *bp, int64_t k, float *c,
-                 int64_t ldc, int cols)
+                 int64_t ldc, int cols, const struct nn_post *post, int64_t j)
 {
     __m256 acc[MR][2];
     const float *ar[MR];
@@ -49,13 +57,17 @@ static void tile(const float *a, int64_t lda, int mr, const float *bp, int64_t k
         }
     }
     for (int r = 0; r < mr; r++) {
+        if (post != NULL) {
+            acc[r][0] = post_vec(acc[r][0], post, post->scale + j, post->shift + j, m0);
+            acc[r][1] = post_vec(acc[r][1], post, post->scale + j + 8, post->shift + j + 8, m1);
+        }
         _mm256_maskstore_ps(c + r * ldc, m0, acc[r][0]);
         _mm256_maskstore_ps(c + r * ldc + 8, m1, acc[r][1]);
     }
 }
 
 static void gemm(const float *a, int64_t lda, const struct nn_packed *b, float *c, int64_t ldc,
-                 int64_t m, int64_t n0, int64_t n1)
+                 int64_t m, int64_t n0, int64_t n1, const struct nn_post *post)
 {
     for (int64_t j = n0; j < n1; j += NN_PANEL) {
         const float *bp = b->p + (j / NN_PANEL) * b->k * NN_PANEL;
@@ -63,7 +75,7 @@ static void gemm(const float *a, int64_t lda, const struct nn_packed *b, float *
 
         for (int64_t i = 0; i < m; i += MR)
             tile(a + i * lda, lda, (int)(m - i < MR ? m - i : MR), bp, b->k, c + i * ldc + j,
-                 ldc, cols);
+                 ldc, cols, post, j);
     }
 }
 
@@ -86,6 +98,8 @@ static void pixel_edge(const struct nn_dw *g, int64_t oy, int64_t ox, float *y)
                         _mm256_maskload_ps(f, m), acc);
             }
         }
+        if (g->post != NULL)
+            acc = post_vec(acc, g->post, g->post->scale + cb, g->post->shift + cb, m);
         _mm256_maskstore_ps(y + ox * g->c + cb, m, acc);
     }
 }
@@ -117,8 +131,11 @@ INLINE void pixels_inner(const struct nn_dw *g, int64_t oy, int64_t ox, int ky0,
             }
         }
 #pragma GCC unroll 4
-        for (int p = 0; p < P; p++)
+        for (int p = 0; p < P; p++) {
+            if (g->post != NULL)
+                acc[p] = post_vec(acc[p], g->post, g->post->scale + cb, g->post->shift + cb, m);
             _mm256_maskstore_ps(y + (ox + p) * g->c + cb, m, acc[p]);
+        }
     }
 }
 

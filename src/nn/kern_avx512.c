@@ -21,8 +21,17 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
+/* y * scale + shift, clamped: the folded post of kern.h on one vector. */
+INLINE __m512 post_vec(__m512 y, const struct nn_post *p, const float *scale, const float *shift,
+                       __mmask16 m)
+{
+    y = _mm512_fmadd_ps(y, _mm512_maskz_loadu_ps(m, scale), _mm512_maskz_loadu_ps(m, shift));
+    return _mm512_min_ps(_mm512_max_ps(y, _mm512_set1_ps(p->lo)), _mm512_set1_ps(p->hi));
+}
+
 INLINE void tile(const float *a, int64_t lda, int mr, const float *bp, int64_t ps, int64_t k,
-                 float *c, int64_t ldc, __mmask16 last, const int MR, const int NV)
+                 float *c, int64_t ldc, __mmask16 last, const struct nn_post *post, int64_t j,
+                 const int MR, const int NV)
 {
     __m512 acc[12][4];
     const float *ar[12];
@@ -54,15 +63,21 @@ INLINE void tile(const float *a, int64_t lda, int mr, const float *bp, int64_t p
         if (r >= mr)
             break;
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; v++)
-            _mm512_mask_storeu_ps(c + r * ldc + v * NN_PANEL, v == NV - 1 ? last : 0xffff,
-                                  acc[r][v]);
+        for (int v = 0; v < NV; v++) {
+            __mmask16 m = v == NV - 1 ? last : 0xffff;
+            __m512 y = acc[r][v];
+
+            if (post != NULL)
+                y = post_vec(y, post, post->scale + j + v * NN_PANEL,
+                             post->shift + j + v * NN_PANEL, m);
+            _mm512_mask_storeu_ps(c + r * ldc + v * NN_PANEL, m, y);
+        }
     }
 }
 
-/* One group of nv panels (columns [j, j + cols)) over all m rows. */
+/* One group of nv panels (columns [j, j + cols); c points at column j) over all m rows. */
 static void group(const float *a, int64_t lda, const float *bp, int64_t k, float *c,
-                  int64_t ldc, int64_t m, int nv, int cols)
+                  int64_t ldc, int64_t m, int nv, int cols, const struct nn_post *post, int64_t j)
 {
     int rest = cols - (nv - 1) * NN_PANEL;
     __mmask16 last = (__mmask16)(rest >= 16 ? 0xffff : (1u << rest) - 1);
@@ -75,23 +90,23 @@ static void group(const float *a, int64_t lda, const float *bp, int64_t k, float
         float *ci = c + i * ldc;
 
         switch (nv) {
-        case 4: tile(ai, lda, rows, bp, ps, k, ci, ldc, last, 6, 4); break;
-        case 3: tile(ai, lda, rows, bp, ps, k, ci, ldc, last, 8, 3); break;
-        case 2: tile(ai, lda, rows, bp, ps, k, ci, ldc, last, 12, 2); break;
-        default: tile(ai, lda, rows, bp, ps, k, ci, ldc, last, 12, 1); break;
+        case 4: tile(ai, lda, rows, bp, ps, k, ci, ldc, last, post, j, 6, 4); break;
+        case 3: tile(ai, lda, rows, bp, ps, k, ci, ldc, last, post, j, 8, 3); break;
+        case 2: tile(ai, lda, rows, bp, ps, k, ci, ldc, last, post, j, 12, 2); break;
+        default: tile(ai, lda, rows, bp, ps, k, ci, ldc, last, post, j, 12, 1); break;
         }
     }
 }
 
 static void gemm(const float *a, int64_t lda, const struct nn_packed *b, float *c, int64_t ldc,
-                 int64_t m, int64_t n0, int64_t n1)
+                 int64_t m, int64_t n0, int64_t n1, const struct nn_post *post)
 {
     for (int64_t j = n0; j < n1; j += 4 * NN_PANEL) {
         int64_t cols = n1 - j < 4 * NN_PANEL ? n1 - j : 4 * NN_PANEL;
         int nv = (int)((cols + NN_PANEL - 1) / NN_PANEL);
 
         group(a, lda, b->p + (j / NN_PANEL) * b->k * NN_PANEL, b->k, c + j, ldc, m, nv,
-              (int)cols);
+              (int)cols, post, j);
     }
 }
 
@@ -120,6 +135,8 @@ static void pixel_edge(const struct nn_dw *g, int64_t oy, int64_t ox, float *y)
                         _mm512_maskz_loadu_ps(m, f), acc);
             }
         }
+        if (g->post != NULL)
+            acc = post_vec(acc, g->post, g->post->scale + cb, g->post->shift + cb, m);
         _mm512_mask_storeu_ps(y + ox * g->c + cb, m, acc);
     }
 }
@@ -152,8 +169,11 @@ INLINE void pixels_inner(const struct nn_dw *g, int64_t oy, int64_t ox, int ky0,
             }
         }
 #pragma GCC unroll 8
-        for (int p = 0; p < P; p++)
+        for (int p = 0; p < P; p++) {
+            if (g->post != NULL)
+                acc[p] = post_vec(acc[p], g->post, g->post->scale + cb, g->post->shift + cb, m);
             _mm512_mask_storeu_ps(y + (ox + p) * g->c + cb, m, acc[p]);
+        }
     }
 }
 

@@ -219,8 +219,12 @@ static void product_task(void *arg, int64_t t, int thread)
         im2col(p->x, p->g, r0, r1, col);
         a = col;
     }
-    p->k->gemm(a, p->kc, p->w, y, p->n, r1 - r0, c0, c1);
-    finish(p->nd, p->bias, p->alpha, y, r1 - r0, p->n, c0, c1);
+    if (p->nd->post.scale != NULL) {
+        p->k->gemm(a, p->kc, p->w, y, p->n, r1 - r0, c0, c1, &p->nd->post);
+    } else {
+        p->k->gemm(a, p->kc, p->w, y, p->n, r1 - r0, c0, c1, NULL);
+        finish(p->nd, p->bias, p->alpha, y, r1 - r0, p->n, c0, c1);
+    }
 }
 
 /* Sizes the blocks (a few hundred KiB of rows, weight columns that fit in L2, and at
@@ -337,7 +341,8 @@ static void dw_task(void *arg, int64_t t, int thread)
     (void)thread;
     g.x = j->x + n * j->image;
     j->k->depthwise_row(&g, oy, y);
-    finish(j->nd, NULL, j->alpha, y, g.ow, g.c, 0, g.c);
+    if (g.post == NULL)
+        finish(j->nd, NULL, j->alpha, y, g.ow, g.c, 0, g.c);
 }
 
 static int op_depthwise(const struct nn_node *nd, const struct nn_tensor *const *in,
@@ -372,7 +377,8 @@ static int op_depthwise(const struct nn_node *nd, const struct nn_tensor *const 
     }
     j = (struct dw_job){.nd = nd, .k = nn_kernels_get(), .x = F(x), .alpha = alpha, .y = F(out),
                         .image = g.h * g.w * g.c};
-    j.g = (struct nn_dw){.filter = F(w), .bias = bias, .h = g.h, .w = g.w, .c = g.c,
+    j.g = (struct nn_dw){.filter = F(w), .bias = nd->post.scale ? NULL : bias,
+                         .post = nd->post.scale ? &nd->post : NULL, .h = g.h, .w = g.w, .c = g.c,
                          .oh = g.oh, .ow = g.ow, .kh = g.kh, .kw = g.kw, .sh = g.sh,
                          .sw = g.sw, .dh = g.dh, .dw = g.dw, .pt = g.pt, .pl = g.pl};
     ctx->flops += 2.0 * (double)(g.n * g.oh * g.ow * g.c) * g.kh * g.kw;

@@ -654,6 +654,7 @@ void nn_model_free(struct nn_model *m)
     for (int i = 0; i < m->nnodes; i++) {
         free(m->nodes[i].name);
         nn_packed_free(&m->nodes[i].packed);
+        free(m->nodes[i].post_buf);
     }
     for (int i = 0; i < m->nweights; i++) {
         nn_tensor_release(&m->weights[i]);
