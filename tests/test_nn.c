@@ -223,6 +223,29 @@ static void test_tiny_model(void)
     nn_model_free(m);
 }
 
+/* Degenerate but valid: a filter with no output channels gives an empty output (the
+ * fuzzer found a division by zero here). */
+static void test_empty_output(void)
+{
+    static const char json[] = TINY_HEAD TINY_INPUT TINY_W TINY_CONV TINY_OUT
+        TINY_MANIFEST("float32", "[1, 1, 3, 0]");
+    const char *dir = check_tmpdir(), *name = "out";
+    int64_t shape[4] = {1, 4, 4, 3};
+    struct nn_model *m;
+    struct nn_tensor in, out;
+    struct err e;
+
+    write_shard(dir, 24);
+    REQUIRE(nn_model_parse(json, sizeof json - 1, dir, &m, &e) == NN_OK);
+    nn_tensor_alloc(&in, NN_F32, 4, shape);
+    memset(in.data, 0, sizeof(float) * 48);
+    REQUIRE(nn_model_run(m, &in, &name, 1, &out, &e) == NN_OK);
+    CHECK_INT(nn_numel(&out), 0);
+    nn_tensor_release(&out);
+    nn_tensor_release(&in);
+    nn_model_free(m);
+}
+
 static void test_malformed_models(void)
 {
     static const struct {
@@ -365,6 +388,7 @@ int main(int argc, char **argv)
         {"blazeface_vs_tfjs", test_blazeface_vs_tfjs},
         {"faceres_vs_tfjs", test_faceres_vs_tfjs},
         {"tiny_model", test_tiny_model},
+        {"empty_output", test_empty_output},
         {"malformed_models", test_malformed_models},
         {"run_errors", test_run_errors},
     };

@@ -234,6 +234,8 @@ static void product_run(struct product *p)
     int threads = p->ctx->threads;
     int64_t rows, tasks;
 
+    if (p->m == 0 || p->n == 0)
+        return; /* an empty output */
     p->nb = p->n;
     while (p->nb > 64 && p->nb * p->kc > (1 << 17))
         p->nb = (p->nb / 2 + 63) / 64 * 64;
