@@ -1,8 +1,15 @@
 # Neural runtime speed: doppel vs TensorFlow.js on its WebAssembly backend
 # (@tensorflow/tfjs-backend-wasm 4.22, SIMD, Node's default of one thread: what users of
-# these models run today), same model, same input, same machine, same run. blazeface
-# (fixed batch 1, 256 x 256) and faceres (224 x 224) at batch 1 and 32. Medians of RUNS.
+# these models run today) and vs PyTorch (Debian's python3-torch 1.13, oneDNN) running
+# the same graph through bench/torch_nn.py, traced and frozen with
+# torch.jit.optimize_for_inference, at 1 and 2 threads (OpenMP, OpenBLAS and MKL pinned
+# alike). Same model, same input, same machine, same run. blazeface (fixed batch 1,
+# 256 x 256) and faceres (224 x 224) at batch 1 and 32. Medians of RUNS. gflop is
+# 2 x the multiply-adds of the convolutions and matrix products, per batch.
 # Usage: sh bench/bench_nn.sh BUILD_DIR
+#
+# The torch peer is checked against TFJS's CPU backend on a photo (max |diff| within
+# doppel's test tolerance 1e-4 + 1e-3 |ref|) with: sh bench/torch_check.sh
 BUILD=${1:?usage: bench_nn.sh BUILD_DIR}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MODELS=${DOPPEL_MODELS:-$ROOT/models}
@@ -12,18 +19,35 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 have_tfjs=0
 [ -d "$ROOT/tools/tfjs/node_modules/@tensorflow/tfjs-backend-wasm" ] && command -v node >/dev/null && have_tfjs=1
-echo "model      batch  doppel_ms  tfjs_wasm_ms  wasm/doppel  doppel_ms/image"
+have_torch=0
+/usr/bin/python3 -c 'import torch' 2>/dev/null && have_torch=1
+# torch THREADS json side batch outputs: prints "median_ms gflop" of bench/torch_nn.py.
+torch_run() {
+    /usr/bin/python3 "$ROOT/bench/torch_nn.py" --model "$MODELS/human-models/$2" --input "$T/in.f32" \
+        --shape "$4,$3,$3,3" --outputs "$5" --out "$T/torch" --threads "$1" --runs "$RUNS" 2>/dev/null |
+        awk '/^gflop/ { g = $2 } /^median_ms/ { m = $2 } END { print (m == "" ? "-" : m), (g == "" ? "-" : g) }'
+}
+echo "model      batch  gflop  doppel_ms  tfjs_wasm_ms  wasm/doppel  torch_1t_ms  torch_2t_ms  torch1/doppel  torch2/doppel  doppel_ms/image"
 run() { # name json side batch outputs
     mine=$(BENCH_THREADS=1 "$BUILD/bench/bench_nn" "$MODELS/human-models/$2" "$3" "$4" "$RUNS" "$5" | awk '{ print $2 }')
+    /usr/bin/python3 -c "import sys; sys.stdout.buffer.write(bytes(4 * $4 * $3 * $3 * 3))" >"$T/in.f32"
     theirs=-
     if [ "$have_tfjs" = 1 ]; then
-        /usr/bin/python3 -c "import sys; sys.stdout.buffer.write(bytes(4 * $4 * $3 * $3 * 3))" >"$T/in.f32"
         theirs=$(node "$ROOT/tools/tfjs/run.js" --model "$MODELS/human-models/$2" --input "$T/in.f32" \
             --shape "$4,$3,$3,3" --outputs "$5" --out "$T/out" --backend wasm --runs "$RUNS" 2>/dev/null |
             awk '/median_ms/ { print $2 }')
     fi
-    awk -v n="$1" -v b="$4" -v a="$mine" -v t="$theirs" 'BEGIN {
-        printf "%-10s %5d  %9.2f  %12s  %11s  %15.2f\n", n, b, a, t, (t == "-" || t == "") ? "-" : sprintf("%.2fx", t / a), a / b }'
+    t1="- -"
+    t2="- -"
+    if [ "$have_torch" = 1 ]; then
+        t1=$(torch_run 1 "$2" "$3" "$4" "$5")
+        t2=$(torch_run 2 "$2" "$3" "$4" "$5")
+    fi
+    echo "$t1 $t2" | awk -v n="$1" -v b="$4" -v a="$mine" -v t="$theirs" '
+        function ratio(x) { return (x == "-" || x == "") ? "-" : sprintf("%.2fx", x / a) }
+        function ms(x) { return (x == "-" || x == "") ? "-" : sprintf("%.2f", x) }
+        { printf "%-10s %5d  %5s  %9.2f  %12s  %11s  %11s  %11s  %13s  %13s  %15.2f\n", n, b,
+            $2 == "-" ? "-" : sprintf("%.2f", $2), a, t, ratio(t), ms($1), ms($3), ratio($1), ratio($3), a / b }'
 }
 run blazeface blazeface.json 256 1 Identity,Identity_1,Identity_2,Identity_3
 run faceres faceres.json 224 1 global_pooling/Mean,gender_pred/Sigmoid,age_pred/Softmax
