@@ -4,8 +4,10 @@
 # the same graph through bench/torch_nn.py, traced and frozen with
 # torch.jit.optimize_for_inference, at 1 and 2 threads (OpenMP, OpenBLAS and MKL pinned
 # alike). Same model, same input, same machine, same run. blazeface (fixed batch 1,
-# 256 x 256) and faceres (224 x 224) at batch 1 and 32. Medians of RUNS. gflop is
-# 2 x the multiply-adds of the convolutions and matrix products, per batch.
+# 256 x 256) and faceres (224 x 224) at batch 1 and 32, doppel too at 1 and 2 threads.
+# Medians of RUNS. gflop is 2 x the multiply-adds of the convolutions and matrix
+# products, per batch; d2_gflops is doppel's rate on 2 threads, of_sgemm_2t that rate
+# against OpenBLAS sgemm on 2 threads measured at the start of the same run.
 # Usage: sh bench/bench_nn.sh BUILD_DIR
 #
 # The torch peer is checked against TFJS's CPU backend on a photo (max |diff| within
@@ -27,9 +29,21 @@ torch_run() {
         --shape "$4,$3,$3,3" --outputs "$5" --out "$T/torch" --threads "$1" --runs "$RUNS" 2>/dev/null |
         awk '/^gflop/ { g = $2 } /^median_ms/ { m = $2 } END { print (m == "" ? "-" : m), (g == "" ? "-" : g) }'
 }
-echo "model      batch  gflop  doppel_ms  tfjs_wasm_ms  wasm/doppel  torch_1t_ms  torch_2t_ms  torch1/doppel  torch2/doppel  doppel_ms/image"
+# The ceiling: OpenBLAS sgemm on 1024^3 at 1 and 2 threads, and doppel's packed kernel
+# on the same product.
+"$BUILD/bench/bench_gemm" 1024 1024 1024 5 2 >"$T/gemm"
+sed 's/^/sgemm 1024^3: /' "$T/gemm"
+peak=$(awk '$2 == 2 { print $4 }' "$T/gemm")
+# doppel THREADS json side batch outputs: prints "median_ms gflops".
+doppel_run() {
+    BENCH_THREADS=$1 "$BUILD/bench/bench_nn" "$MODELS/human-models/$2" "$3" "$4" "$RUNS" "$5" |
+        awk '/^median_ms/ { m = $2 } /^gflops/ { g = $2 } END { print m, g }'
+}
+echo
+echo "model      batch  gflop  doppel_1t  doppel_2t  tfjs_wasm  torch_1t  torch_2t   wasm/d1  torch1/d1  torch2/d2  d2_gflops  of_sgemm_2t"
 run() { # name json side batch outputs
-    mine=$(BENCH_THREADS=1 "$BUILD/bench/bench_nn" "$MODELS/human-models/$2" "$3" "$4" "$RUNS" "$5" | awk '{ print $2 }')
+    d1=$(doppel_run 1 "$2" "$3" "$4" "$5")
+    d2=$(doppel_run 2 "$2" "$3" "$4" "$5")
     /usr/bin/python3 -c "import sys; sys.stdout.buffer.write(bytes(4 * $4 * $3 * $3 * 3))" >"$T/in.f32"
     theirs=-
     if [ "$have_tfjs" = 1 ]; then
@@ -43,12 +57,17 @@ run() { # name json side batch outputs
         t1=$(torch_run 1 "$2" "$3" "$4" "$5")
         t2=$(torch_run 2 "$2" "$3" "$4" "$5")
     fi
-    echo "$t1 $t2" | awk -v n="$1" -v b="$4" -v a="$mine" -v t="$theirs" '
-        function ratio(x) { return (x == "-" || x == "") ? "-" : sprintf("%.2fx", x / a) }
+    echo "$d1 $d2 $t1 $t2" | awk -v n="$1" -v b="$4" -v w="$theirs" -v peak="$peak" '
+        function ratio(x, y) { return (x == "-" || x == "" || y == "") ? "-" : sprintf("%.2fx", x / y) }
         function ms(x) { return (x == "-" || x == "") ? "-" : sprintf("%.2f", x) }
-        { printf "%-10s %5d  %5s  %9.2f  %12s  %11s  %11s  %11s  %13s  %13s  %15.2f\n", n, b,
-            $2 == "-" ? "-" : sprintf("%.2f", $2), a, t, ratio(t), ms($1), ms($3), ratio($1), ratio($3), a / b }'
+        { printf "%-10s %5d  %5s  %9s  %9s  %9s  %8s  %8s  %8s  %9s  %9s  %9.1f  %10s\n", n, b,
+            $6 == "-" ? "-" : sprintf("%.2f", $6), ms($1), ms($3), ms(w), ms($5), ms($7),
+            ratio(w, $1), ratio($5, $1), ratio($7, $3), $4,
+            peak == "" ? "-" : sprintf("%.0f%%", 100 * $4 / peak) }'
 }
 run blazeface blazeface.json 256 1 Identity,Identity_1,Identity_2,Identity_3
 run faceres faceres.json 224 1 global_pooling/Mean,gender_pred/Sigmoid,age_pred/Softmax
 run faceres faceres.json 224 32 global_pooling/Mean,gender_pred/Sigmoid,age_pred/Softmax
+echo
+echo "Times are milliseconds per batch (medians of $RUNS). Ratios above 1 mean doppel is faster."
+echo "doppel runs a batch as its separate images spread over its threads (nn_model_run_batch)."
