@@ -52,31 +52,34 @@ if [ ! -d "$PINS" ] || [ ! -f "$DOPPEL_MODELS/human-models/faceres.json" ]; then
     exit $?
 fi
 
-# Six people, three photos each; a file that is not a photo; the same photo twice.
+# Six people, three photos each; a file that is not a photo; a photo with no face (a
+# 16 x 16 PNG of one colour); the same photo twice.
 people="$tmp/people"
 for p in keanu_reeves tom_cruise chris_evans emma_stone morgan_freeman zendaya; do
     mkdir -p "$people/$p"
     cp "$PINS/$p"/*.jpg "$people/$p/"
 done
 cp "$DOPPEL_ROOT/README.md" "$people/zendaya/broken.jpg"
+printf '\211\120\116\107\015\012\032\012\000\000\000\015\111\110\104\122\000\000\000\020\000\000\000\020\010\002\000\000\000\220\221\150\066\000\000\000\026\111\104\101\124\170\332\143\250\130\160\202\044\304\060\252\141\124\303\360\325\000\000\336\022\340\020\135\235\360\103\000\000\000\000\111\105\116\104\256\102\140\202' >"$people/zendaya/wall.png"
 cp "$PINS/keanu_reeves/keanu_reeves_1.jpg" "$people/tom_cruise/zz_same_as_keanu.jpg"
 
 t_expect "import_folder" 0 "$D" --data "$tmp/a" import -j 2 "$people"
-t_grep "import_folder_summary" '20 photos of 6 people \(6 new\)'
-t_grep "import_folder_stored" 'stored: +18 ok, 0 no face, 1 decode errors; 18 embeddings'
+t_grep "import_folder_summary" '21 photos of 6 people \(6 new\)'
+t_grep "import_folder_stored" 'stored: +18 ok, 1 no face, 1 decode errors; 18 embeddings'
 t_grep "import_folder_dup" '1 duplicates'
-t_grep "import_folder_progress" 'import: 20 done'
+t_grep "import_folder_progress" 'import: 21 done'
 stats_of "$tmp/a" >"$tmp/a.json"
 t_out=$(cat "$tmp/a.json")
 t_grep "stats_people" '"people": 6'
 t_grep "stats_decode_error" '"decode_error": 1'
+t_grep "stats_no_face" '"no_face": 1'
 t_grep "stats_look" '"space": "look"'
 t_expect "stats_text" 0 "$D" --data "$tmp/a" stats
-t_grep "stats_text_photos" 'photos +19 \(18 ok, 0 no face, 1 decode errors\)'
+t_grep "stats_text_photos" 'photos +20 \(18 ok, 1 no face, 1 decode errors\)'
 t_grep "stats_text_names" 'embeddings +look \(faceres\): 18, of 6 people'
 
 t_expect "import_again" 0 "$D" --data "$tmp/a" import --json "$people"
-t_grep "import_again_known" '"known": 20'
+t_grep "import_again_known" '"known": 21'
 t_grep "import_again_nothing_new" '"embeddings": 0'
 if stats_of "$tmp/a" | cmp -s - "$tmp/a.json"; then t_ok "import_again_same_stats"; else
     t_bad "import_again_same_stats" "stats changed: $(stats_of "$tmp/a")"; fi

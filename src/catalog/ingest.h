@@ -60,7 +60,7 @@ struct ingest_stats {
     long unreadable;   /* skipped: could not be read, so not stored */
     long embeddings;   /* embeddings stored */
     int threads;       /* workers used */
-    double seconds;    /* wall time of the photo work */
+    double seconds;    /* wall time of the run, models loading included */
 };
 
 /* Returns the embedding spaces an import fills, in order ("look"); *n receives their

@@ -77,9 +77,14 @@ static void print_json(const char *path, const struct ingest_stats *st, int rc)
 
 static void print_text(const char *path, const struct ingest_stats *st)
 {
+    long done =
+        st->ok + st->no_face + st->decode_error + st->known + st->duplicates + st->unreadable;
+
+    if (done < st->photos)
+        printf("%ld of ", done);
     printf("%ld photos of %ld people (%ld new) in %.1f s, %.1f photos/s on %d threads\n",
            st->photos, st->people, st->people_new, st->seconds,
-           st->seconds > 0 ? (double)st->photos / st->seconds : 0.0, st->threads);
+           st->seconds > 0 ? (double)done / st->seconds : 0.0, st->threads);
     printf("  stored:  %ld ok, %ld no face, %ld decode errors; %ld embeddings\n", st->ok,
            st->no_face, st->decode_error, st->embeddings);
     printf("  skipped: %ld already in the catalogue, %ld duplicates, %ld unreadable\n", st->known,
@@ -112,8 +117,8 @@ static int load_source(const struct import_args *a, struct source *src)
 
 static int import_exec(struct cli *cli, const struct import_args *a)
 {
-    struct ingest_opts o = {paths_models_dir(cli->models_dir), (int)a->threads, (int)a->batch, 1,
-                            &import_stop};
+    struct ingest_opts o = {paths_models_dir(cli->models_dir), (int)a->threads, (int)a->batch,
+                            log_get_level() >= LOG_INFO, &import_stop};
     struct catalog *cat = NULL;
     struct ingest_stats st;
     struct source src;
