@@ -1,7 +1,7 @@
 /*
  * ingest: three phases on the calling thread, then the pool.
  *
- *   1. models: loaded before anything is written, so a missing model changes nothing;
+ *   1. models: loaded before anything is written, so a missing model adds nothing;
  *   2. people: one transaction upserting every person the rows name (and their
  *      known-for titles), giving each photo job its person id;
  *   3. known photos: every stored sha256, sorted, with a bit per space saying whether
@@ -361,9 +361,10 @@ static struct result *pop(struct pool *p, int *finished)
     until.tv_sec += until.tv_nsec / 1000000000L;
     until.tv_nsec %= 1000000000L;
     pthread_mutex_lock(&p->lock);
-    while (p->count == 0 && p->live > 0 &&
-           pthread_cond_timedwait(&p->not_empty, &p->lock, &until) != ETIMEDOUT)
-        ;
+    while (p->count == 0 && p->live > 0) {
+        if (pthread_cond_timedwait(&p->not_empty, &p->lock, &until) == ETIMEDOUT)
+            break;
+    }
     if (p->count > 0) {
         r = p->ring[p->head];
         p->head = (p->head + 1) % p->cap;
