@@ -79,6 +79,18 @@ for i, g in enumerate(graphs):
     m = {"modelTopology": {"node": g}, "weightsManifest": [{"paths": ["w.bin"], "weights": [w, b]}]}
     open("%s/seed%d.json" % (sys.argv[1], i), "w").write(json.dumps(m))
 PY
-for d in jpeg png webp exif names model; do
+# Import files: a parser byte (0 CSV, 1 CSV manifest, 2 JSON-lines manifest, 3 title
+# list), then the file.
+mkdir -p "$OUT/corpus-import"
+printf '\000a,"b,""c""",d\r\n\n"x\ny";z\n' >"$OUT/corpus-import/csv"
+printf '\001name,photo,tmdb_id,known_for,rank\nKeanu Reeves,k/1.jpg,6384,The Matrix; Speed,1\n"Cruz, Penélope",https://x/p.jpg,,,\n' \
+    >"$OUT/corpus-import/manifest-csv"
+printf '\002{"name": "Zoë Saldaña", "photo": "z.jpg", "tmdb_id": "8691", "known_for": ["Avatar", "Star Trek"]}\n\n{"name": "A", "photo": "https://x/a.jpg", "rank": 2}\n' \
+    >"$OUT/corpus-import/manifest-jsonl"
+printf '\003show_id,type,title,director,cast,country,date_added,release_year\ns1,Movie,The Matrix,L,"Keanu Reeves, Carrie-Anne Moss",US,x,1999\ns2,TV Show,Dark,,"Louis Hofmann | Oliver Masucci",DE,,2017\n' \
+    >"$OUT/corpus-import/titles-streaming"
+printf '\003index;movie_title;title_year;actor_1_name;actor_2_name;actor_3_name\r\n1;Avatar\302\240;2009;CCH Pounder;Joel David Moore;Wes Studi\r\n' \
+    >"$OUT/corpus-import/titles-imdb"
+for d in jpeg png webp exif names model import; do
     echo "seeds: $(ls "$OUT/corpus-$d" | wc -l) files in $OUT/corpus-$d"
 done

@@ -4,6 +4,10 @@
  */
 #include "cli/cli.h"
 
+#include "catalog/catalog.h"
+#include "core/paths.h"
+#include "util/log.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -15,8 +19,11 @@ static const struct cli_command *const cli_table[] = {
     &cli_cmd_detect,
     &cli_cmd_embed,
     &cli_cmd_image,
+    &cli_cmd_import,
     &cli_cmd_models,
     &cli_cmd_names,
+    &cli_cmd_stats,
+    &cli_cmd_titles,
     &cli_cmd_help,
     &cli_cmd_version,
     NULL,
@@ -134,4 +141,20 @@ int cli_parse_json_only(const struct cli_command *cmd, int argc, char **argv, in
         *json = 1;
     }
     return -1;
+}
+
+int cli_open_catalog(const struct cli *cli, int create, struct catalog **out, char *path,
+                     size_t n)
+{
+    struct err e;
+
+    if (paths_join(path, n, paths_data_dir(cli->data_dir), CATALOG_FILE) != 0) {
+        log_error("the data folder's path is too long");
+        return CLI_EXIT_FAIL;
+    }
+    if (catalog_open(path, create ? CATALOG_OPEN_CREATE : 0, out, &e) != CATALOG_OK) {
+        log_error("%s", e.msg);
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
 }

@@ -6,6 +6,7 @@
 #ifndef DOPPEL_CLI_H
 #define DOPPEL_CLI_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 enum cli_exit {
@@ -20,6 +21,8 @@ struct cli {
     const char *models_dir;
     int threads; /* --threads: for one photo's networks; 0 = every core */
 };
+
+struct catalog;
 
 struct cli_command {
     const char *name;
@@ -60,6 +63,12 @@ void cli_print_overview(FILE *out);
 /* Parses a non-negative integer in [min, max] from s; returns 0, or -1 if s is not one. */
 int cli_parse_long(const char *s, long min, long max, long *out);
 
+/* Opens the catalogue in the data folder (creating it when create is 1) into *out and
+ * writes its path into path (n bytes). Returns CLI_EXIT_OK, or CLI_EXIT_FAIL with the
+ * reason logged. Caller closes *out with catalog_close. */
+int cli_open_catalog(const struct cli *cli, int create, struct catalog **out, char *path,
+                     size_t n);
+
 extern const struct cli_command cli_cmd_help;
 extern const struct cli_command cli_cmd_version;
 extern const struct cli_command cli_cmd_models;
@@ -67,5 +76,8 @@ extern const struct cli_command cli_cmd_image;
 extern const struct cli_command cli_cmd_detect;
 extern const struct cli_command cli_cmd_embed;
 extern const struct cli_command cli_cmd_names;
+extern const struct cli_command cli_cmd_import;
+extern const struct cli_command cli_cmd_titles;
+extern const struct cli_command cli_cmd_stats;
 
 #endif
