@@ -27,9 +27,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <immintrin.h>
+#endif
+
 #define BLOCK          256   /* rows per kernel call */
 #define SPLIT_MIN_ROWS 32768 /* fewer rows per thread do not repay starting one */
 #define SLACK          1e-6  /* relative and absolute slack on the tail bound */
+#define PREFETCH       8     /* tails fetched ahead in pass 2 */
+#define GROUP          32    /* rows whose float bounds pass 1 tests at once (bits) */
 #define NO_ROW         UINT32_MAX
 
 struct cand {
@@ -142,8 +148,50 @@ static void scan_full(struct job *j)
     j->st.rows = j->st.tail_rows = j->end - j->first;
 }
 
+/* Upper bounds of a block's full int8 scores, in float for speed (the loop vectorises):
+ * scale x (h + qn |tail|), raised by 1e-5 of its terms' size, which covers float rounding
+ * (~1e-7) and the slack of the exact bound in scan_heads. */
+static void block_bounds(const float *restrict scale, const float *restrict tnorm,
+                         const int32_t *restrict h, float qn, uint32_t n, float *restrict ub)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        float hf = (float)h[i], t = qn * tnorm[i];
+
+        ub[i] = scale[i] * (hf + t + (fabsf(hf) + t) * 1e-5f + 1e-5f);
+    }
+}
+
+/* The largest float not above d, so a float below it is below d. */
+static float float_below(double d)
+{
+    float f = (float)d;
+
+    return (double)f > d ? nextafterf(f, -INFINITY) : f;
+}
+
+/* A bit per bound of the group (n <= GROUP) that reaches f. */
+static uint32_t reach_mask(const float *ub, uint32_t n, float f)
+{
+    uint32_t m = 0;
+
+#ifdef __SSE2__
+    if (n == GROUP) {
+        __m128 v = _mm_set1_ps(f);
+
+        for (uint32_t i = 0; i < GROUP; i += 4)
+            m |= (uint32_t)_mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(ub + i), v)) << i;
+        return m;
+    }
+#endif
+    for (uint32_t i = 0; i < n; i++)
+        m |= (uint32_t)(ub[i] >= f) << i;
+    return m;
+}
+
 /* Pass 1: head products of every row; returns the rows that may still make the C best
- * (*n of them, caller frees) and the C-th best lower bound in *tau. */
+ * (*n of them, caller frees) and the C-th best lower bound in *tau. A row is dropped
+ * when its bound falls below the C-th best lower bound so far: first by the float bound,
+ * then, for the few rows that pass it, by the exact one in double. */
 static struct maybe *scan_heads(struct job *j, size_t *n_out, double *tau)
 {
     const struct index *ix = j->ix;
@@ -152,44 +200,67 @@ static struct maybe *scan_heads(struct job *j, size_t *n_out, double *tau)
     struct maybe *list = NULL;
     size_t n = 0, cap = 0;
     int32_t h[BLOCK];
+    float ubf[BLOCK];
+    double floor = -INFINITY;
+    float floor_f = -INFINITY;
 
     heap_init(&lbs, j->cands.cap);
     for (uint32_t r0 = j->first; r0 < j->end; r0 += BLOCK) {
         uint32_t m = j->end - r0 < BLOCK ? j->end - r0 : BLOCK;
 
         j->kern->rows(j->qh, ix->qhead + (size_t)r0 * hw, m, h);
-        for (uint32_t i = 0; i < m; i++) {
-            uint32_t r = r0 + i;
-            double s = ix->scale[r], b = j->qnorm * ix->tnorm[r] * (1 + SLACK) + SLACK;
-            double ub = s * (h[i] + b);
+        block_bounds(ix->scale + r0, ix->tnorm + r0, h, (float)j->qnorm, m, ubf);
+        for (uint32_t g = 0; g < m; g += GROUP) {
+            uint32_t bits = reach_mask(ubf + g, m - g < GROUP ? m - g : GROUP, floor_f);
 
-            if (r == j->skip || ub < heap_floor(&lbs))
-                continue;
-            heap_push(&lbs, s * (h[i] - b), r);
-            if (n == cap) {
-                cap = cap ? 2 * cap : 1024;
-                list = xrealloc(list, cap * sizeof *list);
+            for (; bits != 0; bits &= bits - 1) {
+                uint32_t i = g + (uint32_t)__builtin_ctz(bits), r = r0 + i;
+                double s = ix->scale[r], b = j->qnorm * ix->tnorm[r] * (1 + SLACK) + SLACK;
+                double ub = s * (h[i] + b);
+
+                if (ub < floor || r == j->skip)
+                    continue;
+                heap_push(&lbs, s * (h[i] - b), r);
+                floor = heap_floor(&lbs);
+                floor_f = float_below(floor);
+                if (n == cap) {
+                    cap = cap ? 2 * cap : 1024;
+                    list = xrealloc(list, cap * sizeof *list);
+                }
+                list[n++] = (struct maybe){r, h[i], ub};
             }
-            list[n++] = (struct maybe){r, h[i], ub};
         }
     }
-    *tau = heap_floor(&lbs);
+    *tau = floor;
     free(lbs.a);
     *n_out = n;
     return list;
 }
 
-/* Pass 2: the tails of the listed rows whose bound reaches tau and the kept candidates. */
-static void scan_tails(struct job *j, const struct maybe *list, size_t n, double tau)
+/* Pass 2: the tails of the listed rows whose bound reaches tau, scored into the kept
+ * candidates. The tails are scattered, so the rows to read are gathered first and each
+ * is prefetched PREFETCH rows ahead of its use. */
+static void scan_tails(struct job *j, struct maybe *list, size_t n, double tau)
 {
     const struct index *ix = j->ix;
     uint32_t tw = ix->lay.tail;
+    size_t m = 0;
 
     for (size_t i = 0; i < n; i++) {
+        if (list[i].ub >= tau)
+            list[m++] = list[i];
+    }
+    for (size_t i = 0; i < m; i++) {
         uint32_t r = list[i].row;
         int32_t t;
 
-        if (list[i].ub < tau || list[i].ub < heap_floor(&j->cands))
+        if (i + PREFETCH < m) {
+            const int8_t *p = ix->qtail + (size_t)list[i + PREFETCH].row * tw;
+
+            for (uint32_t c = 0; c < tw; c += 64)
+                __builtin_prefetch(p + c);
+        }
+        if (list[i].ub < heap_floor(&j->cands))
             continue;
         j->kern->rows(j->qt, ix->qtail + (size_t)r * tw, 1, &t);
         heap_push(&j->cands, ix->scale[r] * ((double)list[i].h + t), r);
