@@ -430,6 +430,16 @@ int index_open_mem(const void *buf, size_t len, const char *space, struct index 
     return INDEX_OK;
 }
 
+/* Tells the kernel that the tails and the vectors (the end of the file) are read a few
+ * rows at a time, so a cold page cache does not read ahead around each one. */
+static void advise_random(const struct index *ix)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), start = ix->lay.off[LAYOUT_TAIL] / page * page;
+
+    if (start < ix->len)
+        madvise((void *)(ix->base + start), ix->len - start, MADV_RANDOM);
+}
+
 int index_open(const char *path, const char *space, struct index **out, struct err *e)
 {
     struct stat st;
@@ -460,6 +470,7 @@ int index_open(const char *path, const char *space, struct index **out, struct e
     if (rc == INDEX_OK) {
         (*out)->mapped = 1;
         (*out)->name = xstrdup(path);
+        advise_random(*out);
         map = NULL;
     }
 out:
