@@ -103,10 +103,11 @@ static void sift_down(struct heap *h, size_t i)
     }
 }
 
-/* Keeps c if the heap has room or c beats its worst. */
+/* Keeps c if the heap has room or c beats its worst. A NaN (only a corrupt file makes
+ * one) ranks lowest, so every comparison stays a total order. */
 static void heap_push(struct heap *h, double est, uint32_t row)
 {
-    struct cand c = {est, row};
+    struct cand c = {isnan(est) ? -INFINITY : est, row};
     size_t i;
 
     if (h->n == h->cap) {
@@ -372,8 +373,11 @@ static float dot_f32(const float *a, const float *b, uint32_t n)
 static void rerank(const struct index *ix, const float *u, struct cand *c, size_t n, size_t k,
                    uint64_t searched, struct index_hit *out)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         c[i].est = dot_f32(u, index_get_vector(ix, c[i].row), ix->meta.dim);
+        if (isnan(c[i].est))
+            c[i].est = -INFINITY;
+    }
     qsort(c, n, sizeof *c, cmp_cand_best_first);
     for (size_t j = 0; j < k; j++) {
         uint64_t above = 0;
