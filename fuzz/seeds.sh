@@ -79,8 +79,9 @@ for i, g in enumerate(graphs):
     m = {"modelTopology": {"node": g}, "weightsManifest": [{"paths": ["w.bin"], "weights": [w, b]}]}
     open("%s/seed%d.json" % (sys.argv[1], i), "w").write(json.dumps(m))
 PY
-# Index files: small valid indexes (no head, and a 64-wide head with the identity basis)
-# written by an independent implementation of the format of src/index/layout.h.
+# Index files: small valid indexes (no head, and a 64-wide head whose basis vectors are
+# e_0 .. e_63) written by an independent implementation of the format of
+# src/index/layout.h.
 mkdir -p "$OUT/corpus-index"
 /usr/bin/python3 - "$OUT/corpus-index" <<'PY'
 import math, random, struct, sys
@@ -117,17 +118,18 @@ def index(dim, head, count, seed):
         v = [rnd.gauss(0, 1) for _ in range(dim)]
         n = math.sqrt(sum(x * x for x in v))
         v = [x / n for x in v]
-        m = max(abs(x) for x in v)
-        q = [max(-127, min(127, round(x * 127 / m))) for x in v] + [0] * (padded - dim)
+        y = [-x for x in v[:head]] + v[head:]  # reflections by e_0 .. e_{head-1}
+        m = max(abs(x) for x in y)
+        q = [max(-127, min(127, round(x * 127 / m))) for x in y] + [0] * (padded - dim)
         vecs += v
         scales.append(m / 127)
         tnorms.append(math.sqrt(sum(x * x for x in q[head:])))
         heads += struct.pack("<%db" % head, *q[:head])
         tails += struct.pack("<%db" % (padded - head), *q[head:])
     ids = [1000 + 7 * ((r * 5) % count) for r in range(count)]
-    rot = [1.0 if i == j else 0.0 for i in range(dim) for j in range(dim)]
+    basis = [1.0 if i == j else 0.0 for j in range(head) for i in range(dim)]
     byid = sorted(range(count), key=lambda r: ids[r])
-    secs = [f32(rot), f32(scales), f32(tnorms), struct.pack("<%dq" % count, *ids),
+    secs = [f32(basis), f32(scales), f32(tnorms), struct.pack("<%dq" % count, *ids),
             struct.pack("<%dI" % count, *byid), heads, tails, f32(vecs)]
     off, pos = [], 256
     for s in secs:

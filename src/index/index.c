@@ -6,7 +6,7 @@
  * posix_fallocate (a full disk fails there, not with SIGBUS inside the mapping it is
  * then filled through), synced, and renamed over the old file, and the folder is synced
  * so the rename survives a crash. The int8 copy is computed in blocks of rows, rotated
- * with one matrix product per block.
+ * with three matrix products per block.
  *
  * Opening maps the file and validates it in the order that makes every later read safe:
  * the header's own fields, then the layout they imply against the real size, then the
@@ -17,7 +17,6 @@
 
 #include "index/basis.h"
 #include "index/layout.h"
-#include "nn/blas.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -32,7 +31,7 @@
 
 #define WRITE_HEAD          64   /* int8 head width of written indexes */
 #define WRITE_HEAD_MIN_ROWS 256  /* below this, no head: a full scan is as cheap */
-#define WRITE_BLOCK         2048 /* rows rotated per matrix product */
+#define WRITE_BLOCK         2048 /* rows rotated at once */
 #define UNIT_TOLERANCE      1e-3
 
 struct id_row {
@@ -122,7 +121,7 @@ static int sort_ids(const int64_t *ids, uint64_t count, uint32_t *byid, struct e
 
 /* Fills SCALE, TNORM, HEAD and TAIL: each row rotated, quantised and split. */
 static void fill_int8(unsigned char *base, const struct layout *lay, const float *vecs,
-                      const float *rot)
+                      const float *hv)
 {
     float *y = xmalloc((size_t)WRITE_BLOCK * lay->dim * sizeof(float));
     int8_t *q = xmalloc(lay->padded);
@@ -133,10 +132,7 @@ static void fill_int8(unsigned char *base, const struct layout *lay, const float
         uint64_t n = lay->count - r0 < WRITE_BLOCK ? lay->count - r0 : WRITE_BLOCK;
         const float *x = vecs + r0 * lay->dim;
 
-        if (lay->head > 0)
-            nn_sgemm(0, 0, (int)n, (int)lay->dim, (int)lay->dim, x, rot, y, 0);
-        else
-            memcpy(y, x, n * lay->dim * sizeof(float));
+        basis_rotate_rows(hv, lay->head, lay->dim, x, n, y);
         for (uint64_t i = 0; i < n; i++) {
             uint64_t r = r0 + i;
             double t = 0;
@@ -155,7 +151,7 @@ static void fill_int8(unsigned char *base, const struct layout *lay, const float
 
 /* Fills the whole image: sections, then the header with both checksums. */
 static void fill(unsigned char *base, const struct layout *lay, const struct index_meta *m,
-                 const float *vecs, const int64_t *ids, const uint32_t *byid, const float *rot)
+                 const float *vecs, const int64_t *ids, const uint32_t *byid, const float *hv)
 {
     struct layout_header h;
 
@@ -171,12 +167,12 @@ static void fill(unsigned char *base, const struct layout *lay, const struct ind
     h.elem = LAYOUT_ELEM_F32_I8;
     h.file_size = lay->file_size;
     memcpy(h.off, lay->off, sizeof h.off);
-    memcpy(base + lay->off[LAYOUT_ROT], rot, lay->size[LAYOUT_ROT]);
+    memcpy(base + lay->off[LAYOUT_BASIS], hv, lay->size[LAYOUT_BASIS]);
     if (lay->count > 0) {
         memcpy(base + lay->off[LAYOUT_IDS], ids, lay->size[LAYOUT_IDS]);
         memcpy(base + lay->off[LAYOUT_BYID], byid, lay->size[LAYOUT_BYID]);
         memcpy(base + lay->off[LAYOUT_VEC], vecs, lay->size[LAYOUT_VEC]);
-        fill_int8(base, lay, vecs, rot);
+        fill_int8(base, lay, vecs, hv);
     }
     memcpy(base, &h, sizeof h);
     h.meta_sum = layout_meta_sum(base, lay);
@@ -247,7 +243,7 @@ int index_write(const char *path, const struct index_meta *meta, const float *ve
 {
     struct layout lay;
     uint32_t *byid = NULL;
-    float *rot = NULL;
+    float *hv = NULL;
     unsigned char *map = NULL;
     char *tmp = NULL;
     int fd = -1, rc;
@@ -265,12 +261,12 @@ int index_write(const char *path, const struct index_meta *meta, const float *ve
         rc = INDEX_ERR_INPUT;
         goto out;
     }
-    rot = xmalloc((size_t)meta->dim * meta->dim * sizeof(float));
-    basis_compute(vecs, meta->count, meta->dim, lay.head, rot);
+    hv = xmalloc(((size_t)lay.head * meta->dim + 1) * sizeof(float));
+    basis_compute(vecs, meta->count, meta->dim, lay.head, hv);
     rc = create_mapped(path, lay.file_size, &tmp, &fd, &map, e);
     if (rc != INDEX_OK)
         goto out;
-    fill(map, &lay, meta, vecs, ids, byid, rot);
+    fill(map, &lay, meta, vecs, ids, byid, hv);
     munmap(map, lay.file_size);
     map = NULL;
     if (fsync(fd) != 0 || close(fd) != 0) {
@@ -296,7 +292,7 @@ out:
     if (tmp != NULL)
         unlink(tmp);
     free(tmp);
-    free(rot);
+    free(hv);
     free(byid);
     if (rc != INDEX_OK)
         err_prefix(e, "%s", path);
@@ -375,7 +371,7 @@ static void set_views(struct index *ix)
     const unsigned char *b = ix->base;
     const uint64_t *off = ix->lay.off;
 
-    ix->rot = (const float *)(b + off[LAYOUT_ROT]);
+    ix->basis = (const float *)(b + off[LAYOUT_BASIS]);
     ix->scale = (const float *)(b + off[LAYOUT_SCALE]);
     ix->tnorm = (const float *)(b + off[LAYOUT_TNORM]);
     ix->ids = (const int64_t *)(b + off[LAYOUT_IDS]);

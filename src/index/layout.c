@@ -49,8 +49,8 @@ int layout_compute(uint32_t dim, uint32_t head, uint64_t count, struct layout *l
         return -1;
     }
     lay->tail = lay->padded - head;
-    rows[LAYOUT_ROT] = dim;
-    width[LAYOUT_ROT] = (uint64_t)dim * sizeof(float);
+    rows[LAYOUT_BASIS] = head;
+    width[LAYOUT_BASIS] = (uint64_t)dim * sizeof(float);
     width[LAYOUT_SCALE] = sizeof(float);
     width[LAYOUT_TNORM] = sizeof(float);
     width[LAYOUT_IDS] = sizeof(int64_t);
@@ -59,7 +59,7 @@ int layout_compute(uint32_t dim, uint32_t head, uint64_t count, struct layout *l
     width[LAYOUT_TAIL] = lay->tail;
     width[LAYOUT_VEC] = (uint64_t)dim * sizeof(float);
     for (int s = 0; s < LAYOUT_NSECT; s++) {
-        if (s != LAYOUT_ROT)
+        if (s != LAYOUT_BASIS)
             rows[s] = count;
         lay->off[s] = pos;
         if (__builtin_mul_overflow(rows[s], width[s], &lay->size[s]) ||
@@ -71,18 +71,6 @@ int layout_compute(uint32_t dim, uint32_t head, uint64_t count, struct layout *l
     }
     lay->file_size = pos;
     return 0;
-}
-
-void layout_rotate(const float *rot, uint32_t dim, const float *x, float *y)
-{
-    memset(y, 0, dim * sizeof(float));
-    for (uint32_t c = 0; c < dim; c++) {
-        const float *row = rot + (size_t)c * dim;
-        float a = x[c];
-
-        for (uint32_t i = 0; i < dim; i++)
-            y[i] += a * row[i];
-    }
 }
 
 float layout_quantise(const float *y, uint32_t dim, uint32_t padded, int8_t *out)
@@ -160,7 +148,7 @@ uint64_t layout_meta_sum(const unsigned char *base, const struct layout *lay)
     memcpy(&h, base, sizeof h);
     h.meta_sum = 0;
     h.data_sum = 0;
-    return sum_sections(base, lay, LAYOUT_ROT, LAYOUT_BYID, layout_sum64(&h, sizeof h, 99));
+    return sum_sections(base, lay, LAYOUT_BASIS, LAYOUT_BYID, layout_sum64(&h, sizeof h, 99));
 }
 
 uint64_t layout_data_sum(const unsigned char *base, const struct layout *lay)

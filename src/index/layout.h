@@ -6,8 +6,8 @@
  * mapped arrays are used in place by the SIMD kernels; the file ends on a 64-byte
  * boundary. Integers and floats are little-endian (x86-64 and arm64 alike):
  *
- *   ROT    dim x dim float32   orthonormal basis, column i = basis vector i, so the
- *                              rotated coordinates of x are the row vector x ROT
+ *   BASIS  head x dim float32  Householder vectors v_j: the int8 copy holds the
+ *                              coordinates H_{head-1} ... H_0 x, H_j = I - 2 v_j v_j^T
  *   SCALE  count float32       per-row scale of the int8 copy
  *   TNORM  count float32       per-row L2 norm of the int8 tail (the pruning bound)
  *   IDS    count int64         row -> person id
@@ -20,7 +20,7 @@
  * need no tail loop); head is 0 or a multiple of 64 below padded. The header's offsets
  * must equal the layout computed from (dim, head, count), so a file whose sizes do not
  * add up is refused before any section is read. meta_sum covers the header and the
- * small sections (ROT to BYID) and is checked at open; data_sum covers HEAD, TAIL and VEC
+ * small sections (BASIS to BYID) and is checked at open; data_sum covers HEAD, TAIL and VEC
  * and is checked only by index_verify, so opening costs no pass over the vectors.
  */
 #ifndef DOPPEL_INDEX_LAYOUT_H
@@ -38,7 +38,7 @@
 #define LAYOUT_ELEM_F32_I8 1 /* float32 vectors with an int8 per-row-scaled copy */
 
 enum layout_section {
-    LAYOUT_ROT = 0,
+    LAYOUT_BASIS = 0,
     LAYOUT_SCALE,
     LAYOUT_TNORM,
     LAYOUT_IDS,
@@ -84,7 +84,7 @@ struct index {
     const unsigned char *base; /* the image: mmap'd file or the caller's buffer */
     size_t len;
     int mapped; /* 1 when base is our mapping, unmapped by index_close */
-    const float *rot, *scale, *tnorm, *vec;
+    const float *basis, *scale, *tnorm, *vec;
     const int64_t *ids;
     const uint32_t *byid;
     const int8_t *qhead, *qtail;
@@ -99,9 +99,6 @@ uint32_t layout_padded(uint32_t dim);
  * 0 or a multiple of 64 below padded, or when a size overflows 64 bits. */
 int layout_compute(uint32_t dim, uint32_t head, uint64_t count, struct layout *lay, struct err *e);
 
-/* Rotates x (dim floats) into y (dim floats): y = x rot, rot as in the ROT section. */
-void layout_rotate(const float *rot, uint32_t dim, const float *x, float *y);
-
 /* Quantises y (dim floats) to int8 in out (padded bytes, zeros past dim) with one scale,
  * max |y| / 127, so values lie in [-127, 127]; returns the scale (0 for a zero y). */
 float layout_quantise(const float *y, uint32_t dim, uint32_t padded, int8_t *out);
@@ -112,7 +109,7 @@ float layout_quantise(const float *y, uint32_t dim, uint32_t padded, int8_t *out
 uint64_t layout_sum64(const void *p, size_t n, uint64_t seed);
 
 /* The two checksums of an image whose layout is lay: meta (the header with both sum
- * fields read as zero, then sections ROT..BYID) and data (HEAD, TAIL, VEC). */
+ * fields read as zero, then sections BASIS..BYID) and data (HEAD, TAIL, VEC). */
 uint64_t layout_meta_sum(const unsigned char *base, const struct layout *lay);
 uint64_t layout_data_sum(const unsigned char *base, const struct layout *lay);
 

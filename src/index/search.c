@@ -22,6 +22,7 @@
  */
 #include "index/index.h"
 
+#include "index/basis.h"
 #include "index/dot.h"
 #include "index/layout.h"
 #include "util/xalloc.h"
@@ -418,10 +419,7 @@ int index_search_ex(const struct index *ix, const float *query, size_t k, int64_
     k = k < searched ? k : (size_t)searched;
     if (k == 0)
         goto out;
-    if (lay->head > 0)
-        layout_rotate(ix->rot, lay->dim, u, u + lay->dim);
-    else
-        memcpy(u + lay->dim, u, lay->dim * sizeof(float)); /* the basis is the identity */
+    basis_rotate(ix->basis, lay->head, lay->dim, u, u + lay->dim);
     layout_quantise(u + lay->dim, lay->dim, lay->padded, q);
     for (uint32_t i = lay->head; i < lay->padded; i++)
         qn += (double)q[i] * q[i];
@@ -443,7 +441,7 @@ int index_search_ex(const struct index *ix, const float *query, size_t k, int64_
     rerank(ix, u, cands, nc, k, searched, out);
     *n_out = k;
     st.reranked = nc;
-    st.bytes = (uint64_t)lay->dim * lay->dim * 4 + st.rows * (lay->head + 8) +
+    st.bytes = (uint64_t)lay->head * lay->dim * 4 + st.rows * (lay->head + 8) +
                st.tail_rows * lay->tail + nc * lay->dim * 4;
 out:
     if (stats != NULL)
