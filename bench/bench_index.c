@@ -105,22 +105,6 @@ static double median(double *t, size_t n)
     return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
 }
 
-/* The resident file-backed memory of this process, bytes (/proc/self/status RssFile). */
-static double rss_file(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    double kb = 0;
-
-    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, "RssFile:", 8) == 0)
-            kb = strtod(line + 8, NULL);
-    }
-    if (f != NULL)
-        fclose(f);
-    return kb * 1024;
-}
-
 /* Median ms per query of index_search_ex over all queries; hits of the last run into hits
  * (q x K) when not NULL; bytes read per query into *bytes. */
 static double time_search(const struct index *ix, const float *qs, const int64_t *ex, size_t nq,
@@ -176,8 +160,8 @@ static double kth_best(const float *s, size_t stride, size_t n, size_t skip)
 
 /* Recall@10 of hits against float32 exact scores: a hit counts when its exact score
  * reaches the exact 10th best (so ties and last-bit rounding are not misses). */
-static double recall(const struct index *ix, const float *qs, const int64_t *ex_rows,
-                     size_t nq, size_t n, size_t dim, const struct index_hit *hits)
+static double recall(const struct index *ix, const float *qs, const int64_t *ex_rows, size_t nq,
+                     size_t n, size_t dim, const struct index_hit *hits)
 {
     float *s = malloc(n * nq * sizeof(float));
     double good = 0;
@@ -196,7 +180,7 @@ static double recall(const struct index *ix, const float *qs, const int64_t *ex_
 int main(int argc, char **argv)
 {
     size_t n, dim, nq;
-    double noise, t_open = 1e30, t1, t2, tf, b1, b2, bf, rss0, rec;
+    double noise, t_open = 1e30, t1, t2, tf, b1, b2, bf, rec;
     float *v, *qs;
     int64_t *ids, *ex, *ex_rows;
     struct index_hit *hits;
@@ -229,8 +213,8 @@ int main(int argc, char **argv)
         ex_rows[q] = (int64_t)(next64() % n);
         ex[q] = ids[ex_rows[q]];
         for (size_t i = 0; i < dim; i++)
-            qs[q * dim + i] = v[(size_t)ex_rows[q] * dim + i] +
-                              (float)(0.5 / sqrt((double)dim)) * noise1();
+            qs[q * dim + i] =
+                v[(size_t)ex_rows[q] * dim + i] + (float)(0.5 / sqrt((double)dim)) * noise1();
         normalise(qs + q * dim, dim);
     }
     if (write_raw(argv[1], "vecs.f32", v, n * dim * sizeof(float)) != 0 ||
@@ -259,19 +243,16 @@ int main(int argc, char **argv)
         }
         t_open = fmin(t_open, (clock_now() - t0) * 1e3);
     }
-    rss0 = rss_file();
     hits = malloc(nq * K * sizeof *hits);
     t1 = time_search(ix, qs, ex, nq, dim, 1, 0, hits, &b1);
     t2 = time_search(ix, qs, ex, nq, dim, 2, 0, NULL, &b2);
-    rss0 = rss_file() - rss0;
     tf = time_search(ix, qs, ex, nq, dim, 1, INDEX_SEARCH_FULL, NULL, &bf);
     rec = recall(ix, qs, ex_rows, nq, n, dim, hits);
     printf("result dim=%zu n=%zu queries=%zu kernel=%s open_ms=%.3f t1_ms=%.3f t2_ms=%.3f "
-           "full_ms=%.3f bytes_q=%.0f full_bytes=%.0f rss_scan=%.0f f32_bytes=%.0f "
+           "full_ms=%.3f bytes_q=%.0f bytes_q2=%.0f full_bytes=%.0f f32_bytes=%.0f "
            "int8_bytes=%.0f recall=%.5f\n",
-           dim, n, nq, index_kernel_name(), t_open, t1, t2, tf, b1, bf, rss0,
-           (double)n * dim * 4, (double)n * ((dim + 63) / 64 * 64 + 8), rec);
-    (void)b2;
+           dim, n, nq, index_kernel_name(), t_open, t1, t2, tf, b1, b2, bf, (double)n * dim * 4,
+           (double)n * ((dim + 63) / 64 * 64 + 8), rec);
     index_close(ix);
     free(hits);
     free(ex_rows);
