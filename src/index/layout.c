@@ -78,13 +78,20 @@ float layout_quantise(const float *y, uint32_t dim, uint32_t padded, int8_t *out
     float m = 0, inv;
 
     memset(out, 0, padded);
-    for (uint32_t i = 0; i < dim; i++)
-        m = fmaxf(m, fabsf(y[i]));
-    if (!(m > 0))
+    for (uint32_t i = 0; i < dim; i++) {
+        float a = y[i] < 0 ? -y[i] : y[i];
+
+        m = a > m ? a : m;
+    }
+    if (!(m > 0) || !isfinite(m))
         return 0;
     inv = 127.0f / m;
-    for (uint32_t i = 0; i < dim; i++)
-        out[i] = (int8_t)lrintf(fminf(fmaxf(y[i] * inv, -127.0f), 127.0f));
+    for (uint32_t i = 0; i < dim; i++) {
+        float t = y[i] * inv; /* within [-127, 127] but for rounding; NaN becomes 0 */
+
+        t = t > 127.0f ? 127.0f : t < -127.0f ? -127.0f : t == t ? t : 0.0f;
+        out[i] = (int8_t)(int)(t + (t < 0 ? -0.5f : 0.5f));
+    }
     return m / 127.0f;
 }
 

@@ -100,7 +100,8 @@ uint32_t layout_padded(uint32_t dim);
 int layout_compute(uint32_t dim, uint32_t head, uint64_t count, struct layout *lay, struct err *e);
 
 /* Quantises y (dim floats) to int8 in out (padded bytes, zeros past dim) with one scale,
- * max |y| / 127, so values lie in [-127, 127]; returns the scale (0 for a zero y). */
+ * max |y| / 127, rounding halves away from zero, so values lie in [-127, 127]; returns
+ * the scale (0, with all zeros, for a zero or non-finite y). */
 float layout_quantise(const float *y, uint32_t dim, uint32_t padded, int8_t *out);
 
 /* A 64-bit checksum of n bytes (four multiply-rotate lanes over 32-byte blocks, then a
