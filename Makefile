@@ -73,9 +73,10 @@ $(BUILD)/%.o: %.c | deps $(GEN)
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-# The runtime's kernels: -O3 for full loop vectorisation (GCC's -O2 only vectorises
-# loops that need no alias checks).
+# The runtime's and the index's kernels: -O3 for full loop vectorisation (GCC's -O2 only
+# vectorises loops that need no alias checks).
 $(BUILD)/src/nn/%.o: ALL_CFLAGS += -O3
+$(BUILD)/src/index/%.o: ALL_CFLAGS += -O3
 
 # The SIMD variants of src/nn/kern.h, each built for its instruction set and called only
 # on a CPU that has it (the choice is made at run time).

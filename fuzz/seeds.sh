@@ -91,6 +91,78 @@ printf '\003show_id,type,title,director,cast,country,date_added,release_year\ns1
     >"$OUT/corpus-import/titles-streaming"
 printf '\003index;movie_title;title_year;actor_1_name;actor_2_name;actor_3_name\r\n1;Avatar\302\240;2009;CCH Pounder;Joel David Moore;Wes Studi\r\n' \
     >"$OUT/corpus-import/titles-imdb"
-for d in jpeg png webp exif names model import; do
+# Index files: small valid indexes (no head, and a 64-wide head whose basis vectors are
+# e_0 .. e_63) written by an independent implementation of the format of
+# src/index/layout.h.
+mkdir -p "$OUT/corpus-index"
+/usr/bin/python3 - "$OUT/corpus-index" <<'PY'
+import math, random, struct, sys
+M = (1 << 64) - 1
+P1, P2, P3 = 0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9
+def rotl(x, r):
+    return (x << r | x >> (64 - r)) & M
+def sum64(b, seed):
+    a = [(seed + P1) & M, seed ^ P2, (seed + P3) & M, (seed - P1) & M]
+    p, n = 0, len(b)
+    while n - p >= 32:
+        for l in range(4):
+            w = int.from_bytes(b[p + 8 * l:p + 8 * l + 8], "little")
+            a[l] = rotl((a[l] + w * P2) & M, 31) * P1 & M
+        p += 32
+    h = (rotl(a[0], 1) + rotl(a[1], 7) + rotl(a[2], 12) + rotl(a[3], 18)) & M
+    while n - p >= 8:
+        w = int.from_bytes(b[p:p + 8], "little")
+        h = (rotl(h ^ (w * P2 & M), 27) * P1 + P3) & M
+        p += 8
+    for c in b[p:]:
+        h = rotl(h ^ (c * P3 & M), 11) * P1 & M
+    h ^= n
+    h ^= h >> 33; h = h * 0xFF51AFD7ED558CCD & M
+    h ^= h >> 33; h = h * 0xC4CEB9FE1A85EC53 & M
+    return h ^ h >> 33
+def f32(xs):
+    return struct.pack("<%df" % len(xs), *xs)
+def index(dim, head, count, seed):
+    rnd = random.Random(seed)
+    padded = (dim + 63) // 64 * 64
+    vecs, scales, tnorms, heads, tails = [], [], [], b"", b""
+    for r in range(count):
+        v = [rnd.gauss(0, 1) for _ in range(dim)]
+        n = math.sqrt(sum(x * x for x in v))
+        v = [x / n for x in v]
+        y = [-x for x in v[:head]] + v[head:]  # reflections by e_0 .. e_{head-1}
+        m = max(abs(x) for x in y)
+        q = [max(-127, min(127, round(x * 127 / m))) for x in y] + [0] * (padded - dim)
+        vecs += v
+        scales.append(m / 127)
+        tnorms.append(math.sqrt(sum(x * x for x in q[head:])))
+        heads += struct.pack("<%db" % head, *q[:head])
+        tails += struct.pack("<%db" % (padded - head), *q[head:])
+    ids = [1000 + 7 * ((r * 5) % count) for r in range(count)]
+    basis = [1.0 if i == j else 0.0 for j in range(head) for i in range(dim)]
+    byid = sorted(range(count), key=lambda r: ids[r])
+    secs = [f32(basis), f32(scales), f32(tnorms), struct.pack("<%dq" % count, *ids),
+            struct.pack("<%dI" % count, *byid), heads, tails, f32(vecs)]
+    off, pos = [], 256
+    for s in secs:
+        off.append(pos)
+        pos = (pos + len(s) + 63) // 64 * 64
+    def header(meta_sum, data_sum):
+        return (b"DOPPELIX" + struct.pack("<II", 1, 256) + b"look".ljust(16, b"\0") +
+                b"fuzz-seed".ljust(64, b"\0") + struct.pack("<IIQIIQ", dim, head, count, 1, 0, pos) +
+                struct.pack("<8Q", *off) + struct.pack("<QQ", meta_sum, data_sum) + bytes(48))
+    def sections(first, last, extra):
+        sums = [extra] + [sum64(secs[i], i) for i in range(first, last + 1)]
+        return sum64(struct.pack("<%dQ" % len(sums), *sums), 0)
+    meta = sections(0, 4, sum64(header(0, 0), 99))
+    img = bytearray(header(meta, sections(5, 7, 0)).ljust(pos, b"\0"))
+    for o, s in zip(off, secs):
+        img[o:o + len(s)] = s
+    return bytes(img)
+for name, dim, head, count in (("d3", 3, 0, 5), ("d64", 64, 0, 4), ("d70h", 70, 64, 3),
+                               ("d128h", 128, 64, 6), ("empty", 8, 0, 0)):
+    open("%s/%s.idx" % (sys.argv[1], name), "wb").write(index(dim, head, count, len(name)))
+PY
+for d in jpeg png webp exif names model import index; do
     echo "seeds: $(ls "$OUT/corpus-$d" | wc -l) files in $OUT/corpus-$d"
 done
