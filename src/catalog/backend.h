@@ -50,6 +50,8 @@ struct catalog_ops {
                         int64_t *id, int *created, struct err *e);
     int (*credit_put)(struct catalog *c, const struct catalog_credit *cr, int *created,
                       struct err *e);
+    int (*person_photo)(struct catalog *c, int64_t person_id, char *out, size_t n,
+                        struct err *e);
     int (*known_for)(struct catalog *c, int64_t person_id, struct catalog_known *out, int max,
                      int *n, struct err *e);
     int (*stats)(struct catalog *c, struct catalog_stats *out, struct err *e);

@@ -399,6 +399,14 @@ int catalog_credit_put(struct catalog *c, const struct catalog_credit *cr, int *
     return c->ops->credit_put(c, cr, created, e);
 }
 
+int catalog_person_photo(struct catalog *c, int64_t person_id, char *out, size_t n,
+                         struct err *e)
+{
+    if (n > 0)
+        out[0] = '\0';
+    return c->ops->person_photo(c, person_id, out, n, e);
+}
+
 int catalog_known_for(struct catalog *c, int64_t person_id, struct catalog_known *out, int max,
                       int *n, struct err *e)
 {

@@ -254,6 +254,11 @@ int catalog_title_upsert(struct catalog *c, const struct catalog_title *t, int64
 int catalog_credit_put(struct catalog *c, const struct catalog_credit *cr, int *created,
                        struct err *e);
 
+/* Writes the source (path or URL) of person_id's best ok photo (lowest vote rank) into
+ * out (n bytes). Returns CATALOG_OK, or CATALOG_NOT_FOUND with out "" when there is none. */
+int catalog_person_photo(struct catalog *c, int64_t person_id, char *out, size_t n,
+                         struct err *e);
+
 /* Reads up to max titles person_id is known for into out (leading parts first, then the
  * most popular and most recent); *n receives the count. */
 int catalog_known_for(struct catalog *c, int64_t person_id, struct catalog_known *out, int max,

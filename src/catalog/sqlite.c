@@ -130,6 +130,7 @@ enum stmt_id {
     ST_TITLE_FILL,
     ST_CREDIT_FIND,
     ST_CREDIT_PUT,
+    ST_PERSON_PHOTO,
     ST_KNOWN_FOR,
     ST_COUNTS,
     ST_COUNT_STATUS,
@@ -202,6 +203,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                       "character = coalesce(character, excluded.character), "
                       "cast_order = coalesce(cast_order, excluded.cast_order), "
                       "episode_count = coalesce(excluded.episode_count, episode_count)",
+    [ST_PERSON_PHOTO] = "SELECT source FROM photos WHERE person_id = ?1 AND status = 'ok' "
+                        "ORDER BY coalesce(nullif(vote_rank, 0), 1 << 30), id LIMIT 1",
     [ST_KNOWN_FOR] = "SELECT t.id, t.tmdb_id, t.kind, t.title, t.year, t.popularity, "
                      "c.character, c.cast_order, c.episode_count FROM credits c "
                      "JOIN titles t ON t.id = c.title_id WHERE c.person_id = ?1 "
@@ -796,6 +799,24 @@ static void read_known(sqlite3_stmt *st, int64_t person_id, struct catalog_known
     k->credit.episodes = sqlite3_column_int(st, 8);
 }
 
+static int sq_person_photo(struct catalog *c, int64_t person_id, char *out, size_t n,
+                           struct err *e)
+{
+    struct sqlite_catalog *s = sq(c);
+    sqlite3_stmt *st = stmt(s, ST_PERSON_PHOTO, e);
+    int rc;
+
+    if (st == NULL)
+        return CATALOG_ERR_DB;
+    sqlite3_bind_int64(st, 1, person_id);
+    rc = row(s, st, "reading a photo", e);
+    if (rc == CATALOG_OK) {
+        col_text(st, 0, out, n);
+        done(st);
+    }
+    return rc;
+}
+
 static int sq_known_for(struct catalog *c, int64_t person_id, struct catalog_known *out, int max,
                         int *n, struct err *e)
 {
@@ -944,6 +965,7 @@ static const struct catalog_ops sqlite_ops = {
     .vec_close = sq_vec_close,
     .title_upsert = sq_title_upsert,
     .credit_put = sq_credit_put,
+    .person_photo = sq_person_photo,
     .known_for = sq_known_for,
     .stats = sq_stats,
     .state_get = sq_state_get,

@@ -79,5 +79,14 @@ extern const struct cli_command cli_cmd_names;
 extern const struct cli_command cli_cmd_import;
 extern const struct cli_command cli_cmd_titles;
 extern const struct cli_command cli_cmd_stats;
+extern const struct cli_command cli_cmd_index;
+extern const struct cli_command cli_cmd_similar;
+extern const struct cli_command cli_cmd_query;
+
+struct search_hit;
+
+/* One search result as a JSON object with the stable keys of `similar` and `query`
+ * (id, name, score, rank_pct, tmdb_id, photo); caller owns the reference. */
+void *cli_hit_json(const struct search_hit *h);
 
 #endif

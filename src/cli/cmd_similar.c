@@ -1,0 +1,128 @@
+/*
+ * similar: `doppel similar NAME_OR_ID`, who looks like a person in the catalogue (the
+ * look space by default), with scores a person can read.
+ */
+#include "cli/cli.h"
+
+#include "core/paths.h"
+#include "search/search.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+void *cli_hit_json(const struct search_hit *h)
+{
+    return json_pack("{s:I, s:s, s:f, s:f, s:o, s:o}", "id", (json_int_t)h->id, "name", h->name,
+                     "score", (double)h->score, "rank_pct", h->rank_pct, "tmdb_id",
+                     h->tmdb_id ? json_integer(h->tmdb_id) : json_null(), "photo",
+                     h->photo[0] ? json_string(h->photo) : json_null());
+}
+
+struct similar_args {
+    const char *query;
+    const char *space;
+    long k;
+    int json;
+};
+
+static void print_hits(const struct catalog_person *p, const struct similar_args *a,
+                       const struct search_hit *hits, int n)
+{
+    if (a->json) {
+        json_t *arr = json_array();
+
+        for (int i = 0; i < n; i++)
+            json_array_append_new(arr, cli_hit_json(&hits[i]));
+        cli_print_json(json_pack("{s:{s:I, s:s, s:o}, s:s, s:o}", "query", "id", (json_int_t)p->id,
+                                 "name", p->name, "tmdb_id",
+                                 p->tmdb_id ? json_integer(p->tmdb_id) : json_null(), "space",
+                                 a->space, "results", arr));
+        return;
+    }
+    printf("Looks like %s (%s space):\n", p->name, a->space);
+    for (int i = 0; i < n; i++)
+        printf("%3d. %-32s  %.3f  closer than %.1f%% of the catalogue\n", i + 1, hits[i].name,
+               hits[i].score, hits[i].rank_pct);
+}
+
+static int similar_exec(struct cli *cli, const struct similar_args *a)
+{
+    struct search *s = NULL;
+    struct search_hit *hits = xcalloc((size_t)a->k, sizeof *hits);
+    struct catalog_person p;
+    struct err e;
+    int n = 0, guessed, rc = CLI_EXIT_FAIL;
+
+    if (search_open(paths_data_dir(cli->data_dir), NULL, cli->threads, &s, &e) != SEARCH_OK ||
+        search_find_person(s, a->query, &p, &guessed, &e) != SEARCH_OK ||
+        search_similar(s, a->space, p.id, (int)a->k, hits, &n, &e) != SEARCH_OK) {
+        log_error("%s", e.msg[0] ? e.msg : "no such person");
+        goto out;
+    }
+    if (guessed)
+        log_info("no one is called '%s'; closest name: %s", a->query, p.name);
+    print_hits(&p, a, hits, n);
+    rc = CLI_EXIT_OK;
+out:
+    search_close(s);
+    free(hits);
+    return rc;
+}
+
+static int similar_run(struct cli *cli, const struct cli_command *self, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"space", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    struct similar_args a = {NULL, "look", 10, 0};
+    int c;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":hk:", opts, NULL)) != -1) {
+        if (c == 'h') {
+            cli_print_usage(stdout, self);
+            return CLI_EXIT_OK;
+        } else if (c == 'k') {
+            if (cli_parse_long(optarg, 1, SEARCH_K_MAX, &a.k) != 0)
+                return cli_usage_error(self, "-k takes a number from 1 to %d", SEARCH_K_MAX);
+        } else if (c == 's') {
+            if (strcmp(optarg, "look") != 0 && strcmp(optarg, "identity") != 0)
+                return cli_usage_error(self, "--space takes look or identity");
+            a.space = optarg;
+        } else if (c == 'j') {
+            a.json = 1;
+        } else {
+            return cli_option_error(self, c, argv);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error(self, "similar needs a NAME or ID");
+    if (optind + 1 < argc)
+        return cli_usage_error(self, "one person at a time (quote a name with spaces)");
+    a.query = argv[optind];
+    return similar_exec(cli, &a);
+}
+
+const struct cli_command cli_cmd_similar = {
+    .name = "similar",
+    .summary = "who looks like a person in the catalogue",
+    .usage = "usage: doppel similar NAME_OR_ID [-k N] [--space look|identity] [--json]\n"
+             "\n"
+             "The k people closest to a catalogue person, best first, with the cosine\n"
+             "similarity and the share of the catalogue they are closer than. The person\n"
+             "is a catalogue id (42), a TMDB id (tmdb:6384) or a name; a name that matches\n"
+             "no one exactly takes the closest name and says so. Needs `doppel index build`.\n"
+             "\n"
+             "Options:\n"
+             "  -k N         results (default 10, at most 1000)\n"
+             "  --space S    look (resemblance, default) or identity (the same person)\n"
+             "  --json       machine-readable output: query, space, results[] with id, name,\n"
+             "               score, rank_pct, tmdb_id, photo\n"
+             "  -h, --help\n",
+    .run = similar_run,
+};

@@ -1,0 +1,438 @@
+/*
+ * search: the catalogue, its indexes and the face models behind doppel's questions.
+ *
+ * Index files are a derived cache of the catalogue: search_build_index reads each
+ * person's averaged vector (catalog_vecs, the seed system's averaging) and writes the
+ * space's file atomically, so a running reader keeps its mapping until it reopens.
+ * search_open opens every space's file that exists; a space without one answers
+ * SEARCH_ERR_INDEX with the command that builds it. Name lookups use the name index over
+ * the catalogue's people (src/names), built on first use.
+ */
+#include "search/search.h"
+
+#include "core/paths.h"
+#include "face/embed.h"
+#include "index/index.h"
+#include "names/names.h"
+#include "nn/model.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NSPACES 2
+
+static const char *const space_names[NSPACES] = {"look", "identity"};
+
+struct search {
+    struct catalog *cat;
+    char data_dir[4096];
+    const char *models_dir;
+    struct index *ix[NSPACES];
+    int threads;
+    struct nn_ctx *ctx;
+    struct face_detector *det;
+    struct embedder *emb;
+    struct names_index *names; /* over people, row i = ids[i] */
+    int64_t *ids;
+};
+
+static int space_of(const char *name)
+{
+    for (int i = 0; i < NSPACES; i++)
+        if (strcmp(space_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static int index_path(char *out, size_t n, const char *data_dir, const char *space)
+{
+    int w = snprintf(out, n, "%s/index/%s.idx", data_dir, space);
+
+    return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+int search_open(const char *data_dir, const char *models_dir, int threads, struct search **out,
+                struct err *e)
+{
+    struct search *s = xcalloc(1, sizeof *s);
+    char path[4200];
+
+    *out = NULL;
+    snprintf(s->data_dir, sizeof s->data_dir, "%s", data_dir);
+    s->models_dir = models_dir;
+    s->threads = threads;
+    if (paths_join(path, sizeof path, data_dir, CATALOG_FILE) != 0 ||
+        catalog_open(path, 0, &s->cat, e) != CATALOG_OK) {
+        if (s->cat == NULL && e->msg[0] == '\0')
+            err_set(e, "the data folder's path is too long");
+        free(s);
+        return SEARCH_ERR_CATALOG;
+    }
+    for (int i = 0; i < NSPACES; i++) {
+        struct err ie;
+
+        if (index_path(path, sizeof path, data_dir, space_names[i]) == 0 && fs_is_file(path) &&
+            index_open(path, space_names[i], &s->ix[i], &ie) != INDEX_OK) {
+            err_set(e, "%s (rebuild it with doppel index build --space %s)", ie.msg,
+                    space_names[i]);
+            search_close(s);
+            return SEARCH_ERR_INDEX;
+        }
+    }
+    *out = s;
+    return SEARCH_OK;
+}
+
+void search_close(struct search *s)
+{
+    if (s == NULL)
+        return;
+    for (int i = 0; i < NSPACES; i++)
+        index_close(s->ix[i]);
+    names_index_free(s->names);
+    free(s->ids);
+    embedder_free(s->emb);
+    face_detector_free(s->det);
+    nn_ctx_free(s->ctx);
+    catalog_close(s->cat);
+    free(s);
+}
+
+struct catalog *search_catalog(struct search *s)
+{
+    return s->cat;
+}
+
+/* ---- index build ------------------------------------------------------------------- */
+
+/* The model that made the space's vectors, from the catalogue's counts ("" if none). */
+static void space_model(struct catalog *c, const char *space, char *model, size_t n)
+{
+    struct catalog_stats st;
+    struct err e;
+
+    model[0] = '\0';
+    if (catalog_stats(c, &st, &e) != CATALOG_OK)
+        return;
+    for (int i = 0; i < st.nspaces; i++)
+        if (strcmp(st.spaces[i].space, space) == 0)
+            snprintf(model, n, "%s", st.spaces[i].model);
+}
+
+/* Reads every person's averaged vector in space into *vecs and *ids (caller frees). */
+static int read_averages(struct catalog *c, const char *space, int max_photos, float **vecs,
+                         int64_t **ids, int64_t *count, uint32_t *dim, struct err *e)
+{
+    struct catalog_vec_query q = {space, NULL, CATALOG_VEC_AVERAGE, max_photos, 0};
+    struct catalog_vecs *it;
+    struct catalog_vec v;
+    size_t cap = 0;
+    int rc;
+
+    *vecs = NULL, *ids = NULL, *count = 0, *dim = 0;
+    if (catalog_vecs_open(c, &q, &it, e) != CATALOG_OK)
+        return SEARCH_ERR_CATALOG;
+    while ((rc = catalog_vecs_next(it, &v, e)) == CATALOG_OK) {
+        if ((size_t)*count == cap) {
+            cap = cap ? 2 * cap : 1024;
+            *ids = xrealloc(*ids, sizeof **ids * cap);
+            *vecs = xrealloc(*vecs, sizeof **vecs * cap * (size_t)v.dim);
+        }
+        *dim = (uint32_t)v.dim;
+        (*ids)[*count] = v.person_id;
+        memcpy(*vecs + (size_t)*count * (size_t)v.dim, v.v, sizeof(float) * (size_t)v.dim);
+        (*count)++;
+    }
+    catalog_vecs_close(it);
+    return rc == CATALOG_DONE ? SEARCH_OK : SEARCH_ERR_CATALOG;
+}
+
+int search_build_index(struct catalog *c, const char *data_dir, const char *space,
+                       int max_photos, int64_t *people, struct err *e)
+{
+    struct index_meta meta = {{0}, {0}, 0, 0};
+    char dir[4200], path[4200];
+    float *vecs = NULL;
+    int64_t *ids = NULL, count;
+    int rc;
+
+    *people = 0;
+    if (space_of(space) < 0 || strlen(space) >= sizeof meta.space) {
+        err_set(e, "unknown space '%s' (look or identity)", space);
+        return SEARCH_ERR_INPUT;
+    }
+    rc = read_averages(c, space, max_photos, &vecs, &ids, &count, &meta.dim, e);
+    if (rc == SEARCH_OK && count == 0) {
+        err_set(e, "the catalogue has no %s vectors (doppel import first)", space);
+        rc = SEARCH_ERR_INPUT;
+    }
+    if (rc == SEARCH_OK && (snprintf(dir, sizeof dir, "%s/index", data_dir) >= (int)sizeof dir ||
+                            index_path(path, sizeof path, data_dir, space) != 0)) {
+        err_set(e, "the data folder's path is too long");
+        rc = SEARCH_ERR_INPUT;
+    }
+    if (rc == SEARCH_OK && fs_mkdir_p(dir, e) != FS_OK)
+        rc = SEARCH_ERR_INDEX;
+    if (rc == SEARCH_OK) {
+        snprintf(meta.space, sizeof meta.space, "%s", space);
+        space_model(c, space, meta.model, sizeof meta.model);
+        meta.count = (uint64_t)count;
+        rc = index_write(path, &meta, vecs, ids, e) == INDEX_OK ? SEARCH_OK : SEARCH_ERR_INDEX;
+    }
+    if (rc == SEARCH_OK)
+        *people = count;
+    free(ids);
+    free(vecs);
+    return rc;
+}
+
+/* ---- people ------------------------------------------------------------------------ */
+
+struct name_list {
+    char **names;
+    double *pop;
+    int64_t *ids;
+    size_t n, cap;
+};
+
+static int add_name(void *arg, const struct catalog_person *p)
+{
+    struct name_list *l = arg;
+
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 1024;
+        l->names = xrealloc(l->names, sizeof *l->names * l->cap);
+        l->pop = xrealloc(l->pop, sizeof *l->pop * l->cap);
+        l->ids = xrealloc(l->ids, sizeof *l->ids * l->cap);
+    }
+    l->names[l->n] = xstrdup(p->name);
+    l->pop[l->n] = p->popularity;
+    l->ids[l->n++] = p->id;
+    return 0;
+}
+
+/* Builds the name index over the catalogue's people once. */
+static int load_names(struct search *s, struct err *e)
+{
+    struct name_list l = {0};
+    int rc = SEARCH_OK;
+
+    if (s->names != NULL)
+        return SEARCH_OK;
+    if (catalog_people_list(s->cat, add_name, &l, e) != CATALOG_OK)
+        rc = SEARCH_ERR_CATALOG;
+    else if (names_index_build((const char *const *)l.names, l.pop, l.n, &s->names, e) != 0)
+        rc = SEARCH_ERR_CATALOG;
+    for (size_t i = 0; i < l.n; i++)
+        free(l.names[i]);
+    free(l.names);
+    free(l.pop);
+    if (rc == SEARCH_OK)
+        s->ids = l.ids;
+    else
+        free(l.ids);
+    return rc;
+}
+
+/* Parses a whole decimal number >= 1; returns 0 on success. */
+static int parse_id(const char *s, int64_t *out)
+{
+    char *end;
+    long long v;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < 1)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int from_catalog(int rc)
+{
+    return rc == CATALOG_OK ? SEARCH_OK : rc == CATALOG_NOT_FOUND ? SEARCH_NOT_FOUND
+                                                                   : SEARCH_ERR_CATALOG;
+}
+
+int search_find_person(struct search *s, const char *query, struct catalog_person *out,
+                       int *guessed, struct err *e)
+{
+    struct names_hit hit;
+    size_t nhits = 0;
+    int64_t id;
+    int rc;
+
+    *guessed = 0;
+    if (parse_id(query, &id) == 0)
+        return from_catalog(catalog_person_get(s->cat, id, out, e));
+    if (strncmp(query, "tmdb:", 5) == 0 && parse_id(query + 5, &id) == 0)
+        return from_catalog(catalog_person_find_tmdb(s->cat, id, out, e));
+    rc = catalog_person_find_name(s->cat, query, out, e);
+    if (rc != CATALOG_NOT_FOUND)
+        return from_catalog(rc);
+    rc = load_names(s, e);
+    if (rc == SEARCH_OK &&
+        names_search(s->names, query, strlen(query), 1, 0, NAMES_MODE_AUTO, &hit, &nhits, e) != 0)
+        rc = SEARCH_ERR_INPUT;
+    if (rc != SEARCH_OK)
+        return rc;
+    if (nhits == 0) {
+        err_set(e, "no one in the catalogue is called '%s'", query);
+        return SEARCH_NOT_FOUND;
+    }
+    *guessed = 1;
+    return from_catalog(catalog_person_get(s->cat, s->ids[hit.row], out, e));
+}
+
+/* ---- similar ----------------------------------------------------------------------- */
+
+static int need_index(struct search *s, const char *space, struct index **ix, struct err *e)
+{
+    int k = space_of(space);
+
+    if (k < 0) {
+        err_set(e, "unknown space '%s' (look or identity)", space);
+        return SEARCH_ERR_INPUT;
+    }
+    if (s->ix[k] == NULL) {
+        err_set(e, "no %s index in %s (run doppel index build --space %s)", space, s->data_dir,
+                space);
+        return SEARCH_ERR_INDEX;
+    }
+    *ix = s->ix[k];
+    return SEARCH_OK;
+}
+
+/* Fills hit i's person fields from the catalogue. */
+static int describe(struct search *s, const struct index_hit *h, struct search_hit *out,
+                    struct err *e)
+{
+    struct catalog_person p;
+    int rc = catalog_person_get(s->cat, h->id, &p, e);
+
+    memset(out, 0, sizeof *out);
+    out->id = h->id;
+    out->score = h->score;
+    out->rank_pct = h->rank_pct;
+    if (rc == CATALOG_NOT_FOUND) { /* the index is older than the catalogue */
+        snprintf(out->name, sizeof out->name, "(person %lld, since removed)", (long long)h->id);
+        return SEARCH_OK;
+    }
+    if (rc != CATALOG_OK)
+        return SEARCH_ERR_CATALOG;
+    snprintf(out->name, sizeof out->name, "%s", p.name);
+    out->tmdb_id = p.tmdb_id;
+    if (catalog_person_photo(s->cat, h->id, out->photo, sizeof out->photo, e) == CATALOG_ERR_DB)
+        return SEARCH_ERR_CATALOG;
+    return SEARCH_OK;
+}
+
+/* Searches ix for q and describes the hits. */
+static int nearest(struct search *s, struct index *ix, const float *q, int k, int64_t exclude,
+                   struct search_hit *out, int *n, struct err *e)
+{
+    struct index_hit *hits = xcalloc((size_t)k, sizeof *hits);
+    size_t nh = 0;
+    int rc = SEARCH_OK;
+
+    *n = 0;
+    if (index_search(ix, q, (size_t)k, exclude, s->threads > 0 ? s->threads : 2, hits, &nh, e) !=
+        INDEX_OK)
+        rc = SEARCH_ERR_INDEX;
+    for (size_t i = 0; i < nh && rc == SEARCH_OK; i++)
+        rc = describe(s, &hits[i], &out[(*n)++], e);
+    free(hits);
+    return rc;
+}
+
+int search_similar(struct search *s, const char *space, int64_t id, int k, struct search_hit *out,
+                   int *n, struct err *e)
+{
+    struct index *ix = NULL;
+    uint32_t row;
+    int rc = need_index(s, space, &ix, e);
+
+    *n = 0;
+    if (rc != SEARCH_OK)
+        return rc;
+    if (k < 1 || k > SEARCH_K_MAX) {
+        err_set(e, "k must be between 1 and %d", SEARCH_K_MAX);
+        return SEARCH_ERR_INPUT;
+    }
+    if (!index_find_id(ix, id, &row)) {
+        err_set(e, "person %lld has no %s vector in the index (no photo with a face, or "
+                   "imported after the last doppel index build)", (long long)id, space);
+        return SEARCH_NOT_FOUND;
+    }
+    return nearest(s, ix, index_get_vector(ix, row), k, id, out, n, e);
+}
+
+/* ---- photos ------------------------------------------------------------------------ */
+
+static int load_models(struct search *s, struct err *e)
+{
+    if (s->det != NULL)
+        return SEARCH_OK;
+    if (s->models_dir == NULL) {
+        err_set(e, "photo queries need the models folder");
+        return SEARCH_ERR_MODEL;
+    }
+    if (face_detector_load(s->models_dir, &s->det, e) != 0 ||
+        embedder_load(s->models_dir, &s->emb, e) != 0) {
+        face_detector_free(s->det);
+        s->det = NULL;
+        return SEARCH_ERR_MODEL;
+    }
+    s->ctx = nn_ctx_new(s->threads);
+    return SEARCH_OK;
+}
+
+/* Sorts faces largest first. */
+static int by_area(const void *a, const void *b)
+{
+    const struct face_box *x = a, *y = b;
+    float ax = (x->x2 - x->x1) * (x->y2 - x->y1), ay = (y->x2 - y->x1) * (y->y2 - y->y1);
+
+    return (ax < ay) - (ax > ay);
+}
+
+int search_photo(struct search *s, const struct image *im, int k, struct search_face *faces,
+                 int *n, struct err *e)
+{
+    struct face_box boxes[SEARCH_FACES_MAX];
+    struct face_detect_opts opts = {0};
+    struct embedding *em = NULL;
+    struct index *ix = NULL;
+    int nb = 0, rc = need_index(s, "look", &ix, e);
+
+    *n = 0;
+    if (rc == SEARCH_OK && (k < 1 || k > (int)(sizeof faces->looks / sizeof faces->looks[0]))) {
+        err_set(e, "k must be between 1 and %zu", sizeof faces->looks / sizeof faces->looks[0]);
+        rc = SEARCH_ERR_INPUT;
+    }
+    if (rc == SEARCH_OK)
+        rc = load_models(s, e);
+    opts.ctx = s->ctx;
+    if (rc == SEARCH_OK && face_detect(s->det, im, &opts, boxes, SEARCH_FACES_MAX, &nb, e) != 0)
+        rc = SEARCH_ERR_MODEL;
+    if (rc != SEARCH_OK || nb == 0)
+        return rc;
+    qsort(boxes, (size_t)nb, sizeof boxes[0], by_area);
+    em = xcalloc((size_t)nb, sizeof *em);
+    if (embed_look(s->emb, im, boxes, nb, em, e) != 0)
+        rc = SEARCH_ERR_MODEL;
+    for (int i = 0; i < nb && rc == SEARCH_OK; i++) {
+        faces[i].box = boxes[i];
+        rc = nearest(s, ix, em[i].v, k, INDEX_NO_ID, faces[i].looks, &faces[i].nlooks, e);
+        *n = i + 1;
+    }
+    free(em);
+    return rc;
+}

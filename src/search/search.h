@@ -1,0 +1,84 @@
+/*
+ * search: the questions doppel answers, over the catalogue and its index files. "Who
+ * looks like this person?" is a search of the person's own vector in a space's index;
+ * "who is in this photo, and who do they look like?" detects every face and searches
+ * each face's embeddings. Index files are built from the catalogue (one per space, the
+ * average of each person's best photos) and memory-mapped; the CLI and the web server
+ * share this module so they give the same answers.
+ */
+#ifndef DOPPEL_SEARCH_H
+#define DOPPEL_SEARCH_H
+
+#include "catalog/catalog.h"
+#include "face/detect.h"
+#include "img/image.h"
+#include "util/err.h"
+
+#include <stdint.h>
+
+enum search_rc {
+    SEARCH_OK = 0,
+    SEARCH_NOT_FOUND, /* no such person, or the person has no vector in the space */
+    SEARCH_ERR_INDEX, /* no index for the space, or one that does not open */
+    SEARCH_ERR_CATALOG,
+    SEARCH_ERR_MODEL, /* the models for photo queries do not load or run */
+    SEARCH_ERR_INPUT, /* an empty catalogue for index build, a bad space name, ... */
+};
+
+#define SEARCH_K_MAX     1000
+#define SEARCH_FACES_MAX 32
+
+/* One person in a result list. */
+struct search_hit {
+    int64_t id;
+    char name[CATALOG_NAME_MAX];
+    int64_t tmdb_id;            /* 0 = none */
+    float score;                /* cosine similarity, -1..1 */
+    double rank_pct;            /* closer than this percent of the catalogue */
+    char photo[CATALOG_SOURCE_MAX]; /* the person's best photo, "" when unknown */
+};
+
+/* One face of a query photo: where it is, and who it looks like in the look space. */
+struct search_face {
+    struct face_box box;
+    int nlooks;
+    struct search_hit looks[SEARCH_K_MAX > 50 ? 50 : SEARCH_K_MAX];
+};
+
+struct search;
+
+/* Opens the catalogue at data_dir and whichever index files exist there; models_dir is
+ * needed for photo queries only (may be NULL). threads: for one photo's networks and
+ * for splitting scans (0 = every core). Caller frees with search_close. */
+int search_open(const char *data_dir, const char *models_dir, int threads, struct search **out,
+                struct err *e);
+
+/* Frees s; s may be NULL. */
+void search_close(struct search *s);
+
+/* Returns the catalogue (borrowed, valid until search_close). */
+struct catalog *search_catalog(struct search *s);
+
+/* Writes data_dir/index/<space>.idx from the catalogue (a temporary file renamed into
+ * place): one row per person with a vector in space, the average of up to max_photos of
+ * their best photos (0 = the default 5). *people receives the row count. */
+int search_build_index(struct catalog *c, const char *data_dir, const char *space,
+                       int max_photos, int64_t *people, struct err *e);
+
+/* Finds a person from what a user typed: a catalogue id ("42"), a TMDB id ("tmdb:6384"),
+ * a name (exact after normalisation, else the closest name by fuzzy match, with
+ * *guessed set). */
+int search_find_person(struct search *s, const char *query, struct catalog_person *out,
+                       int *guessed, struct err *e);
+
+/* The k people closest to person id in space (the person excluded), best first, into
+ * out[0..*n). */
+int search_similar(struct search *s, const char *space, int64_t id, int k, struct search_hit *out,
+                   int *n, struct err *e);
+
+/* Every face of im (at most SEARCH_FACES_MAX, largest first) with its k look-alikes
+ * (k <= 50) into faces[0..*n). */
+int search_photo(struct search *s, const struct image *im, int k, struct search_face *faces,
+                 int *n, struct err *e);
+
+#endif

@@ -1,0 +1,74 @@
+# doppel index build, similar and query: usage errors, then (with the shared photos and
+# the models) a catalogue where one real person is split in two, "Keanu A" (five
+# photos) and "Keanu B" (five others), beside six other people: each half must find the
+# other first, far ahead of the rest, and a held-out photo must find the two halves.
+. "$DOPPEL_ROOT/tests/lib.sh"
+D="$DOPPEL_BIN"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+t_expect "index_no_action" 2 "$D" index
+t_expect "index_bad_action" 2 "$D" index drop
+t_expect "index_bad_space" 2 "$D" index build --space clip
+t_expect "index_help" 0 "$D" index --help
+t_expect "index_no_catalogue" 1 "$D" --data "$tmp/none" index build
+t_expect "similar_no_name" 2 "$D" similar
+t_expect "similar_bad_k" 2 "$D" similar -k 0 x
+t_expect "similar_help" 0 "$D" similar --help
+t_grep "similar_help_usage" '^usage: doppel similar NAME_OR_ID'
+t_expect "query_no_photo" 2 "$D" query
+t_expect "query_bad_k" 2 "$D" query -k 51 x.jpg
+t_expect "query_not_photo" 1 "$D" --data "$tmp/none" query "$DOPPEL_ROOT/README.md"
+
+G="${DOPPEL_TESTDATA:-/nonexistent}/faces/glint"
+if [ ! -d "$G/Keanu Reeves" ] || [ ! -f "$DOPPEL_MODELS/human-models/faceres.json" ]; then
+    t_skipped "search_photos" "needs DOPPEL_TESTDATA (shared photos) and the models"
+    t_done search
+    exit $?
+fi
+P="$tmp/people"
+mkdir -p "$P/Keanu A" "$P/Keanu B"
+for i in 001 002 003 004 005; do cp "$G/Keanu Reeves/$i.png" "$P/Keanu A/"; done
+for i in 006 007 008 009 010; do cp "$G/Keanu Reeves/$i.png" "$P/Keanu B/"; done
+for p in "Tom Hanks" "Will Smith" "Jennifer Aniston" "Leonardo DiCaprio" "Mark Ruffalo" "Hugh Jackman"; do
+    mkdir -p "$P/$p"
+    for i in 001 002 003; do cp "$G/$p/$i.png" "$P/$p/"; done
+done
+t_expect "import" 0 "$D" -q --data "$tmp/d" import "$P"
+t_expect "similar_no_index" 1 "$D" --data "$tmp/d" similar "Keanu A"
+t_grep "similar_no_index_says" 'doppel index build'
+t_expect "index_build" 0 "$D" --data "$tmp/d" index build --json
+t_grep "index_build_people" '"people": 8'
+[ -f "$tmp/d/index/look.idx" ] && t_ok "index_file" || t_bad "index_file" "no $tmp/d/index/look.idx"
+t_expect "similar_a" 0 "$D" --data "$tmp/d" similar "Keanu A" -k 3 --json
+first=$(printf '%s\n' "$t_out" | grep '"name"' | sed -n 2p)
+case "$first" in *'"Keanu B"'*) t_ok "similar_a_finds_b" ;; *) t_bad "similar_a_finds_b" "$t_out" ;; esac
+for key in '"query"' '"results"' '"id"' '"score"' '"rank_pct"' '"tmdb_id"' '"photo"'; do
+    printf '%s\n' "$t_out" | grep -q "$key" && t_ok "similar_key_$key" || t_bad "similar_key_$key" "$t_out"
+done
+printf '%s\n' "$t_out" | sed -n '/"results"/,$p' | grep -q '"Keanu A"' &&
+    t_bad "similar_excludes_self" "$t_out" || t_ok "similar_excludes_self"
+# The split person is far closer to itself than anyone else is: first score above 0.8,
+# second below 0.75.
+scores=$(printf '%s\n' "$t_out" | grep '"score"' | grep -o '[0-9.]*' | head -2 | tr '\n' ' ')
+echo "$scores" | awk '{ exit !($1 > 0.8 && $2 < 0.75) }' && t_ok "similar_margin" ||
+    t_bad "similar_margin" "scores $scores"
+t_expect "similar_b_text" 0 "$D" --data "$tmp/d" similar "Keanu B" -k 1
+t_grep "similar_b_finds_a" '1\. Keanu A'
+t_expect "similar_fuzzy_name" 0 "$D" --data "$tmp/d" similar "keanu bb" -k 1
+t_grep "similar_fuzzy_says" "closest name: Keanu B"
+id=$("$D" --data "$tmp/d" similar "Keanu A" -k 1 --json | grep -m1 '"id"' | grep -o '[0-9]*')
+t_expect "similar_by_id" 0 "$D" --data "$tmp/d" similar "$id" -k 1
+t_grep "similar_by_id_finds_b" 'Keanu B'
+t_expect "similar_unknown_id" 1 "$D" --data "$tmp/d" similar 99999
+t_expect "similar_identity_missing" 1 "$D" --data "$tmp/d" similar "Keanu A" --space identity
+t_grep "similar_identity_says" 'no identity index'
+t_expect "query_held_out" 0 "$D" --data "$tmp/d" query "$G/Keanu Reeves/020.png" -k 2 --json
+top=$(printf '%s\n' "$t_out" | grep '"name"' | head -2 | tr -d '\n')
+case "$top" in *'Keanu A'*'Keanu B'* | *'Keanu B'*'Keanu A'*) t_ok "query_finds_both_halves" ;;
+*) t_bad "query_finds_both_halves" "$t_out" ;; esac
+t_grep "query_keys" '"lookalikes"'
+: >"$tmp/d/index/look.idx"
+t_expect "similar_corrupt_index" 1 "$D" --data "$tmp/d" similar "Keanu A"
+t_grep "similar_corrupt_index_says" 'index build'
+t_done search
