@@ -11,6 +11,10 @@
  * computes recall@10 against float32 exact scores (one matrix product); and prints one
  * "result" line of key=value pairs that bench_index.sh puts in its table.
  *
+ * With BENCH_FIT=FILE (raw float32 unit vectors of dimension DIM, e.g. real embeddings)
+ * the catalogue is drawn instead from the Gaussian with their mean and covariance: as
+ * high-dimensional as real face embeddings, the hard case for pruning.
+ *
  * Usage: bench_index DIR N DIM QUERIES [NOISE]
  */
 #include "index/index.h"
@@ -76,6 +80,55 @@ static float *make_catalogue(size_t n, size_t dim, double noise)
     free(map);
     free(z);
     return v;
+}
+
+/* The catalogue drawn from the Gaussian with the mean and covariance of the m unit
+ * vectors in fit (m x dim): mean + sum_i z_i (f_i - mean) / sqrt(m - 1), z standard
+ * normal, plus isotropic noise of 0.1 of a component, normalised. Realistic when fit holds
+ * real embeddings; needs no structure beyond their second moments. */
+static float *fit_catalogue(size_t n, size_t dim, float *fit, size_t m)
+{
+    float *z = malloc(n * m * sizeof(float)), *v = malloc(n * dim * sizeof(float));
+    double *mean = calloc(dim, sizeof(double));
+
+    for (size_t r = 0; r < m; r++)
+        for (size_t i = 0; i < dim; i++)
+            mean[i] += fit[r * dim + i] / (double)m;
+    for (size_t r = 0; r < m; r++)
+        for (size_t i = 0; i < dim; i++)
+            fit[r * dim + i] = (float)((fit[r * dim + i] - mean[i]) / sqrt((double)m - 1));
+    for (size_t i = 0; i < n * m; i++)
+        z[i] = noise1();
+    nn_sgemm(0, 0, (int)n, (int)dim, (int)m, z, fit, v, 0);
+    for (size_t r = 0; r < n; r++) {
+        for (size_t i = 0; i < dim; i++)
+            v[r * dim + i] += (float)(mean[i] + 0.1 / sqrt((double)dim) * noise1());
+        normalise(v + r * dim, dim);
+    }
+    free(mean);
+    free(z);
+    return v;
+}
+
+/* Reads the vectors of path (raw float32, a multiple of dim) for fit_catalogue. */
+static float *read_fit(const char *path, size_t dim, size_t *m)
+{
+    FILE *f = fopen(path, "rb");
+    float *p;
+    long len;
+
+    if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
+        (size_t)len % (dim * 4) != 0 || len == 0) {
+        fprintf(stderr, "bench_index: %s is not raw float32 vectors of dimension %zu\n", path, dim);
+        exit(2);
+    }
+    *m = (size_t)len / (dim * 4);
+    p = malloc((size_t)len);
+    fseek(f, 0, SEEK_SET);
+    if (fread(p, dim * 4, *m, f) != *m)
+        exit(2);
+    fclose(f);
+    return p;
 }
 
 static int write_raw(const char *dir, const char *name, const void *p, size_t n)
@@ -202,7 +255,17 @@ int main(int argc, char **argv)
                 INDEX_DIM_MAX);
         return 2;
     }
-    v = make_catalogue(n, dim, noise);
+    if (getenv("BENCH_FIT") != NULL && *getenv("BENCH_FIT") != '\0') {
+        size_t nfit;
+        float *fit = read_fit(getenv("BENCH_FIT"), dim, &nfit);
+
+        v = fit_catalogue(n, dim, fit, nfit);
+        free(fit);
+        printf("doppel: catalogue drawn from the mean and covariance of %zu vectors of %s\n", nfit,
+               getenv("BENCH_FIT"));
+    } else {
+        v = make_catalogue(n, dim, noise);
+    }
     ids = malloc(n * sizeof *ids);
     for (size_t r = 0; r < n; r++)
         ids[r] = (int64_t)(r * 7 + 1000);
