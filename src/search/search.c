@@ -417,6 +417,12 @@ int search_photo(struct search *s, const struct image *im, int k, struct search_
         err_set(e, "k must be between 1 and %zu", sizeof faces->looks / sizeof faces->looks[0]);
         rc = SEARCH_ERR_INPUT;
     }
+    if (rc == SEARCH_OK && index_get_meta(ix)->dim != EMBED_LOOK_DIM) {
+        err_set(e, "the look index holds %u-d vectors, this build's look model makes %d-d "
+                   "(rebuild it with doppel index build --space look)",
+                (unsigned)index_get_meta(ix)->dim, EMBED_LOOK_DIM);
+        rc = SEARCH_ERR_INDEX;
+    }
     if (rc == SEARCH_OK)
         rc = load_models(s, e);
     opts.ctx = s->ctx;
