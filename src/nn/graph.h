@@ -7,6 +7,7 @@
 #include "nn/kern.h"
 #include "nn/model.h"
 #include "nn/pool.h"
+#include "nn/weights.h"
 
 enum nn_op {
     NN_OP_CONST = 0,
@@ -108,9 +109,7 @@ struct nn_model {
     int nnodes;
     int *order; /* topological order of node indices */
     int input;  /* the Placeholder */
-    struct nn_tensor *weights; /* owned decoded weights */
-    char **weight_names;
-    int nweights;
+    struct nn_weights weights; /* owned: every Const's value (nodes borrow them) */
 };
 
 /* Where each activation of a run lives in the arena, learnt from the first run of a
