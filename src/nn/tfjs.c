@@ -10,7 +10,6 @@
 #include "util/xalloc.h"
 
 #include <jansson.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -423,14 +422,13 @@ static int load_nodes(struct nn_model *m, json_t *jnodes, struct err *e)
 int nn_model_parse(const char *json, size_t n, const char *dir, struct nn_model **out,
                    struct err *e)
 {
-    static _Atomic uint64_t next_id = 1;
     struct nn_model *m = xcalloc(1, sizeof *m);
     json_error_t jerr;
     json_t *root = json_loadb(json, n, 0, &jerr);
     int rc;
 
     *out = NULL;
-    m->id = atomic_fetch_add(&next_id, 1);
+    m->id = nn_model_new_id();
     if (root == NULL) {
         err_set(e, "JSON error at line %d: %s", jerr.line, jerr.text);
         rc = NN_ERR_FORMAT;

@@ -152,12 +152,13 @@ static int decode_weight(json_t *spec, const unsigned char *blob, size_t size, s
     return NN_OK;
 }
 
-static void add_weight(struct nn_weights *w, const char *name, struct nn_tensor *t)
+void nn_weights_add(struct nn_weights *w, const char *name, struct nn_tensor *t)
 {
     w->t = xrealloc(w->t, sizeof(struct nn_tensor) * (size_t)(w->n + 1));
     w->names = xrealloc(w->names, sizeof(char *) * (size_t)(w->n + 1));
     w->t[w->n] = *t;
     w->names[w->n++] = xstrdup(name);
+    memset(t, 0, sizeof *t);
 }
 
 /* Decodes one group: its shards, then its weight specs in order. */
@@ -179,7 +180,7 @@ static int decode_group(struct nn_weights *w, json_t *group, const char *dir, st
             break;
         rc = decode_weight(spec, blob, size, &offset, &t, e);
         if (rc == NN_OK)
-            add_weight(w, json_string_value(json_object_get(spec, "name")), &t);
+            nn_weights_add(w, json_string_value(json_object_get(spec, "name")), &t);
     }
     free(blob);
     return rc;

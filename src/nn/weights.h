@@ -43,6 +43,9 @@ int nn_weights_parse(struct nn_weights *w, const char *json, size_t n, const cha
  * Errors are prefixed with path. Release w with nn_weights_release whatever the result. */
 int nn_weights_load(struct nn_weights *w, const char *path, struct err *e);
 
+/* Appends t under name (copied); takes t's data, leaving t empty. */
+void nn_weights_add(struct nn_weights *w, const char *name, struct nn_tensor *t);
+
 /* Returns the index of the first weight called name, or -1. */
 int nn_weights_find(const struct nn_weights *w, const char *name);
 
