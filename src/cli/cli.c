@@ -17,6 +17,7 @@ static const struct cli_command *const cli_table[] = {
     &cli_cmd_image,
     &cli_cmd_models,
     &cli_cmd_names,
+    &cli_cmd_verify,
     &cli_cmd_help,
     &cli_cmd_version,
     NULL,

@@ -67,5 +67,6 @@ extern const struct cli_command cli_cmd_image;
 extern const struct cli_command cli_cmd_detect;
 extern const struct cli_command cli_cmd_embed;
 extern const struct cli_command cli_cmd_names;
+extern const struct cli_command cli_cmd_verify;
 
 #endif
