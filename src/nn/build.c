@@ -84,7 +84,8 @@ static int add_node(struct nn_build *b, const char *name, enum nn_op op, const i
     nd->name = xstrdup(name ? name : auto_name);
     nd->op = op;
     nd->nin = nin;
-    memcpy(nd->in, ins, sizeof(int) * (size_t)nin);
+    for (int i = 0; i < nin; i++)
+        nd->in[i] = ins[i];
     nd->stride[0] = nd->stride[1] = nd->dilation[0] = nd->dilation[1] = 1;
     nd->ksize[0] = nd->ksize[1] = 1;
     return m->nnodes++;
@@ -108,8 +109,10 @@ int nn_build_const(struct nn_build *b, const char *name, struct nn_tensor *t)
     struct nn_tensor own;
     int id = add_node(b, name, NN_OP_CONST, NULL, 0);
 
-    if (id < 0)
+    if (id < 0) {
+        nn_tensor_release(t);
         return -1;
+    }
     if (t->owned)
         own = *t;
     else

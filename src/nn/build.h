@@ -38,8 +38,8 @@ void nn_build_free(struct nn_build *b);
 /* The graph's input (one per graph), a float NHWC tensor given to nn_model_run. */
 int nn_build_input(struct nn_build *b, const char *name);
 
-/* A constant. Takes t: an owned tensor's data moves into the model and t is left empty;
- * a borrowed one is copied. */
+/* A constant. Takes t: an owned tensor's data moves into the model (or is freed when
+ * the op fails) and t is left empty; a borrowed one is copied. */
 int nn_build_const(struct nn_build *b, const char *name, struct nn_tensor *t);
 
 /* 2-D convolution of x (NHWC) by w (a constant, HWIO), plus bias (a constant [O], or -1
