@@ -1,12 +1,14 @@
 /*
  * eval_faces: embeds every photo of a labelled face folder (DIR/<person>/<photo>) for the
  * quality report of bench/eval_faces.sh: one line per photo, "person<TAB>file<TAB>faces
- * <TAB>v1 v2 ..." (the largest face's look embedding; no vector when no face was found).
+ * <TAB>look v1 v2 ...<TAB>identity v1 v2 ..." (the largest face's look embedding and
+ * identity descriptor; empty vectors when no face was found).
  *
  * Usage: eval_faces MODELS_DIR FACES_DIR OUT.tsv
  */
 #include "face/detect.h"
 #include "face/embed.h"
+#include "face/identity.h"
 #include "util/progress.h"
 
 #include <dirent.h>
@@ -40,31 +42,47 @@ static char **list_dir(const char *dir, int *n)
     return v;
 }
 
-static void embed_one(const struct face_detector *det, const struct embedder *emb,
-                      const char *person, const char *path, FILE *out)
+struct models {
+    struct face_detector *det;
+    struct embedder *look;
+    struct identity *identity;
+};
+
+static void print_vec(FILE *out, const float *v, int n)
+{
+    fputs("\t", out);
+    for (int k = 0; k < n; k++)
+        fprintf(out, "%s%.6f", k ? " " : "", v[k]);
+}
+
+static void embed_one(const struct models *m, const char *person, const char *path, FILE *out)
 {
     struct face_box faces[32];
     struct embedding em;
+    float d[IDENTITY_DIM];
     struct image im;
     struct err e;
     int n = 0, best;
 
     if (img_load_file(path, NULL, &im, &e) != IMG_OK ||
-        face_detect(det, &im, NULL, faces, 32, &n, &e) != 0)
+        face_detect(m->det, &im, NULL, faces, 32, &n, &e) != 0)
         n = 0;
     best = face_largest(faces, n);
-    fprintf(out, "%s\t%s\t%d\t", person, path, n);
-    if (n > 0 && embed_look(emb, &im, &faces[best], 1, &em, &e) == 0)
-        for (int k = 0; k < em.dim; k++)
-            fprintf(out, "%s%.6f", k ? " " : "", em.v[k]);
+    fprintf(out, "%s\t%s\t%d", person, path, n);
+    if (n > 0 && embed_look(m->look, &im, &faces[best], 1, &em, &e) == 0 &&
+        identity_embed(m->identity, NULL, &im, &faces[best], 1, d, &e) == 0) {
+        print_vec(out, em.v, em.dim);
+        print_vec(out, d, IDENTITY_DIM);
+    } else {
+        fputs("\t\t", out);
+    }
     fputs("\n", out);
     img_release(&im);
 }
 
 int main(int argc, char **argv)
 {
-    struct face_detector *det;
-    struct embedder *emb;
+    struct models m = {0};
     struct progress pr;
     struct err e;
     char **people;
@@ -75,7 +93,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: eval_faces MODELS_DIR FACES_DIR OUT.tsv\n");
         return 2;
     }
-    if (face_detector_load(argv[1], &det, &e) != 0 || embedder_load(argv[1], &emb, &e) != 0) {
+    if (face_detector_load(argv[1], &m.det, &e) != 0 || embedder_load(argv[1], &m.look, &e) != 0 ||
+        identity_load(argv[1], &m.identity, &e) != 0) {
         fprintf(stderr, "eval_faces: %s\n", e.msg);
         return 1;
     }
@@ -107,7 +126,7 @@ int main(int argc, char **argv)
         files = list_dir(sub, &nf);
         for (int k = 0; k < nf; k++) {
             snprintf(path, sizeof path, "%s/%s", sub, files[k]);
-            embed_one(det, emb, people[i], path, out);
+            embed_one(&m, people[i], path, out);
             progress_add(&pr, 1);
             free(files[k]);
         }
@@ -117,7 +136,8 @@ int main(int argc, char **argv)
     progress_finish(&pr);
     free(people);
     fclose(out);
-    embedder_free(emb);
-    face_detector_free(det);
+    identity_free(m.identity);
+    embedder_free(m.look);
+    face_detector_free(m.det);
     return 0;
 }

@@ -1,7 +1,12 @@
-# Face quality report on the shared labelled photos ($DOPPEL_TESTDATA/faces): detection
-# rate, and for the look space same-person verification (ROC AUC, TAR at FAR 1e-3 over
-# all pairs), rank-1 identification with one averaged embedding per person (leave-one-
-# out), and the eight people present in both crop styles (glint gallery, pins queries).
+# Face quality report on the shared labelled photos ($DOPPEL_TESTDATA/faces), one table
+# for both embedding spaces on the same faces and pairs: detection rate; same-person
+# verification over all pairs of a set (ROC AUC, TAR at FAR 1e-3 and 1e-4, equal error
+# rate); rank-1 identification with one averaged embedding per person (leave-one-out);
+# and the eight people present in both crop styles (pins photos against glint
+# galleries). look compares by cosine, identity by Euclidean distance (dlib's way).
+# Then the identity threshold: where verification errs least with same- and
+# different-person pairs weighted equally (LFW's balance, where dlib chose 0.6), over the
+# pairs of both sets, and how 0.6 fares.
 # Usage: sh bench/eval_faces.sh BUILD_DIR   (make bench runs it)
 BUILD=${1:?usage: eval_faces.sh BUILD_DIR}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,68 +18,122 @@ trap 'rm -rf "$T"' EXIT
 for s in glint pins; do
     "$BUILD/bench/eval_faces" "$MODELS" "$DATA/faces/$s" "$T/$s.tsv" || exit 1
 done
-/usr/bin/python3 - "$T/glint.tsv" "$T/pins.tsv" <<'PY'
+THRESHOLD=$(sed -n 's/^#define IDENTITY_THRESHOLD *\([0-9.]*\).*/\1/p' "$ROOT/src/face/identity.h")
+/usr/bin/python3 - "$T/glint.tsv" "$T/pins.tsv" "$THRESHOLD" <<'PY'
 import sys
 import numpy as np
 
+SPACES = ("look", "identity")
+
 def load(path):
-    people, vecs, found, total = [], [], 0, 0
+    """Per photo with a face: person (normalised), look and identity vectors."""
+    people, vecs, found, total = [], {s: [] for s in SPACES}, 0, 0
     for line in open(path, encoding="utf-8"):
-        person, _, n, v = line.rstrip("\n").split("\t")
+        person, _, n, look, ident = line.rstrip("\n").split("\t")
         total += 1
-        if int(n) > 0 and v:
+        if int(n) > 0 and look:
             found += 1
             people.append(person.replace("_", " ").lower())
-            vecs.append(np.array(v.split(), dtype=np.float64))
-    return people, np.array(vecs), found, total
+            vecs["look"].append(np.array(look.split(), dtype=np.float64))
+            vecs["identity"].append(np.array(ident.split(), dtype=np.float64))
+    return np.array(people), {s: np.array(v) for s, v in vecs.items()}, found, total
 
-def auc_tar(labels, E):
-    S = E @ E.T
+def scores(space, A, B):
+    """Similarity (higher = more alike): cosine for look, minus distance for identity."""
+    if space == "look":
+        return A @ B.T
+    d2 = (A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2 * A @ B.T
+    return -np.sqrt(np.maximum(d2, 0))
+
+def pairs(space, labels, E):
     iu = np.triu_indices(len(labels), 1)
-    same = (np.array(labels)[:, None] == np.array(labels)[None, :])[iu]
-    s = S[iu]
-    pos, neg = s[same], s[~same]
+    same = (labels[:, None] == labels[None, :])[iu]
+    s = scores(space, E, E)[iu]
+    return s[same], s[~same]
+
+def auc(pos, neg):
     order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
     ranks = np.empty(len(order)); ranks[order] = np.arange(1, len(order) + 1)
-    auc = (ranks[:len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
-    thr = np.sort(neg)[::-1][max(0, int(len(neg) * 1e-3) - 1)]
-    return auc, (pos > thr).mean(), len(pos), len(neg)
+    return (ranks[:len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
 
-def rank1(labels, E):
-    labels = np.array(labels); ok = 0
+def tar_at(pos, neg, far):
+    thr = np.sort(neg)[::-1][max(0, int(len(neg) * far) - 1)]
+    return (pos > thr).mean()
+
+def sweep(pos, neg):
+    """Thresholds t (accept when score > t) with their FAR and FRR."""
+    t = np.unique(np.concatenate([pos, neg]))
+    far = 1 - np.searchsorted(np.sort(neg), t, side="right") / len(neg)
+    frr = np.searchsorted(np.sort(pos), t, side="right") / len(pos)
+    return t, far, frr
+
+def eer(pos, neg):
+    t, far, frr = sweep(pos, neg)
+    i = np.argmin(np.abs(far - frr))
+    return (far[i] + frr[i]) / 2
+
+def rank1(space, labels, E):
+    """Leave-one-out rank-1 against per-person averaged galleries."""
     names = sorted(set(labels))
-    sums = {n: E[labels == n].sum(0) for n in names}
-    counts = {n: (labels == n).sum() for n in names}
-    for i, (l, v) in enumerate(zip(labels, E)):
-        best, bs = None, -9
-        for n in names:
-            g = sums[n] - (v if n == l else 0)
-            c = counts[n] - (1 if n == l else 0)
-            if c == 0:
-                continue
-            g = g / np.linalg.norm(g)
-            sc = g @ v
-            if sc > bs:
-                best, bs = n, sc
-        ok += best == l
+    sums = np.array([E[labels == n].sum(0) for n in names])
+    counts = np.array([(labels == n).sum() for n in names], dtype=np.float64)
+    ok = 0
+    for l, v in zip(labels, E):
+        own = np.array([n == l for n in names])
+        g = (sums - own[:, None] * v) / np.maximum(counts - own, 1)[:, None]
+        if space == "look":
+            g = g / np.linalg.norm(g, axis=1, keepdims=True)
+        s = scores(space, v[None, :], g)[0]
+        s[(counts - own) == 0] = -np.inf
+        ok += names[int(np.argmax(s))] == l
     return ok / len(labels)
 
+def cross(space, gp, G, pp, P):
+    names = sorted(set(gp))
+    gal = np.array([G[gp == n].mean(0) for n in names])
+    if space == "look":
+        gal = gal / np.linalg.norm(gal, axis=1, keepdims=True)
+    shared = set(gp) & set(pp)
+    keep = np.array([p in shared for p in pp])
+    best = np.argmax(scores(space, P[keep], gal), axis=1)
+    return sum(names[b] == p for b, p in zip(best, pp[keep])), int(keep.sum()), len(shared)
+
+sets = {}
 for path, name in ((sys.argv[1], "glint"), (sys.argv[2], "pins")):
-    people, E, found, total = load(path)
-    auc, tar, npos, nneg = auc_tar(people, E)
-    print("%-5s photos %4d, face found in %4d (%.1f%%); look: ROC AUC %.4f, TAR@FAR=1e-3 %.3f "
-          "(%d same / %d different pairs), rank-1 (averaged gallery, leave-one-out) %.3f"
-          % (name, total, found, 100.0 * found / total, auc, tar, npos, nneg, rank1(people, E)))
-gp, G, _, _ = load(sys.argv[1])
-pp, P, _, _ = load(sys.argv[2])
-shared = sorted(set(gp) & set(pp))
-gal = {n: G[np.array(gp) == n].mean(0) for n in sorted(set(gp))}
-names = sorted(gal); M = np.array([gal[n] / np.linalg.norm(gal[n]) for n in names])
-hits = tot = 0
-for n, v in zip(pp, P):
-    if n in shared:
-        tot += 1
-        hits += names[int(np.argmax(M @ v))] == n
-print("cross-style (pins photos of the %d shared people vs %d glint galleries): look rank-1 %d/%d"
-      % (len(shared), len(names), hits, tot))
+    sets[name] = load(path)
+print("%-5s %-8s %6s %6s %8s %10s %10s %7s %7s" % ("set", "space", "photos", "faces", "ROC_AUC",
+      "TAR@1e-3", "TAR@1e-4", "EER", "rank-1"))
+for name, (labels, E, found, total) in sets.items():
+    for space in SPACES:
+        pos, neg = pairs(space, labels, E[space])
+        print("%-5s %-8s %6d %6d %8.4f %10.3f %10.3f %7.4f %7.3f" % (name, space, total, found,
+              auc(pos, neg), tar_at(pos, neg, 1e-3), tar_at(pos, neg, 1e-4), eer(pos, neg),
+              rank1(space, labels, E[space])))
+    pos, neg = pairs("look", labels, E["look"])
+    print("%-5s pairs: %d same-person, %d different-person" % (name, len(pos), len(neg)))
+(gp, G, _, _), (pp, P, _, _) = sets["glint"], sets["pins"]
+for space in SPACES:
+    hits, tot, nshared = cross(space, gp, G[space], pp, P[space])
+    print("cross-style %-8s rank-1 %d/%d (pins photos of the %d shared people vs %d glint galleries)"
+          % (space, hits, tot, nshared, len(set(gp))))
+def at(pos, neg, d):
+    """TAR, FAR and balanced accuracy when distances below d are the same person."""
+    tar, far = (-pos < d).mean(), (-neg < d).mean()
+    return tar, far, (tar + 1 - far) / 2
+
+def calibrate(name, pos, neg):
+    t, far, frr = sweep(pos, neg)
+    i = np.argmin(far + frr)
+    line = "identity threshold, %s: best balanced accuracy %.4f at distance %.3f" % (
+        name, 1 - (far[i] + frr[i]) / 2, -t[i])
+    for d, who in ((0.6, "dlib's"), (float(sys.argv[3]), "doppel's")):
+        line += "; at %s %.2f: TAR %.3f, FAR %.4f, balanced %.4f" % ((who, d) + at(pos, neg, d))
+    print(line)
+
+both = [[], []]
+for name, (labels, E, _, _) in sets.items():
+    pos, neg = pairs("identity", labels, E["identity"])
+    calibrate(name, pos, neg)
+    both[0].append(pos), both[1].append(neg)
+calibrate("both sets", np.concatenate(both[0]), np.concatenate(both[1]))
 PY

@@ -163,6 +163,25 @@ for name, dim, head, count in (("d3", 3, 0, 5), ("d64", 64, 0, 4), ("d70h", 70, 
                                ("d128h", 128, 64, 6), ("empty", 8, 0, 0)):
     open("%s/%s.idx" % (sys.argv[1], name), "wb").write(index(dim, head, count, len(name)))
 PY
-for d in jpeg png webp exif names model import index; do
+# face-api manifests (fuzz_manifest): the real dlib one, and small ones over w.bin in
+# each stored form.
+mkdir -p "$OUT/corpus-manifest"
+cp "${DOPPEL_MODELS:-$ROOT/models}/face-api/face_recognition_model-weights_manifest.json" \
+    "$OUT/corpus-manifest/dlib.json"
+/usr/bin/python3 - "$OUT/corpus-manifest" <<'PY'
+import json, sys
+forms = [("float32", None), ("float32", {"dtype": "uint8", "min": -0.5, "scale": 0.01}),
+         ("float32", {"dtype": "uint16", "min": -1, "scale": 0.001}),
+         ("float32", {"dtype": "float16"}), ("int32", None)]
+for i, (dtype, q) in enumerate(forms):
+    w = {"name": "conv32_down/conv/filters", "shape": [7, 7, 3, 32] if i == 1 else [2, 3],
+         "dtype": dtype}
+    if q:
+        w["quantization"] = q
+    bias = {"name": "conv32_down/conv/bias", "shape": [32], "dtype": "float32"}
+    m = [{"paths": ["w.bin"], "weights": [w, bias]}]
+    open("%s/small%d.json" % (sys.argv[1], i), "w").write(json.dumps(m))
+PY
+for d in jpeg png webp exif names model import index manifest; do
     echo "seeds: $(ls "$OUT/corpus-$d" | wc -l) files in $OUT/corpus-$d"
 done

@@ -59,12 +59,44 @@ if [ -f "$S" ]; then
     t_expect "embed_json" 0 "$D" embed --json "$S"
     t_grep "embed_json_dim" '"dim": 1024'
     t_expect "embed_bad_model" 2 "$D" embed --model clip "$S"
+    t_expect "embed_identity_json" 0 "$D" embed --model identity --json "$S"
+    t_grep "embed_identity_dim" '"dim": 128'
+    t_grep "embed_identity_model" '"model": "identity"'
+    t_expect "embed_identity_all" 0 "$D" --threads 1 embed --model identity --all-faces "$S"
+    t_grep "embed_identity_all_faces" '^face 3: box .* identity\[128\]'
+    t_expect "verify_itself" 0 "$D" verify "$S" "$S"
+    t_grep "verify_itself_same" '^same person: distance 0\.000 < threshold'
+    t_expect "verify_json" 0 "$D" verify --json --threshold 0.3 "$S" "$S"
+    t_grep "verify_json_threshold" '"threshold": 0\.(3|29+)'
+    t_expect "verify_not_image" 1 "$D" verify "$S" "$DOPPEL_ROOT/README.md"
+    blank=$(mktemp --suffix=.png)
+    if /usr/bin/python3 -c "from PIL import Image; Image.new('RGB', (64, 64), (128, 128, 128)).save('$blank')" 2>/dev/null; then
+        t_expect "verify_no_face" 1 "$D" verify "$S" "$blank"
+        t_grep "verify_no_face_says" 'no face found'
+    else
+        t_skipped "verify_no_face" "no Pillow to draw a blank photo"
+    fi
+    rm -f "$blank"
     t_expect "detect_not_image" 1 "$D" detect "$DOPPEL_ROOT/README.md"
     t_expect "detect_no_models" 1 "$D" --models /nonexistent detect "$S"
     t_grep "detect_no_models_says" 'setup.sh'
 else
     t_skipped "image_info" "no sample photos; run scripts/setup.sh"
 fi
+
+# doppel verify on two people of the shared photos
+G="${DOPPEL_TESTDATA:-/nonexistent}/faces/glint"
+if [ -d "$G/Barack Obama" ] && [ -d "$DOPPEL_MODELS" ]; then
+    t_expect "verify_same" 0 "$D" verify "$G/Barack Obama/001.png" "$G/Barack Obama/002.png"
+    t_grep "verify_same_says" '^same person'
+    t_expect "verify_different" 0 "$D" verify --json "$G/Barack Obama/001.png" "$G/Tom Hanks/002.png"
+    t_grep "verify_different_says" '"same_person": false'
+else
+    t_skipped "verify_same" "DOPPEL_TESTDATA not set"
+fi
+t_expect "verify_one_photo" 2 "$D" verify a.jpg
+t_expect "verify_bad_threshold" 2 "$D" verify --threshold -1 a.jpg b.jpg
+t_grep "verify_bad_threshold_says" 'threshold takes a distance'
 
 # doppel names
 t_expect "names_no_source" 1 "$D" names tom

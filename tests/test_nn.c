@@ -7,6 +7,9 @@
 
 #include "img/image.h"
 #include "img/resize.h"
+#include "nn/build.h"
+#include "nn/dlib.h"
+#include "nn/graph.h"
 #include "nn/model.h"
 #include "util/buf.h"
 
@@ -246,6 +249,111 @@ static void test_empty_output(void)
     nn_model_free(m);
 }
 
+/* A vector constant of n floats. */
+static int vec_const(struct nn_build *b, const char *name, const float *v, int64_t n)
+{
+    struct nn_tensor t;
+
+    nn_tensor_alloc(&t, NN_F32, 1, &n);
+    memcpy(t.data, v, sizeof(float) * (size_t)n);
+    return nn_build_const(b, name, &t);
+}
+
+/* A built graph: conv 1x1 (3 -> 2) + bias, * scale + shift, ReLU; then a zero-padded
+ * average pool and the mean. The element-wise chain must fold into the convolution's
+ * output pass (no Mul, Add or Relu node left to run) and give the same numbers. */
+static void test_build_graph(void)
+{
+    static const float w[6] = {1, 0, 0, 1, -1, 0.5f}, bias[2] = {0.5f, -1}, scale[2] = {2, 3},
+                       shift[2] = {-1, 1};
+    const char *names[2] = {"act", "mean"};
+    int64_t wshape[4] = {1, 1, 3, 2}, ishape[4] = {1, 1, 2, 3}, pads[8] = {0, 0, 0, 0, 1, 0, 0, 0};
+    struct nn_build *b = nn_build_new();
+    struct nn_tensor wt, in, out[2];
+    struct nn_model *m;
+    struct err e;
+    const struct nn_tensor borrowed = {.nd = 4, .shape = {1, 1, 3, 2}, .data = (void *)w};
+    int x, y, axes[2] = {1, 2};
+    float *v;
+
+    nn_tensor_alloc(&wt, NN_F32, 4, wshape);
+    memcpy(wt.data, w, sizeof w);
+    x = nn_build_input(b, "input");
+    y = nn_build_conv2d(b, "conv", x, nn_build_const(b, "w", &wt), vec_const(b, "b", bias, 2), 1,
+                        NN_PAD_SAME);
+    CHECK(wt.data == NULL); /* moved into the model */
+    y = nn_build_mul(b, "mul", y, vec_const(b, "scale", scale, 2));
+    y = nn_build_add(b, "add", y, vec_const(b, "shift", shift, 2));
+    y = nn_build_relu(b, "act", y);
+    y = nn_build_pad(b, "pad", y, pads, 4);
+    y = nn_build_avgpool(b, "pool", y, 1, 1, NN_PAD_VALID);
+    nn_build_mean(b, "mean", y, axes, 2, 0);
+    nn_build_conv2d(b, "spare", x, nn_build_const(b, "w2", (struct nn_tensor *)&borrowed), -1, 1,
+                    NN_PAD_VALID);
+    REQUIRE(nn_build_finish(b, &m, &e) == NN_OK);
+    nn_build_free(b);
+    for (int i = 0; i < m->nnodes; i++)
+        if (m->nodes[i].op == NN_OP_MUL || m->nodes[i].op == NN_OP_ADD ||
+            m->nodes[i].op == NN_OP_RELU)
+            check_fail(__FILE__, __LINE__, "node %s was not folded", m->nodes[i].name);
+    CHECK(m->nodes[nn_graph_find(m, "conv")].post.scale != NULL);
+    nn_tensor_alloc(&in, NN_F32, 4, ishape);
+    v = in.data;
+    v[0] = 1, v[1] = 2, v[2] = 3, v[3] = -1, v[4] = 0, v[5] = 2;
+    REQUIRE(nn_model_run(m, &in, names, 2, out, &e) == NN_OK);
+    v = out[0].data;
+    /* conv: (1-3, 2+1.5) = (-2, 3.5) and (-1-2, 1) = (-3, 1); + bias (-1.5, 2.5), (-2.5, 0)
+     * then * (2, 3) + (-1, 1): (-4, 8.5), (-6, 1); ReLU */
+    CHECK_NEAR(v[0], 0, 1e-6);
+    CHECK_NEAR(v[1], 8.5, 1e-6);
+    CHECK_NEAR(v[2], 0, 1e-6);
+    CHECK_NEAR(v[3], 1, 1e-6);
+    /* the pad adds a zero column before: the mean is over 3 pixels */
+    CHECK_INT(out[1].nd, 2);
+    CHECK_NEAR(((float *)out[1].data)[1], (8.5 + 1) / 3, 1e-6);
+    nn_tensor_release(&out[0]);
+    nn_tensor_release(&out[1]);
+    nn_tensor_release(&in);
+    nn_model_free(m);
+}
+
+/* Builder misuse is an error at finish, never a crash: an op on a failed op, a bad
+ * window, no input, two inputs, duplicate names. */
+static void test_build_errors(void)
+{
+    static const struct {
+        const char *name;
+        int kind;
+        const char *want;
+    } cases[] = {
+        {"bad input id", 0, "an input is not a node"},
+        {"bad window", 1, "invalid kernel size"},
+        {"no input", 2, "no input"},
+        {"two inputs", 3, "one input"},
+        {"same name", 4, "two nodes are named x"},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct nn_build *b = nn_build_new();
+        struct nn_model *m = NULL;
+        struct err e = {{0}};
+        int x = cases[i].kind == 2 ? -1 : nn_build_input(b, "x");
+
+        if (cases[i].kind == 0)
+            nn_build_relu(b, "r", nn_build_add(b, "a", x, 42));
+        else if (cases[i].kind == 1)
+            nn_build_maxpool(b, "p", x, 0, 1, NN_PAD_SAME);
+        else if (cases[i].kind == 3)
+            nn_build_input(b, "y");
+        else if (cases[i].kind == 4)
+            nn_build_relu(b, "x", x);
+        if (nn_build_finish(b, &m, &e) == NN_OK || strstr(e.msg, cases[i].want) == NULL)
+            check_fail(__FILE__, __LINE__, "%s: message '%s'", cases[i].name, e.msg);
+        CHECK(m == NULL);
+        nn_build_free(b);
+    }
+}
+
 static void test_malformed_models(void)
 {
     static const struct {
@@ -283,6 +391,45 @@ static void test_malformed_models(void)
 
         write_shard(check_tmpdir(), cases[i].shard);
         rc = nn_model_parse(cases[i].json, strlen(cases[i].json), check_tmpdir(), &m, &e);
+        if (rc == NN_OK || strstr(e.msg, cases[i].want) == NULL)
+            check_fail(__FILE__, __LINE__, "%s: rc %d, message '%s'", cases[i].name, rc, e.msg);
+        CHECK(m == NULL);
+    }
+}
+
+/* face-api manifests that must fail to load as dlib's ResNet, each with a message naming
+ * the problem (the shard w.bin holds 24 bytes). */
+static void test_dlib_malformed(void)
+{
+#define W0 "{\"name\": \"conv32_down/conv/filters\", "
+    static const struct {
+        const char *name, *json, *want;
+    } cases[] = {
+        {"not json", "[{", "JSON error"},
+        {"not an array", "{\"paths\": []}", "not an array of groups"},
+        {"shard escapes", "[{\"paths\": [\"../w.bin\"], \"weights\": []}]", "not a plain file name"},
+        {"shard missing", "[{\"paths\": [\"nope.bin\"], \"weights\": []}]", "nope.bin"},
+        {"no weights", "[{\"paths\": [\"w.bin\"], \"weights\": []}]",
+         "weight conv32_down/conv/filters is missing"},
+        {"truncated", "[{\"paths\": [\"w.bin\"], \"weights\": [" W0
+         "\"shape\": [7, 7, 3, 32], \"dtype\": \"float32\"}]}]", "truncated"},
+        {"wrong shape", "[{\"paths\": [\"w.bin\"], \"weights\": [" W0
+         "\"shape\": [1, 1, 3, 2], \"dtype\": \"float32\"}]}]",
+         "not a float32 tensor of shape [7, 7, 3, 32]"},
+        {"int32", "[{\"paths\": [\"w.bin\"], \"weights\": [" W0
+         "\"shape\": [7, 7, 3, 32], \"dtype\": \"int32\"}]}]", "truncated"},
+        {"bad quantisation", "[{\"paths\": [\"w.bin\"], \"weights\": [" W0
+         "\"shape\": [2], \"dtype\": \"float32\", \"quantization\": {\"dtype\": \"int4\"}}]}]",
+         "unsupported dtype float32 quantized as int4"},
+    };
+#undef W0
+
+    write_shard(check_tmpdir(), 24);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct nn_model *m = NULL;
+        struct err e = {{0}};
+        int rc = nn_dlib_parse(cases[i].json, strlen(cases[i].json), check_tmpdir(), &m, &e);
+
         if (rc == NN_OK || strstr(e.msg, cases[i].want) == NULL)
             check_fail(__FILE__, __LINE__, "%s: rc %d, message '%s'", cases[i].name, rc, e.msg);
         CHECK(m == NULL);
@@ -388,8 +535,11 @@ int main(int argc, char **argv)
         {"blazeface_vs_tfjs", test_blazeface_vs_tfjs},
         {"faceres_vs_tfjs", test_faceres_vs_tfjs},
         {"tiny_model", test_tiny_model},
+        {"build_graph", test_build_graph},
+        {"build_errors", test_build_errors},
         {"empty_output", test_empty_output},
         {"malformed_models", test_malformed_models},
+        {"dlib_malformed", test_dlib_malformed},
         {"run_errors", test_run_errors},
     };
 

@@ -76,6 +76,7 @@ extern const struct cli_command cli_cmd_image;
 extern const struct cli_command cli_cmd_detect;
 extern const struct cli_command cli_cmd_embed;
 extern const struct cli_command cli_cmd_names;
+extern const struct cli_command cli_cmd_verify;
 extern const struct cli_command cli_cmd_import;
 extern const struct cli_command cli_cmd_titles;
 extern const struct cli_command cli_cmd_stats;

@@ -1,12 +1,14 @@
 /*
- * embed: `doppel embed IMAGE --model look [--json] [--all-faces]`, the embedding of the
- * largest face in a photo (or of every face), with age and gender.
+ * embed: `doppel embed IMAGE [--model look|identity] [--json] [--all-faces]`, the
+ * embedding of the largest face in a photo (or of every face): the look space with age
+ * and gender, or the identity space (dlib's 128-d descriptor).
  */
 #include "cli/cli.h"
 
 #include "core/paths.h"
 #include "face/detect.h"
 #include "face/embed.h"
+#include "face/identity.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -22,6 +24,7 @@ struct embed_args {
     const char *save_face;
     int json;
     int all;
+    int identity; /* 1: the identity space, 0: look */
 };
 
 /* Moves the largest face to the front. */
@@ -59,20 +62,116 @@ static void print_embedding(const struct face_box *f, const struct embedding *em
            em->dim, em->v[0], em->v[1], em->v[2], em->v[em->dim - 1]);
 }
 
+static json_t *identity_json(const struct face_box *f, const float *d)
+{
+    json_t *v = json_array();
+
+    for (int k = 0; k < IDENTITY_DIM; k++)
+        json_array_append_new(v, json_real(d[k]));
+    return json_pack("{s:[f, f, f, f], s:f, s:s, s:i, s:o}", "box", f->x1, f->y1, f->x2 - f->x1,
+                     f->y2 - f->y1, "score", f->score, "model", "identity", "dim", IDENTITY_DIM,
+                     "embedding", v);
+}
+
+static void print_identity(const struct face_box *f, const float *d, int i)
+{
+    printf("face %d: box %.0f,%.0f %.0fx%.0f, identity[%d] = [%.4f, %.4f, %.4f, ... %.4f]\n",
+           i + 1, f->x1, f->y1, f->x2 - f->x1, f->y2 - f->y1, IDENTITY_DIM, d[0], d[1], d[2],
+           d[IDENTITY_DIM - 1]);
+}
+
+static void save_face(const struct image *face, const char *path)
+{
+    struct err e;
+
+    if (img_save_png(face, path, &e) != IMG_OK)
+        log_error("%s", e.msg);
+}
+
+/* The look embeddings of faces[0..n) of im, printed. */
+static int run_look(const char *models, const struct embed_args *a, const struct image *im,
+                    const struct face_box *faces, int n)
+{
+    struct embedder *emb = NULL;
+    struct embedding *em = xcalloc((size_t)n, sizeof *em);
+    struct image face;
+    struct err e;
+    int rc = CLI_EXIT_FAIL;
+
+    if (embedder_load(models, &emb, &e) != 0 || embed_look(emb, im, faces, n, em, &e) != 0) {
+        log_error("%s: %s", a->file, e.msg);
+        goto out;
+    }
+    if (a->save_face != NULL) {
+        embed_align_look(im, &faces[0], &face);
+        save_face(&face, a->save_face);
+        img_release(&face);
+    }
+    if (a->json) {
+        json_t *arr = json_array();
+
+        for (int i = 0; i < n; i++)
+            json_array_append_new(arr, embedding_json(&faces[i], &em[i]));
+        cli_print_json(json_pack("{s:s, s:o}", "file", a->file, "faces", arr));
+    } else {
+        for (int i = 0; i < n; i++)
+            print_embedding(&faces[i], &em[i], i);
+    }
+    rc = CLI_EXIT_OK;
+out:
+    embedder_free(emb);
+    free(em);
+    return rc;
+}
+
+/* The identity descriptors of faces[0..n) of im, printed. */
+static int run_identity(const char *models, const struct embed_args *a, struct nn_ctx *ctx,
+                        const struct image *im, const struct face_box *faces, int n)
+{
+    struct identity *id = NULL;
+    float *d = xcalloc((size_t)n * IDENTITY_DIM, sizeof *d);
+    struct image face;
+    struct err e;
+    int rc = CLI_EXIT_FAIL;
+
+    if (identity_load(models, &id, &e) != 0 || identity_embed(id, ctx, im, faces, n, d, &e) != 0) {
+        log_error("%s: %s", a->file, e.msg);
+        goto out;
+    }
+    if (a->save_face != NULL) {
+        identity_align(im, &faces[0], NULL, &face);
+        save_face(&face, a->save_face);
+        img_release(&face);
+    }
+    if (a->json) {
+        json_t *arr = json_array();
+
+        for (int i = 0; i < n; i++)
+            json_array_append_new(arr, identity_json(&faces[i], d + (size_t)i * IDENTITY_DIM));
+        cli_print_json(json_pack("{s:s, s:o}", "file", a->file, "faces", arr));
+    } else {
+        for (int i = 0; i < n; i++)
+            print_identity(&faces[i], d + (size_t)i * IDENTITY_DIM, i);
+    }
+    rc = CLI_EXIT_OK;
+out:
+    identity_free(id);
+    free(d);
+    return rc;
+}
+
 static int embed_exec(struct cli *cli, const struct embed_args *a)
 {
     const char *models = paths_models_dir(cli->models_dir);
     struct face_detector *det = NULL;
-    struct embedder *emb = NULL;
     struct face_box faces[EMBED_MAX_FACES];
-    struct embedding *em = NULL;
     struct face_detect_opts opts = {.ctx = nn_ctx_new(cli->threads)};
     struct image im = {0};
     struct err e;
     int n = 0, rc = CLI_EXIT_FAIL;
 
     if (img_load_file(a->file, NULL, &im, &e) != IMG_OK ||
-        face_detector_load(models, &det, &e) != 0 || embedder_load(models, &emb, &e) != 0 ||
+        face_detector_load(models, &det, &e) != 0 ||
         face_detect(det, &im, &opts, faces, EMBED_MAX_FACES, &n, &e) != 0) {
         log_error("%s", e.msg);
         goto out;
@@ -83,35 +182,10 @@ static int embed_exec(struct cli *cli, const struct embed_args *a)
     }
     largest_first(faces, n);
     n = a->all ? n : 1;
-    em = xcalloc((size_t)n, sizeof *em);
-    if (embed_look(emb, &im, faces, n, em, &e) != 0) {
-        log_error("%s: %s", a->file, e.msg);
-        goto out;
-    }
-    if (a->save_face != NULL) {
-        struct image face;
-
-        embed_align_look(&im, &faces[0], &face);
-        if (img_save_png(&face, a->save_face, &e) != IMG_OK)
-            log_error("%s", e.msg);
-        img_release(&face);
-    }
-    if (a->json) {
-        json_t *arr = json_array(), *o;
-
-        for (int i = 0; i < n; i++)
-            json_array_append_new(arr, embedding_json(&faces[i], &em[i]));
-        o = json_pack("{s:s, s:o}", "file", a->file, "faces", arr);
-        cli_print_json(o);
-    } else {
-        for (int i = 0; i < n; i++)
-            print_embedding(&faces[i], &em[i], i);
-    }
-    rc = CLI_EXIT_OK;
+    rc = a->identity ? run_identity(models, a, opts.ctx, &im, faces, n)
+                     : run_look(models, a, &im, faces, n);
 out:
     nn_ctx_free(opts.ctx);
-    free(em);
-    embedder_free(emb);
     face_detector_free(det);
     img_release(&im);
     return rc;
@@ -138,9 +212,11 @@ static int embed_run(struct cli *cli, const struct cli_command *self, int argc, 
             a.all = 1;
         } else if (c == 's') {
             a.save_face = optarg;
-        } else if (c == 'm' && strcmp(optarg, "look") != 0) {
-            return cli_usage_error(self, "--model %s is not available yet (look is)", optarg);
-        } else if (c != 'm') {
+        } else if (c == 'm' && strcmp(optarg, "look") != 0 && strcmp(optarg, "identity") != 0) {
+            return cli_usage_error(self, "--model %s is not available (look or identity)", optarg);
+        } else if (c == 'm') {
+            a.identity = strcmp(optarg, "identity") == 0;
+        } else {
             return cli_option_error(self, c, argv);
         }
     }
@@ -152,18 +228,22 @@ static int embed_run(struct cli *cli, const struct cli_command *self, int argc, 
 
 const struct cli_command cli_cmd_embed = {
     .name = "embed",
-    .summary = "the embedding of a face in a photo (look space), with age and gender",
-    .usage = "usage: doppel embed IMAGE [--model look] [--all-faces] [--json] [--save-face OUT.png]\n"
+    .summary = "the embedding of a face in a photo (look or identity space)",
+    .usage = "usage: doppel embed IMAGE [--model look|identity] [--all-faces] [--json]\n"
+             "                    [--save-face OUT.png]\n"
              "\n"
              "Detects the faces in IMAGE, aligns the largest (or every face with\n"
-             "--all-faces) and prints its embedding: `look` is faceres's 1024-d descriptor,\n"
-             "L2-normalised, for resemblance. Also the estimated age and gender.\n"
+             "--all-faces) and prints its embedding. `look` is faceres's 1024-d descriptor,\n"
+             "L2-normalised, for resemblance, with the estimated age and gender.\n"
+             "`identity` is dlib's 128-d face recognition descriptor (not normalised;\n"
+             "Euclidean distance, see `doppel verify`), for telling people apart.\n"
              "\n"
              "Options:\n"
-             "  --model look        the embedding space (default look)\n"
+             "  --model SPACE       look (default) or identity\n"
              "  --all-faces         every face, largest first\n"
              "  --json              machine-readable output, with the full vectors\n"
              "  --save-face OUT.png write the aligned input of the largest face\n"
+             "                      (224 x 224 for look, dlib's 150 x 150 chip for identity)\n"
              "  -h, --help\n",
     .run = embed_run,
 };

@@ -4,9 +4,11 @@
 #ifndef DOPPEL_GRAPH_H
 #define DOPPEL_GRAPH_H
 
+#include "nn/build.h"
 #include "nn/kern.h"
 #include "nn/model.h"
 #include "nn/pool.h"
+#include "nn/weights.h"
 
 enum nn_op {
     NN_OP_CONST = 0,
@@ -50,12 +52,6 @@ enum nn_fused {
     NN_FUSED_RELU = 1 << 1,
     NN_FUSED_RELU6 = 1 << 2,
     NN_FUSED_PRELU = 1 << 3,
-};
-
-enum nn_padding {
-    NN_PAD_VALID = 0,
-    NN_PAD_SAME,
-    NN_PAD_EXPLICIT,
 };
 
 /* The hot loops are compiled three times (AVX-512, AVX2 + FMA, baseline x86-64) and the
@@ -108,9 +104,7 @@ struct nn_model {
     int nnodes;
     int *order; /* topological order of node indices */
     int input;  /* the Placeholder */
-    struct nn_tensor *weights; /* owned decoded weights */
-    char **weight_names;
-    int nweights;
+    struct nn_weights weights; /* owned: every Const's value (nodes borrow them) */
 };
 
 /* Where each activation of a run lives in the arena, learnt from the first run of a
@@ -192,6 +186,9 @@ void nn_graph_pack(struct nn_model *m);
  * is the channel). */
 void nn_apply_epilogue(float *y, int64_t rows, int64_t ld, int64_t c0, int64_t c1,
                        const struct nn_step *epi, int n);
+
+/* Returns a model id never returned before in this process (plans are keyed by it). */
+uint64_t nn_model_new_id(void);
 
 /* Finds a node by name ("name" or "name:0"); returns its index or -1. */
 int nn_graph_find(const struct nn_model *m, const char *name);

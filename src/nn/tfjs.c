@@ -1,9 +1,8 @@
 /*
- * tfjs: the TensorFlow.js graph-model loader. Parses model.json with jansson, reads the
- * weight shards (plain file names beside model.json only, so a hostile manifest cannot
- * read elsewhere), decodes every weight to float32 or int32 up front (weights are loaded
- * once and shared read-only), maps each node's op and attributes to struct nn_node, and
- * orders the graph topologically, refusing cycles.
+ * tfjs: the TensorFlow.js graph-model loader. Parses model.json with jansson, decodes its
+ * weights manifest up front (weights.c: plain shard names beside model.json only, every
+ * weight to float32 or int32 once, shared read-only), maps each node's op and attributes
+ * to struct nn_node, and orders the graph topologically, refusing cycles.
  */
 #include "nn/graph.h"
 
@@ -11,14 +10,11 @@
 #include "util/xalloc.h"
 
 #include <jansson.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define TFJS_MAX_JSON    ((size_t)64 << 20)
-#define TFJS_MAX_WEIGHTS ((size_t)1 << 30)
 #define TFJS_MAX_NODES   100000
-#define TFJS_MAX_ELEMS   ((int64_t)1 << 28)
 
 struct op_name {
     const char *name;
@@ -67,172 +63,13 @@ static const struct op_name op_names[] = {
 
 /* ---- weights ---------------------------------------------------------------------- */
 
-/* Returns 1 when p is a plain file name: no directory part, not "." or "..". */
-static int plain_name(const char *p)
-{
-    return p[0] != '\0' && strchr(p, '/') == NULL && strchr(p, '\\') == NULL &&
-           strcmp(p, ".") != 0 && strcmp(p, "..") != 0;
-}
-
-/* Reads and concatenates a group's shards from dir. Caller frees *blob. */
-static int read_shards(const char *dir, json_t *paths, unsigned char **blob, size_t *size,
-                       struct err *e)
-{
-    size_t i;
-    json_t *p;
-
-    *blob = NULL;
-    *size = 0;
-    if (!json_is_array(paths)) {
-        err_set(e, "weightsManifest: \"paths\" is not an array");
-        return NN_ERR_FORMAT;
-    }
-    json_array_foreach(paths, i, p) {
-        char path[4096];
-        unsigned char *data;
-        size_t n;
-        const char *name = json_string_value(p);
-
-        if (name == NULL || !plain_name(name)) {
-            err_set(e, "weightsManifest: shard path %s is not a plain file name",
-                    name ? name : "(not a string)");
-            return NN_ERR_FORMAT;
-        }
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-        if (fs_read_file(path, TFJS_MAX_WEIGHTS - *size, &data, &n, e) != FS_OK)
-            return NN_ERR_IO;
-        *blob = xrealloc(*blob, *size + n + 1);
-        memcpy(*blob + *size, data, n);
-        *size += n;
-        free(data);
-    }
-    return NN_OK;
-}
-
-/* Reads a shape array; returns the element count or -1. */
-static int64_t read_shape(json_t *shape, struct nn_tensor *t)
-{
-    size_t i;
-    json_t *d;
-    int64_t n = 1;
-
-    if (!json_is_array(shape) || json_array_size(shape) > NN_MAX_DIMS)
-        return -1;
-    t->nd = (int)json_array_size(shape);
-    json_array_foreach(shape, i, d) {
-        json_int_t v = json_integer_value(d);
-
-        if (!json_is_integer(d) || v < 0 || v > TFJS_MAX_ELEMS)
-            return -1;
-        t->shape[i] = v;
-        n *= v;
-        if (n > TFJS_MAX_ELEMS)
-            return -1;
-    }
-    return n;
-}
-
-/* Decodes n stored values at p into float32 out: quant is "uint8", "uint16", "float16"
- * or NULL (float32); min and scale dequantise the integer forms. */
-static void decode_f32(const unsigned char *p, int64_t n, const char *quant, double min,
-                       double scale, float *out)
-{
-    for (int64_t i = 0; i < n; i++) {
-        if (quant == NULL) {
-            memcpy(&out[i], p + 4 * i, 4);
-        } else if (strcmp(quant, "uint8") == 0) {
-            out[i] = (float)(p[i] * scale + min);
-        } else {
-            uint16_t v = (uint16_t)(p[2 * i] | p[2 * i + 1] << 8);
-
-            out[i] = strcmp(quant, "float16") == 0 ? nn_f16_to_f32(v) : (float)(v * scale + min);
-        }
-    }
-}
-
-/* Decodes one weight spec at *offset of blob into t; advances *offset. */
-static int decode_weight(json_t *spec, const unsigned char *blob, size_t size, size_t *offset,
-                         struct nn_tensor *t, struct err *e)
-{
-    const char *name = json_string_value(json_object_get(spec, "name"));
-    const char *dtype = json_string_value(json_object_get(spec, "dtype"));
-    json_t *q = json_object_get(spec, "quantization");
-    const char *quant = q ? json_string_value(json_object_get(q, "dtype")) : NULL;
-    int64_t n = read_shape(json_object_get(spec, "shape"), t);
-    size_t width;
-
-    if (name == NULL || dtype == NULL || n < 0) {
-        err_set(e, "weight %s: missing name, dtype or a valid shape", name ? name : "?");
-        return NN_ERR_FORMAT;
-    }
-    if ((strcmp(dtype, "float32") != 0 && strcmp(dtype, "int32") != 0) ||
-        (q != NULL && (quant == NULL || (strcmp(quant, "uint8") != 0 &&
-                                         strcmp(quant, "uint16") != 0 &&
-                                         strcmp(quant, "float16") != 0))) ||
-        (q != NULL && strcmp(dtype, "int32") == 0)) {
-        err_set(e, "weight %s: unsupported dtype %s%s%s", name, dtype, quant ? " quantized as " : "",
-                quant ? quant : "");
-        return NN_ERR_FORMAT;
-    }
-    width = quant == NULL ? 4 : strcmp(quant, "uint8") == 0 ? 1 : 2;
-    if ((size_t)n * width > size - *offset) {
-        err_set(e, "weight %s: needs %zu bytes at offset %zu, the shards hold %zu (truncated?)",
-                name, (size_t)n * width, *offset, size);
-        return NN_ERR_FORMAT;
-    }
-    nn_tensor_alloc(t, strcmp(dtype, "int32") == 0 ? NN_I32 : NN_F32, t->nd, t->shape);
-    if (n == 0)
-        return NN_OK; /* an empty tensor: no bytes to read (and blob may be NULL) */
-    if (t->dtype == NN_I32)
-        memcpy(t->data, blob + *offset, (size_t)n * 4);
-    else
-        decode_f32(blob + *offset, n, quant, json_number_value(json_object_get(q, "min")),
-                   json_number_value(json_object_get(q, "scale")), t->data);
-    *offset += (size_t)n * width;
-    return NN_OK;
-}
-
-static void add_weight(struct nn_model *m, const char *name, struct nn_tensor *t)
-{
-    m->weights = xrealloc(m->weights, sizeof(struct nn_tensor) * (size_t)(m->nweights + 1));
-    m->weight_names = xrealloc(m->weight_names, sizeof(char *) * (size_t)(m->nweights + 1));
-    m->weights[m->nweights] = *t;
-    m->weight_names[m->nweights++] = xstrdup(name);
-}
-
 static int load_weights(struct nn_model *m, json_t *manifest, const char *dir, struct err *e)
 {
-    size_t g;
-    json_t *group;
-
     if (!json_is_array(manifest)) {
         err_set(e, "model.json has no weightsManifest array");
         return NN_ERR_FORMAT;
     }
-    json_array_foreach(manifest, g, group) {
-        unsigned char *blob;
-        size_t size, offset = 0, i;
-        json_t *spec, *specs = json_object_get(group, "weights");
-        int rc = read_shards(dir, json_object_get(group, "paths"), &blob, &size, e);
-
-        if (rc == NN_OK && !json_is_array(specs)) {
-            err_set(e, "weightsManifest: \"weights\" is not an array");
-            rc = NN_ERR_FORMAT;
-        }
-        json_array_foreach(specs, i, spec) {
-            struct nn_tensor t = {0};
-
-            if (rc != NN_OK)
-                break;
-            rc = decode_weight(spec, blob, size, &offset, &t, e);
-            if (rc == NN_OK)
-                add_weight(m, json_string_value(json_object_get(spec, "name")), &t);
-        }
-        free(blob);
-        if (rc != NN_OK)
-            return rc;
-    }
-    return NN_OK;
+    return nn_weights_decode(&m->weights, manifest, dir, e);
 }
 
 /* ---- attributes -------------------------------------------------------------------- */
@@ -384,15 +221,6 @@ static int lookup_op(const char *s, enum nn_op *op)
     return -1;
 }
 
-static int find_weight(const struct nn_model *m, const char *name)
-{
-    for (int i = 0; i < m->nweights; i++) {
-        if (strcmp(m->weight_names[i], name) == 0)
-            return i;
-    }
-    return -1;
-}
-
 /* Fills one node from its JSON, except inputs (resolved once all nodes exist). */
 static int parse_node(struct nn_model *m, struct nn_node *nd, json_t *node, struct err *e)
 {
@@ -404,12 +232,12 @@ static int parse_node(struct nn_model *m, struct nn_node *nd, json_t *node, stru
         return NN_ERR_OP;
     }
     if (nd->op == NN_OP_CONST) {
-        w = find_weight(m, nd->name);
+        w = nn_weights_find(&m->weights, nd->name);
         if (w < 0) {
             err_set(e, "node %s: constant has no weights in the manifest", nd->name);
             return NN_ERR_FORMAT;
         }
-        nn_tensor_borrow(&nd->value, &m->weights[w]);
+        nn_tensor_borrow(&nd->value, &m->weights.t[w]);
     }
     if (nd->op == NN_OP_CONV2D || nd->op == NN_OP_DEPTHWISE || nd->op == NN_OP_MAXPOOL ||
         nd->op == NN_OP_AVGPOOL)
@@ -594,14 +422,13 @@ static int load_nodes(struct nn_model *m, json_t *jnodes, struct err *e)
 int nn_model_parse(const char *json, size_t n, const char *dir, struct nn_model **out,
                    struct err *e)
 {
-    static _Atomic uint64_t next_id = 1;
     struct nn_model *m = xcalloc(1, sizeof *m);
     json_error_t jerr;
     json_t *root = json_loadb(json, n, 0, &jerr);
     int rc;
 
     *out = NULL;
-    m->id = atomic_fetch_add(&next_id, 1);
+    m->id = nn_model_new_id();
     if (root == NULL) {
         err_set(e, "JSON error at line %d: %s", jerr.line, jerr.text);
         rc = NN_ERR_FORMAT;
@@ -656,14 +483,9 @@ void nn_model_free(struct nn_model *m)
         nn_packed_free(&m->nodes[i].packed);
         free(m->nodes[i].post_buf);
     }
-    for (int i = 0; i < m->nweights; i++) {
-        nn_tensor_release(&m->weights[i]);
-        free(m->weight_names[i]);
-    }
+    nn_weights_release(&m->weights);
     free(m->nodes);
     free(m->order);
-    free(m->weights);
-    free(m->weight_names);
     free(m);
 }
 
