@@ -65,7 +65,7 @@ cp "$PINS/keanu_reeves/keanu_reeves_1.jpg" "$people/tom_cruise/zz_same_as_keanu.
 
 t_expect "import_folder" 0 "$D" --data "$tmp/a" import -j 2 "$people"
 t_grep "import_folder_summary" '21 photos of 6 people \(6 new\)'
-t_grep "import_folder_stored" 'stored: +18 ok, 1 no face, 1 decode errors; 18 embeddings'
+t_grep "import_folder_stored" 'stored: +18 ok, 1 no face, 1 decode errors; 36 embeddings'
 t_grep "import_folder_dup" '1 duplicates'
 t_grep "import_folder_progress" 'import: 21 done'
 stats_of "$tmp/a" >"$tmp/a.json"
@@ -77,6 +77,7 @@ t_grep "stats_look" '"space": "look"'
 t_expect "stats_text" 0 "$D" --data "$tmp/a" stats
 t_grep "stats_text_photos" 'photos +20 \(18 ok, 1 no face, 1 decode errors\)'
 t_grep "stats_text_names" 'embeddings +look \(faceres\): 18, of 6 people'
+t_grep "stats_text_identity" 'embeddings +identity \(dlib-resnet\): 18, of 6 people'
 
 t_expect "import_again" 0 "$D" --data "$tmp/a" import --json "$people"
 t_grep "import_again_known" '"known": 21'

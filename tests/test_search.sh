@@ -39,6 +39,7 @@ t_expect "similar_no_index" 1 "$D" --data "$tmp/d" similar "Keanu A"
 t_grep "similar_no_index_says" 'doppel index build'
 t_expect "index_build" 0 "$D" --data "$tmp/d" index build --json
 t_grep "index_build_people" '"people": 8'
+t_grep "index_build_identity" '"space": "identity"'
 [ -f "$tmp/d/index/look.idx" ] && t_ok "index_file" || t_bad "index_file" "no $tmp/d/index/look.idx"
 t_expect "similar_a" 0 "$D" --data "$tmp/d" similar "Keanu A" -k 3 --json
 first=$(printf '%s\n' "$t_out" | grep '"name"' | sed -n 2p)
@@ -61,13 +62,22 @@ id=$("$D" --data "$tmp/d" similar "Keanu A" -k 1 --json | grep -m1 '"id"' | grep
 t_expect "similar_by_id" 0 "$D" --data "$tmp/d" similar "$id" -k 1
 t_grep "similar_by_id_finds_b" 'Keanu B'
 t_expect "similar_unknown_id" 1 "$D" --data "$tmp/d" similar 99999
-t_expect "similar_identity_missing" 1 "$D" --data "$tmp/d" similar "Keanu A" --space identity
-t_grep "similar_identity_says" 'no identity index'
+t_expect "similar_identity" 0 "$D" --data "$tmp/d" similar "Keanu A" --space identity -k 1
+t_grep "similar_identity_finds_b" '1\. Keanu B'
 t_expect "query_held_out" 0 "$D" --data "$tmp/d" query "$G/Keanu Reeves/020.png" -k 2 --json
 top=$(printf '%s\n' "$t_out" | grep '"name"' | head -2 | tr -d '\n')
 case "$top" in *'Keanu A'*'Keanu B'* | *'Keanu B'*'Keanu A'*) t_ok "query_finds_both_halves" ;;
 *) t_bad "query_finds_both_halves" "$t_out" ;; esac
 t_grep "query_keys" '"lookalikes"'
+# Who it is: the held-out photo is one of the halves, below the threshold; Tom Hanks's
+# tenth photo is Tom Hanks; Tina Fey, who is not in the catalogue, matches no one.
+printf '%s\n' "$t_out" | sed -n '/"identity"/,/}/p' >"$tmp/who"
+grep -q '"name": "Keanu [AB]"' "$tmp/who" && grep -q '"same_person": true' "$tmp/who" &&
+    t_ok "query_identity_held_out" || t_bad "query_identity_held_out" "$(cat "$tmp/who")"
+t_expect "query_identity_other" 0 "$D" --data "$tmp/d" query "$G/Tom Hanks/010.png" -k 1
+t_grep "query_identity_other_is" 'is Tom Hanks \(distance'
+t_expect "query_identity_stranger" 0 "$D" --data "$tmp/d" query "$G/Tina Fey/001.png" -k 1
+t_grep "query_identity_stranger_not" 'is probably not'
 : >"$tmp/d/index/look.idx"
 t_expect "similar_corrupt_index" 1 "$D" --data "$tmp/d" similar "Keanu A"
 t_grep "similar_corrupt_index_says" 'index build'

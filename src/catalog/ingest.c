@@ -21,6 +21,7 @@
 #include "core/models.h"
 #include "face/detect.h"
 #include "face/embed.h"
+#include "face/identity.h"
 #include "img/image.h"
 #include "util/clock.h"
 #include "util/fs.h"
@@ -45,6 +46,7 @@
 struct models {
     struct face_detector *det;
     struct embedder *look;
+    struct identity *identity;
 };
 
 /* An embedding space: where its vector comes from. */
@@ -74,17 +76,27 @@ static int embed_look_space(const struct models *m, const struct image *im,
     return rc;
 }
 
+static int embed_identity_space(const struct models *m, const struct image *im,
+                                const struct face_box *f, float *v, float *age, float *female,
+                                struct err *e)
+{
+    (void)age, (void)female; /* the look model estimates those */
+    return identity_embed(m->identity, NULL, im, f, 1, v, e);
+}
+
 static const struct space spaces[] = {
     {"look", "faceres", "human-models/faceres.json", EMBED_LOOK_DIM, embed_look_space},
+    {"identity", "dlib-resnet", "face-api/face_recognition_model-weights_manifest.json",
+     IDENTITY_DIM, embed_identity_space},
 };
 
 #define NSPACES   ((int)(sizeof spaces / sizeof spaces[0]))
 #define ALL_MASK  ((1u << NSPACES) - 1)
-#define TOTAL_DIM EMBED_LOOK_DIM /* sum of the spaces' dimensions */
+#define TOTAL_DIM (EMBED_LOOK_DIM + IDENTITY_DIM) /* sum of the spaces' dimensions */
 
 const char *const *ingest_spaces(int *n)
 {
-    static const char *const names[] = {"look"};
+    static const char *const names[] = {"look", "identity"};
 
     *n = NSPACES;
     return names;
@@ -106,7 +118,8 @@ static const char *model_version(const char *path)
 static int models_load(const char *dir, struct models *m, struct err *e)
 {
     memset(m, 0, sizeof *m);
-    if (face_detector_load(dir, &m->det, e) != 0 || embedder_load(dir, &m->look, e) != 0) {
+    if (face_detector_load(dir, &m->det, e) != 0 || embedder_load(dir, &m->look, e) != 0 ||
+        identity_load(dir, &m->identity, e) != 0) {
         err_prefix(e, "loading the models (scripts/setup.sh fetches them)");
         return INGEST_ERR_MODELS;
     }
@@ -115,6 +128,7 @@ static int models_load(const char *dir, struct models *m, struct err *e)
 
 static void models_release(struct models *m)
 {
+    identity_free(m->identity);
     embedder_free(m->look);
     face_detector_free(m->det);
 }

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 
 #include "core/paths.h"
+#include "face/identity.h"
 #include "img/image.h"
 #include "search/search.h"
 #include "util/log.h"
@@ -19,17 +20,30 @@ static json_t *face_json(const struct search_face *f)
 
     for (int i = 0; i < f->nlooks; i++)
         json_array_append_new(looks, cli_hit_json(&f->looks[i]));
+    json_t *who = json_null();
+
+    if (f->has_identity)
+        who = json_pack("{s:I, s:s, s:f, s:f, s:f, s:b, s:o}", "id", (json_int_t)f->identity.id,
+                        "name", f->identity.name, "score", (double)f->identity.score, "distance",
+                        (double)f->distance, "threshold", IDENTITY_THRESHOLD, "same_person",
+                        f->same_person, "tmdb_id",
+                        f->identity.tmdb_id ? json_integer(f->identity.tmdb_id) : json_null());
     return json_pack("{s:[f, f, f, f], s:f, s:o, s:o}", "box", (double)f->box.x1,
                      (double)f->box.y1, (double)f->box.x2, (double)f->box.y2, "score",
-                     (double)f->box.score, "identity", json_null(), "lookalikes", looks);
+                     (double)f->box.score, "identity", who, "lookalikes", looks);
 }
 
 static void print_faces(const char *file, const struct search_face *f, int n)
 {
     printf("%s: %d face%s\n", file, n, n == 1 ? "" : "s");
     for (int i = 0; i < n; i++) {
-        printf("face %d at %.0f,%.0f %.0fx%.0f looks like:\n", i + 1, f[i].box.x1, f[i].box.y1,
+        printf("face %d at %.0f,%.0f %.0fx%.0f\n", i + 1, f[i].box.x1, f[i].box.y1,
                f[i].box.x2 - f[i].box.x1, f[i].box.y2 - f[i].box.y1);
+        if (f[i].has_identity)
+            printf("  is %s%s (distance %.3f, threshold %.2f)\n",
+                   f[i].same_person ? "" : "probably not ", f[i].identity.name, f[i].distance,
+                   IDENTITY_THRESHOLD);
+        printf("  looks like:\n");
         for (int j = 0; j < f[i].nlooks; j++)
             printf("  %3d. %-32s  %.3f  closer than %.1f%% of the catalogue\n", j + 1,
                    f[i].looks[j].name, f[i].looks[j].score, f[i].looks[j].rank_pct);
@@ -104,7 +118,9 @@ const struct cli_command cli_cmd_query = {
              "Finds every face in the photo (largest first) and, for each, the k catalogue\n"
              "people it looks most like (look space), with cosine similarity and the share\n"
              "of the catalogue they are closer than. Needs `doppel index build`.\n"
-             "`identity` (who the face is) is null until the identity space is imported.\n"
+             "With an identity index it also says who each face is: the closest person\n"
+             "by dlib's distance to their nearest photo, and whether that is below the\n"
+             "threshold (same_person); identity is null without one.\n"
              "\n"
              "Options:\n"
              "  -k N       look-alikes per face (default 10, at most 50)\n"

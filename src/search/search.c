@@ -12,6 +12,7 @@
 
 #include "core/paths.h"
 #include "face/embed.h"
+#include "face/identity.h"
 #include "index/index.h"
 #include "names/names.h"
 #include "nn/model.h"
@@ -20,11 +21,13 @@
 #include "util/xalloc.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NSPACES 2
+#define IDENTIFY_CANDIDATES 5 /* people whose photos a face is compared with */
 
 static const char *const space_names[NSPACES] = {"look", "identity"};
 
@@ -37,6 +40,7 @@ struct search {
     struct nn_ctx *ctx;
     struct face_detector *det;
     struct embedder *emb;
+    struct identity *idm;
     struct names_index *names; /* over people, row i = ids[i] */
     int64_t *ids;
 };
@@ -96,6 +100,7 @@ void search_close(struct search *s)
         index_close(s->ix[i]);
     names_index_free(s->names);
     free(s->ids);
+    identity_free(s->idm);
     embedder_free(s->emb);
     face_detector_free(s->det);
     nn_ctx_free(s->ctx);
@@ -385,9 +390,11 @@ static int load_models(struct search *s, struct err *e)
         return SEARCH_ERR_MODEL;
     }
     if (face_detector_load(s->models_dir, &s->det, e) != 0 ||
-        embedder_load(s->models_dir, &s->emb, e) != 0) {
+        embedder_load(s->models_dir, &s->emb, e) != 0 ||
+        (s->ix[1] != NULL && identity_load(s->models_dir, &s->idm, e) != 0)) {
+        embedder_free(s->emb);
         face_detector_free(s->det);
-        s->det = NULL;
+        s->det = NULL, s->emb = NULL;
         return SEARCH_ERR_MODEL;
     }
     s->ctx = nn_ctx_new(s->threads);
@@ -403,12 +410,57 @@ static int by_area(const void *a, const void *b)
     return (ax < ay) - (ax > ay);
 }
 
+/* The smallest distance from descriptor d to person id's stored identity descriptors. */
+static int closest_photo(struct search *s, int64_t id, const float *d, float *best, struct err *e)
+{
+    struct catalog_vec_query q = {"identity", NULL, CATALOG_VEC_PHOTOS, -1, id};
+    struct catalog_vecs *it;
+    struct catalog_vec v;
+    int rc;
+
+    *best = 1e9f;
+    if (catalog_vecs_open(s->cat, &q, &it, e) != CATALOG_OK)
+        return SEARCH_ERR_CATALOG;
+    while ((rc = catalog_vecs_next(it, &v, e)) == CATALOG_OK)
+        if (v.dim == IDENTITY_DIM && identity_distance(d, v.v) < *best)
+            *best = identity_distance(d, v.v);
+    catalog_vecs_close(it);
+    return rc == CATALOG_DONE ? SEARCH_OK : SEARCH_ERR_CATALOG;
+}
+
+/* Who face f is: the identity index's nearest few people by cosine, then the one whose
+ * closest photo is nearest in dlib's Euclidean distance (what the threshold is for). */
+static int identify(struct search *s, const float *d, struct search_face *f, struct err *e)
+{
+    struct search_hit cand[IDENTIFY_CANDIDATES];
+    float unit[IDENTITY_DIM], norm = 0, dist;
+    int n = 0, rc;
+
+    for (int i = 0; i < IDENTITY_DIM; i++)
+        norm += d[i] * d[i];
+    for (int i = 0; i < IDENTITY_DIM; i++)
+        unit[i] = norm > 0 ? d[i] / sqrtf(norm) : 0;
+    rc = nearest(s, s->ix[1], unit, IDENTIFY_CANDIDATES, INDEX_NO_ID, cand, &n, e);
+    f->has_identity = rc == SEARCH_OK && n > 0;
+    f->distance = 1e9f;
+    for (int i = 0; i < n && rc == SEARCH_OK; i++) {
+        rc = closest_photo(s, cand[i].id, d, &dist, e);
+        if (rc == SEARCH_OK && dist < f->distance) {
+            f->distance = dist;
+            f->identity = cand[i];
+        }
+    }
+    f->same_person = f->has_identity && f->distance < IDENTITY_THRESHOLD;
+    return rc;
+}
+
 int search_photo(struct search *s, const struct image *im, int k, struct search_face *faces,
                  int *n, struct err *e)
 {
     struct face_box boxes[SEARCH_FACES_MAX];
     struct face_detect_opts opts = {0};
     struct embedding *em = NULL;
+    float *ids = NULL;
     struct index *ix = NULL;
     int nb = 0, rc = need_index(s, "look", &ix, e);
 
@@ -432,13 +484,19 @@ int search_photo(struct search *s, const struct image *im, int k, struct search_
         return rc;
     qsort(boxes, (size_t)nb, sizeof boxes[0], by_area);
     em = xcalloc((size_t)nb, sizeof *em);
-    if (embed_look(s->emb, im, boxes, nb, em, e) != 0)
+    ids = xcalloc((size_t)nb * IDENTITY_DIM, sizeof *ids);
+    if (embed_look(s->emb, im, boxes, nb, em, e) != 0 ||
+        (s->idm != NULL && identity_embed(s->idm, s->ctx, im, boxes, nb, ids, e) != 0))
         rc = SEARCH_ERR_MODEL;
     for (int i = 0; i < nb && rc == SEARCH_OK; i++) {
+        memset(&faces[i], 0, sizeof faces[i]);
         faces[i].box = boxes[i];
         rc = nearest(s, ix, em[i].v, k, INDEX_NO_ID, faces[i].looks, &faces[i].nlooks, e);
+        if (rc == SEARCH_OK && s->idm != NULL)
+            rc = identify(s, ids + (size_t)i * IDENTITY_DIM, &faces[i], e);
         *n = i + 1;
     }
+    free(ids);
     free(em);
     return rc;
 }

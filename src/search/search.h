@@ -38,9 +38,15 @@ struct search_hit {
     char photo[CATALOG_SOURCE_MAX]; /* the person's best photo, "" when unknown */
 };
 
-/* One face of a query photo: where it is, and who it looks like in the look space. */
+/* One face of a query photo: where it is, who it is (the identity space: the closest
+ * person, with the Euclidean distance to their best-matching photo), and who it looks
+ * like in the look space. */
 struct search_face {
     struct face_box box;
+    int has_identity;       /* 0 when there is no identity index */
+    struct search_hit identity;
+    float distance;         /* to the identity's closest photo, raw descriptors */
+    int same_person;        /* distance below IDENTITY_THRESHOLD */
     int nlooks;
     struct search_hit looks[SEARCH_K_MAX > 50 ? 50 : SEARCH_K_MAX];
 };
@@ -77,7 +83,7 @@ int search_similar(struct search *s, const char *space, int64_t id, int k, struc
                    int *n, struct err *e);
 
 /* Every face of im (at most SEARCH_FACES_MAX, largest first) with its k look-alikes
- * (k <= 50) into faces[0..*n). */
+ * (k <= 50) and, when the identity index exists, who it is, into faces[0..*n). */
 int search_photo(struct search *s, const struct image *im, int k, struct search_face *faces,
                  int *n, struct err *e);
 
