@@ -145,6 +145,34 @@ static void test_dlib_vs_tfjs(void)
     nn_ctx_free(ctx);
 }
 
+/* identity_embed without flags is the network on identity_align's chip; with
+ * IDENTITY_FLIP it is a different but nearby descriptor (the mean with the mirror's). */
+static void test_embed_flags(void)
+{
+    struct face_box faces[16];
+    struct image im, chip;
+    float plain[IDENTITY_DIM], flip[IDENTITY_DIM], direct[IDENTITY_DIM];
+    char path[1024];
+    struct err e;
+    int n = 0;
+
+    if (!load_models())
+        SKIP("no models folder (scripts/setup.sh)");
+    snprintf(path, sizeof path, "%s/samples/face-api/sample2.jpg", check_models());
+    REQUIRE(img_load_file(path, NULL, &im, &e) == IMG_OK);
+    REQUIRE(face_detect(det, &im, NULL, faces, 16, &n, &e) == 0 && n > 0);
+    REQUIRE(identity_embed(idn, NULL, &im, faces, 1, 0, plain, &e) == 0);
+    REQUIRE(identity_embed(idn, NULL, &im, faces, 1, IDENTITY_FLIP, flip, &e) == 0);
+    identity_align(&im, &faces[0], NULL, &chip);
+    REQUIRE(identity_embed_chips(idn, NULL, &chip, 1, direct, &e) == 0);
+    CHECK(memcmp(plain, direct, sizeof plain) == 0);
+    printf("    distance of the flipped mean to the chip's own descriptor: %.3f\n",
+           identity_distance(plain, flip));
+    CHECK(identity_distance(plain, flip) > 0 && identity_distance(plain, flip) < 0.3f);
+    img_release(&chip);
+    img_release(&im);
+}
+
 /* Draws a square dot of colour rgb, 2 r + 1 pixels wide, centred at (x, y). */
 static void dot(struct image *im, float x, float y, int r, const unsigned char rgb[3])
 {
@@ -246,6 +274,7 @@ int main(int argc, char **argv)
 {
     static const struct check_case cases[] = {
         {"dlib_vs_tfjs", test_dlib_vs_tfjs},
+        {"embed_flags", test_embed_flags},
         {"chip_geometry", test_chip_geometry},
         {"identity_distances", test_identity_distances},
     };

@@ -43,7 +43,7 @@ static int face_of(const struct face_detector *det, const struct identity *id,
         goto out;
     }
     *face = faces[face_largest(faces, n)];
-    if (identity_embed(id, ctx, &im, face, 1, d, &e) != 0) {
+    if (identity_embed(id, ctx, &im, face, 1, IDENTITY_FLIP, d, &e) != 0) {
         log_error("%s: %s", file, e.msg);
         goto out;
     }
