@@ -85,8 +85,10 @@ static float *tfjs_descriptors(const struct image *chips, int n)
     if (f != NULL)
         fclose(f);
     buf_init(&cmd, 0);
-    buf_printf(&cmd, "node '%s/tools/tfjs/dlib.js' --manifest '%s' --faces '%s' --count %d --out '%s' "
-               ">/dev/null 2>&1", root(), manifest, in, n, out);
+    buf_printf(&cmd,
+               "node '%s/tools/tfjs/dlib.js' --manifest '%s' --faces '%s' --count %d --out '%s' "
+               ">/dev/null 2>&1",
+               root(), manifest, in, n, out);
     ok = system(buf_str(&cmd)) == 0;
     buf_release(&cmd);
     f = ok ? fopen(out, "rb") : NULL;
@@ -106,8 +108,8 @@ static float *tfjs_descriptors(const struct image *chips, int n)
 static void test_dlib_vs_tfjs(void)
 {
     static const char *const shared[] = {
-        "faces/glint/Barack Obama/001.png", "faces/glint/Keira Knightley/003.png",
-        "faces/glint/Will Smith/002.png",   "faces/pins/keanu_reeves/keanu_reeves_1.jpg",
+        "faces/glint/Barack Obama/001.png",         "faces/glint/Keira Knightley/003.png",
+        "faces/glint/Will Smith/002.png",           "faces/pins/keanu_reeves/keanu_reeves_1.jpg",
         "faces/pins/miley_cyrus/miley_cyrus_2.jpg", "faces/pins/adriana_lima/adriana_lima_1.jpg",
     };
     struct image chips[MAX_CHIPS];
@@ -189,8 +191,8 @@ static void dot(struct image *im, float x, float y, int r, const unsigned char r
  * scale 3 the chip goes through the antialiased shrink. */
 static void test_chip_geometry(void)
 {
-    static const unsigned char colours[4][3] = {{255, 0, 0}, {0, 255, 0}, {0, 0, 255},
-                                                {255, 255, 0}};
+    static const unsigned char colours[4][3] = {
+        {255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {255, 255, 0}};
     static const float scales[] = {1.0f, 3.0f};
     const struct identity_template *t = &identity_template_dlib;
 
@@ -264,8 +266,8 @@ static void test_identity_distances(void)
                     else
                         diff += x, nd++;
                 }
-    printf("    identity distance: same person %.3f, different people %.3f (means)\n",
-           same / ns, diff / nd);
+    printf("    identity distance: same person %.3f, different people %.3f (means)\n", same / ns,
+           diff / nd);
     CHECK(same / ns < 0.6 && diff / nd > 0.6);
     CHECK_NEAR(identity_distance(d[0][0], d[0][0]), 0, 0);
 }

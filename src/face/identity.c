@@ -164,8 +164,8 @@ int identity_embed_chips(const struct identity *m, struct nn_ctx *ctx, const str
         return 0;
     for (int i = 0; i < n; i++)
         if (chips[i].w != IDENTITY_SIDE || chips[i].h != IDENTITY_SIDE) {
-            err_set(e, "a face chip is %d x %d, not %d x %d", chips[i].w, chips[i].h,
-                    IDENTITY_SIDE, IDENTITY_SIDE);
+            err_set(e, "a face chip is %d x %d, not %d x %d", chips[i].w, chips[i].h, IDENTITY_SIDE,
+                    IDENTITY_SIDE);
             return NN_ERR_RUN;
         }
     nn_tensor_alloc(&in, NN_F32, 4, shape);
@@ -196,13 +196,12 @@ static void average_pairs(float *d, int n)
 {
     for (int i = 0; i < n; i++)
         for (int k = 0; k < IDENTITY_DIM; k++)
-            d[i * IDENTITY_DIM + k] = (d[2 * i * IDENTITY_DIM + k] +
-                                       d[(2 * i + 1) * IDENTITY_DIM + k]) / 2;
+            d[i * IDENTITY_DIM + k] =
+                (d[2 * i * IDENTITY_DIM + k] + d[(2 * i + 1) * IDENTITY_DIM + k]) / 2;
 }
 
 int identity_embed(const struct identity *m, struct nn_ctx *ctx, const struct image *im,
-                   const struct face_box *faces, int n, unsigned flags, float *out,
-                   struct err *e)
+                   const struct face_box *faces, int n, unsigned flags, float *out, struct err *e)
 {
     int per = flags & IDENTITY_FLIP ? 2 : 1, rc;
     struct image *chips;

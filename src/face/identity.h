@@ -72,8 +72,7 @@ enum identity_flags {
 /* Aligns the n faces of im and computes their descriptors into out (n x IDENTITY_DIM);
  * flags is a set of enum identity_flags. */
 int identity_embed(const struct identity *m, struct nn_ctx *ctx, const struct image *im,
-                   const struct face_box *faces, int n, unsigned flags, float *out,
-                   struct err *e);
+                   const struct face_box *faces, int n, unsigned flags, float *out, struct err *e);
 
 /* Euclidean distance of two descriptors. */
 float identity_distance(const float *a, const float *b);
