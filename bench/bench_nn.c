@@ -4,11 +4,14 @@
  * input; bench/bench_nn.sh runs TensorFlow.js on the same model and input.
  *
  * Usage: bench_nn MODEL.json SIDE BATCH RUNS OUTPUT[,OUTPUT...]
+ * MODEL may also be face-api's face_recognition_model-weights_manifest.json: dlib's
+ * ResNet, built in C (nn/dlib.h; SIDE 150, OUTPUT descriptor).
  * BENCH_THREADS=T runs the forward pass on T threads (default 1); OpenBLAS, which only
  * computes products doppel has not packed, gets the same count. A batch runs as its
  * separate images (nn_model_run_batch), the way doppel embeds several faces.
  */
 #include "nn/blas.h"
+#include "nn/dlib.h"
 #include "nn/kern.h"
 #include "nn/model.h"
 #include "util/clock.h"
@@ -16,6 +19,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A TFJS model.json, or dlib's ResNet from a face-api manifest. */
+static int load(const char *path, struct nn_model **m, struct err *e)
+{
+    size_t n = strlen(path);
+    const char *tail = "weights_manifest.json";
+
+    if (n >= strlen(tail) && strcmp(path + n - strlen(tail), tail) == 0)
+        return nn_dlib_load(path, m, e);
+    return nn_model_load(path, m, e);
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -49,7 +63,7 @@ int main(int argc, char **argv)
     threads = getenv("BENCH_THREADS") ? (int)strtol(getenv("BENCH_THREADS"), NULL, 10) : 1;
     nn_blas_set_threads(threads);
     ctx = nn_ctx_new(threads);
-    if (side < 1 || batch < 1 || runs < 1 || nn_model_load(argv[1], &m, &e) != NN_OK) {
+    if (side < 1 || batch < 1 || runs < 1 || load(argv[1], &m, &e) != NN_OK) {
         fprintf(stderr, "bench_nn: %s\n", side < 1 || batch < 1 || runs < 1 ? "bad arguments" : e.msg);
         return 1;
     }

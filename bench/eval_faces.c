@@ -1,8 +1,9 @@
 /*
  * eval_faces: embeds every photo of a labelled face folder (DIR/<person>/<photo>) for the
  * quality report of bench/eval_faces.sh: one line per photo, "person<TAB>file<TAB>faces
- * <TAB>look v1 v2 ...<TAB>identity v1 v2 ..." (the largest face's look embedding and
- * identity descriptor; empty vectors when no face was found).
+ * <TAB>look v1 v2 ...<TAB>identity v1 v2 ...<TAB>identity v1 v2 ..." (the largest face's
+ * look embedding, and its identity descriptor with IDENTITY_FLIP, then without; empty
+ * vectors when no face was found).
  *
  * Usage: eval_faces MODELS_DIR FACES_DIR OUT.tsv
  */
@@ -59,7 +60,7 @@ static void embed_one(const struct models *m, const char *person, const char *pa
 {
     struct face_box faces[32];
     struct embedding em;
-    float d[IDENTITY_DIM];
+    float d[IDENTITY_DIM], plain[IDENTITY_DIM];
     struct image im;
     struct err e;
     int n = 0, best;
@@ -70,11 +71,13 @@ static void embed_one(const struct models *m, const char *person, const char *pa
     best = face_largest(faces, n);
     fprintf(out, "%s\t%s\t%d", person, path, n);
     if (n > 0 && embed_look(m->look, &im, &faces[best], 1, &em, &e) == 0 &&
-        identity_embed(m->identity, NULL, &im, &faces[best], 1, d, &e) == 0) {
+        identity_embed(m->identity, NULL, &im, &faces[best], 1, IDENTITY_FLIP, d, &e) == 0 &&
+        identity_embed(m->identity, NULL, &im, &faces[best], 1, 0, plain, &e) == 0) {
         print_vec(out, em.v, em.dim);
         print_vec(out, d, IDENTITY_DIM);
+        print_vec(out, plain, IDENTITY_DIM);
     } else {
-        fputs("\t\t", out);
+        fputs("\t\t\t", out);
     }
     fputs("\n", out);
     img_release(&im);

@@ -3,7 +3,8 @@
 # verification over all pairs of a set (ROC AUC, TAR at FAR 1e-3 and 1e-4, equal error
 # rate); rank-1 identification with one averaged embedding per person (leave-one-out);
 # and the eight people present in both crop styles (pins photos against glint
-# galleries). look compares by cosine, identity by Euclidean distance (dlib's way).
+# galleries). look compares by cosine, identity by Euclidean distance (dlib's way);
+# id-noflip is the identity descriptor of the chip alone (without IDENTITY_FLIP).
 # Then the identity threshold: where verification errs least with same- and
 # different-person pairs weighted equally (LFW's balance, where dlib chose 0.6), over the
 # pairs of both sets, and how 0.6 fares.
@@ -23,19 +24,20 @@ THRESHOLD=$(sed -n 's/^#define IDENTITY_THRESHOLD *\([0-9.]*\).*/\1/p' "$ROOT/sr
 import sys
 import numpy as np
 
-SPACES = ("look", "identity")
+SPACES = ("look", "identity", "id-noflip")  # id-noflip: without IDENTITY_FLIP
 
 def load(path):
     """Per photo with a face: person (normalised), look and identity vectors."""
     people, vecs, found, total = [], {s: [] for s in SPACES}, 0, 0
     for line in open(path, encoding="utf-8"):
-        person, _, n, look, ident = line.rstrip("\n").split("\t")
+        person, _, n, look, ident, plain = line.rstrip("\n").split("\t")
         total += 1
         if int(n) > 0 and look:
             found += 1
             people.append(person.replace("_", " ").lower())
             vecs["look"].append(np.array(look.split(), dtype=np.float64))
             vecs["identity"].append(np.array(ident.split(), dtype=np.float64))
+            vecs["id-noflip"].append(np.array(plain.split(), dtype=np.float64))
     return np.array(people), {s: np.array(v) for s, v in vecs.items()}, found, total
 
 def scores(space, A, B):
@@ -101,12 +103,12 @@ def cross(space, gp, G, pp, P):
 sets = {}
 for path, name in ((sys.argv[1], "glint"), (sys.argv[2], "pins")):
     sets[name] = load(path)
-print("%-5s %-8s %6s %6s %8s %10s %10s %7s %7s" % ("set", "space", "photos", "faces", "ROC_AUC",
+print("%-5s %-9s %6s %6s %8s %10s %10s %7s %7s" % ("set", "space", "photos", "faces", "ROC_AUC",
       "TAR@1e-3", "TAR@1e-4", "EER", "rank-1"))
 for name, (labels, E, found, total) in sets.items():
     for space in SPACES:
         pos, neg = pairs(space, labels, E[space])
-        print("%-5s %-8s %6d %6d %8.4f %10.3f %10.3f %7.4f %7.3f" % (name, space, total, found,
+        print("%-5s %-9s %6d %6d %8.4f %10.3f %10.3f %7.4f %7.3f" % (name, space, total, found,
               auc(pos, neg), tar_at(pos, neg, 1e-3), tar_at(pos, neg, 1e-4), eer(pos, neg),
               rank1(space, labels, E[space])))
     pos, neg = pairs("look", labels, E["look"])
@@ -114,7 +116,7 @@ for name, (labels, E, found, total) in sets.items():
 (gp, G, _, _), (pp, P, _, _) = sets["glint"], sets["pins"]
 for space in SPACES:
     hits, tot, nshared = cross(space, gp, G[space], pp, P[space])
-    print("cross-style %-8s rank-1 %d/%d (pins photos of the %d shared people vs %d glint galleries)"
+    print("cross-style %-9s rank-1 %d/%d (pins photos of the %d shared people vs %d glint galleries)"
           % (space, hits, tot, nshared, len(set(gp))))
 def at(pos, neg, d):
     """TAR, FAR and balanced accuracy when distances below d are the same person."""

@@ -85,8 +85,10 @@ static float *tfjs_descriptors(const struct image *chips, int n)
     if (f != NULL)
         fclose(f);
     buf_init(&cmd, 0);
-    buf_printf(&cmd, "node '%s/tools/tfjs/dlib.js' --manifest '%s' --faces '%s' --count %d --out '%s' "
-               ">/dev/null 2>&1", root(), manifest, in, n, out);
+    buf_printf(&cmd,
+               "node '%s/tools/tfjs/dlib.js' --manifest '%s' --faces '%s' --count %d --out '%s' "
+               ">/dev/null 2>&1",
+               root(), manifest, in, n, out);
     ok = system(buf_str(&cmd)) == 0;
     buf_release(&cmd);
     f = ok ? fopen(out, "rb") : NULL;
@@ -106,8 +108,8 @@ static float *tfjs_descriptors(const struct image *chips, int n)
 static void test_dlib_vs_tfjs(void)
 {
     static const char *const shared[] = {
-        "faces/glint/Barack Obama/001.png", "faces/glint/Keira Knightley/003.png",
-        "faces/glint/Will Smith/002.png",   "faces/pins/keanu_reeves/keanu_reeves_1.jpg",
+        "faces/glint/Barack Obama/001.png",         "faces/glint/Keira Knightley/003.png",
+        "faces/glint/Will Smith/002.png",           "faces/pins/keanu_reeves/keanu_reeves_1.jpg",
         "faces/pins/miley_cyrus/miley_cyrus_2.jpg", "faces/pins/adriana_lima/adriana_lima_1.jpg",
     };
     struct image chips[MAX_CHIPS];
@@ -145,6 +147,34 @@ static void test_dlib_vs_tfjs(void)
     nn_ctx_free(ctx);
 }
 
+/* identity_embed without flags is the network on identity_align's chip; with
+ * IDENTITY_FLIP it is a different but nearby descriptor (the mean with the mirror's). */
+static void test_embed_flags(void)
+{
+    struct face_box faces[16];
+    struct image im, chip;
+    float plain[IDENTITY_DIM], flip[IDENTITY_DIM], direct[IDENTITY_DIM];
+    char path[1024];
+    struct err e;
+    int n = 0;
+
+    if (!load_models())
+        SKIP("no models folder (scripts/setup.sh)");
+    snprintf(path, sizeof path, "%s/samples/face-api/sample2.jpg", check_models());
+    REQUIRE(img_load_file(path, NULL, &im, &e) == IMG_OK);
+    REQUIRE(face_detect(det, &im, NULL, faces, 16, &n, &e) == 0 && n > 0);
+    REQUIRE(identity_embed(idn, NULL, &im, faces, 1, 0, plain, &e) == 0);
+    REQUIRE(identity_embed(idn, NULL, &im, faces, 1, IDENTITY_FLIP, flip, &e) == 0);
+    identity_align(&im, &faces[0], NULL, &chip);
+    REQUIRE(identity_embed_chips(idn, NULL, &chip, 1, direct, &e) == 0);
+    CHECK(memcmp(plain, direct, sizeof plain) == 0);
+    printf("    distance of the flipped mean to the chip's own descriptor: %.3f\n",
+           identity_distance(plain, flip));
+    CHECK(identity_distance(plain, flip) > 0 && identity_distance(plain, flip) < 0.3f);
+    img_release(&chip);
+    img_release(&im);
+}
+
 /* Draws a square dot of colour rgb, 2 r + 1 pixels wide, centred at (x, y). */
 static void dot(struct image *im, float x, float y, int r, const unsigned char rgb[3])
 {
@@ -161,8 +191,8 @@ static void dot(struct image *im, float x, float y, int r, const unsigned char r
  * scale 3 the chip goes through the antialiased shrink. */
 static void test_chip_geometry(void)
 {
-    static const unsigned char colours[4][3] = {{255, 0, 0}, {0, 255, 0}, {0, 0, 255},
-                                                {255, 255, 0}};
+    static const unsigned char colours[4][3] = {
+        {255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {255, 255, 0}};
     static const float scales[] = {1.0f, 3.0f};
     const struct identity_template *t = &identity_template_dlib;
 
@@ -236,8 +266,8 @@ static void test_identity_distances(void)
                     else
                         diff += x, nd++;
                 }
-    printf("    identity distance: same person %.3f, different people %.3f (means)\n",
-           same / ns, diff / nd);
+    printf("    identity distance: same person %.3f, different people %.3f (means)\n", same / ns,
+           diff / nd);
     CHECK(same / ns < 0.6 && diff / nd > 0.6);
     CHECK_NEAR(identity_distance(d[0][0], d[0][0]), 0, 0);
 }
@@ -246,6 +276,7 @@ int main(int argc, char **argv)
 {
     static const struct check_case cases[] = {
         {"dlib_vs_tfjs", test_dlib_vs_tfjs},
+        {"embed_flags", test_embed_flags},
         {"chip_geometry", test_chip_geometry},
         {"identity_distances", test_identity_distances},
     };

@@ -397,6 +397,35 @@ static void test_malformed_models(void)
     }
 }
 
+/* The real dlib ResNet after load: every conv layer's bias, scale, shift and ReLU folded
+ * into the convolution's output pass (29 convolutions with a folded post), no Mul or
+ * Relu node left, and only the 14 residual additions (their ReLU folded) as Adds. */
+static void test_dlib_folded(void)
+{
+    char path[1024];
+    struct nn_model *m;
+    struct err e;
+    int posts = 0, adds = 0;
+
+    if (check_models() == NULL)
+        SKIP("needs models/ (scripts/setup.sh)");
+    snprintf(path, sizeof path, "%s/face-api/face_recognition_model-weights_manifest.json",
+             check_models());
+    REQUIRE(nn_dlib_load(path, &m, &e) == NN_OK);
+    for (int i = 0; i < m->nnodes; i++) {
+        const struct nn_node *nd = &m->nodes[i];
+
+        posts += nd->op == NN_OP_CONV2D && nd->post.scale != NULL;
+        adds += nd->op == NN_OP_ADD;
+        if (nd->op == NN_OP_MUL || nd->op == NN_OP_RELU ||
+            (nd->op == NN_OP_ADD && (nd->nepi != 1 || nd->epi[0].op != NN_OP_RELU)))
+            check_fail(__FILE__, __LINE__, "node %s is left unfolded", nd->name);
+    }
+    CHECK_INT(posts, 29);
+    CHECK_INT(adds, 14);
+    nn_model_free(m);
+}
+
 /* face-api manifests that must fail to load as dlib's ResNet, each with a message naming
  * the problem (the shard w.bin holds 24 bytes). */
 static void test_dlib_malformed(void)
@@ -540,6 +569,7 @@ int main(int argc, char **argv)
         {"empty_output", test_empty_output},
         {"malformed_models", test_malformed_models},
         {"dlib_malformed", test_dlib_malformed},
+        {"dlib_folded", test_dlib_folded},
         {"run_errors", test_run_errors},
     };
 

@@ -81,7 +81,7 @@ static int embed_identity_space(const struct models *m, const struct image *im,
                                 struct err *e)
 {
     (void)age, (void)female; /* the look model estimates those */
-    return identity_embed(m->identity, NULL, im, f, 1, v, e);
+    return identity_embed(m->identity, NULL, im, f, 1, IDENTITY_FLIP, v, e);
 }
 
 static const struct space spaces[] = {

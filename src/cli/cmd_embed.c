@@ -134,7 +134,7 @@ static int run_identity(const char *models, const struct embed_args *a, struct n
     struct err e;
     int rc = CLI_EXIT_FAIL;
 
-    if (identity_load(models, &id, &e) != 0 || identity_embed(id, ctx, im, faces, n, d, &e) != 0) {
+    if (identity_load(models, &id, &e) != 0 || identity_embed(id, ctx, im, faces, n, IDENTITY_FLIP, d, &e) != 0) {
         log_error("%s: %s", a->file, e.msg);
         goto out;
     }
@@ -235,8 +235,9 @@ const struct cli_command cli_cmd_embed = {
              "Detects the faces in IMAGE, aligns the largest (or every face with\n"
              "--all-faces) and prints its embedding. `look` is faceres's 1024-d descriptor,\n"
              "L2-normalised, for resemblance, with the estimated age and gender.\n"
-             "`identity` is dlib's 128-d face recognition descriptor (not normalised;\n"
-             "Euclidean distance, see `doppel verify`), for telling people apart.\n"
+             "`identity` is dlib's 128-d face recognition descriptor (the mean of the\n"
+             "face's and its mirror image's; not normalised, compared by Euclidean\n"
+             "distance, see `doppel verify`), for telling people apart.\n"
              "\n"
              "Options:\n"
              "  --model SPACE       look (default) or identity\n"

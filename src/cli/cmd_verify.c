@@ -24,8 +24,8 @@ struct verify_args {
 };
 
 /* The largest face of file into *face and its descriptor into d. */
-static int face_of(const struct face_detector *det, const struct identity *id,
-                   struct nn_ctx *ctx, const char *file, struct face_box *face, float *d)
+static int face_of(const struct face_detector *det, const struct identity *id, struct nn_ctx *ctx,
+                   const char *file, struct face_box *face, float *d)
 {
     struct face_box faces[VERIFY_MAX_FACES];
     struct face_detect_opts opts = {.ctx = ctx};
@@ -43,7 +43,7 @@ static int face_of(const struct face_detector *det, const struct identity *id,
         goto out;
     }
     *face = faces[face_largest(faces, n)];
-    if (identity_embed(id, ctx, &im, face, 1, d, &e) != 0) {
+    if (identity_embed(id, ctx, &im, face, 1, IDENTITY_FLIP, d, &e) != 0) {
         log_error("%s: %s", file, e.msg);
         goto out;
     }
@@ -55,8 +55,8 @@ out:
 
 static json_t *box_json(const char *file, const struct face_box *f)
 {
-    return json_pack("{s:s, s:[f, f, f, f], s:f}", "file", file, "box", f->x1, f->y1,
-                     f->x2 - f->x1, f->y2 - f->y1, "score", f->score);
+    return json_pack("{s:s, s:[f, f, f, f], s:f}", "file", file, "box", f->x1, f->y1, f->x2 - f->x1,
+                     f->y2 - f->y1, "score", f->score);
 }
 
 static void report(const struct verify_args *a, const struct face_box *f, float dist)
@@ -64,14 +64,13 @@ static void report(const struct verify_args *a, const struct face_box *f, float 
     int same = dist < a->threshold;
 
     if (a->json) {
-        cli_print_json(json_pack("{s:b, s:f, s:f, s:s, s:[o, o]}", "same_person", same,
-                                 "distance", dist, "threshold", a->threshold, "model",
-                                 "identity", "faces", box_json(a->file[0], &f[0]),
-                                 box_json(a->file[1], &f[1])));
+        cli_print_json(json_pack("{s:b, s:f, s:f, s:s, s:[o, o]}", "same_person", same, "distance",
+                                 dist, "threshold", a->threshold, "model", "identity", "faces",
+                                 box_json(a->file[0], &f[0]), box_json(a->file[1], &f[1])));
         return;
     }
-    printf("%s: distance %.3f %s threshold %.2f\n", same ? "same person" : "different people",
-           dist, same ? "<" : ">=", a->threshold);
+    printf("%s: distance %.3f %s threshold %.2f\n", same ? "same person" : "different people", dist,
+           same ? "<" : ">=", a->threshold);
 }
 
 static int verify_exec(struct cli *cli, const struct verify_args *a)

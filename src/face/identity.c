@@ -2,8 +2,9 @@
  * identity: alignment is one similarity transform from four keypoints; when the chip
  * samples the photo more sparsely than 1.5 pixels per chip pixel, the chip's footprint
  * is cut out and shrunk first with Pillow-exact antialiased bicubic, so the bilinear
- * warp never skips pixels (aliasing changes the descriptor of a large face). Chips run
- * through the network as one batch of separate samples (nn_model_run_batch).
+ * warp never skips pixels (aliasing changes the descriptor of a large face). Chips (and
+ * their mirror images, with IDENTITY_FLIP) run through the network as one batch of
+ * separate samples (nn_model_run_batch).
  */
 #include "face/identity.h"
 
@@ -163,8 +164,8 @@ int identity_embed_chips(const struct identity *m, struct nn_ctx *ctx, const str
         return 0;
     for (int i = 0; i < n; i++)
         if (chips[i].w != IDENTITY_SIDE || chips[i].h != IDENTITY_SIDE) {
-            err_set(e, "a face chip is %d x %d, not %d x %d", chips[i].w, chips[i].h,
-                    IDENTITY_SIDE, IDENTITY_SIDE);
+            err_set(e, "a face chip is %d x %d, not %d x %d", chips[i].w, chips[i].h, IDENTITY_SIDE,
+                    IDENTITY_SIDE);
             return NN_ERR_RUN;
         }
     nn_tensor_alloc(&in, NN_F32, 4, shape);
@@ -179,20 +180,51 @@ int identity_embed_chips(const struct identity *m, struct nn_ctx *ctx, const str
     return 0;
 }
 
-int identity_embed(const struct identity *m, struct nn_ctx *ctx, const struct image *im,
-                   const struct face_box *faces, int n, float *out, struct err *e)
+/* Writes src mirrored left to right into out (allocated here). */
+static void mirror(const struct image *src, struct image *out)
 {
+    img_alloc(out, src->w, src->h);
+    for (int y = 0; y < src->h; y++)
+        for (int x = 0; x < src->w; x++)
+            memcpy(out->px + ((size_t)y * src->w + x) * 3,
+                   src->px + ((size_t)y * src->w + (src->w - 1 - x)) * 3, 3);
+}
+
+/* Replaces each of the n descriptor pairs (face, mirror) in d by their mean, in place
+ * (descriptor i ends at i * IDENTITY_DIM). */
+static void average_pairs(float *d, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < IDENTITY_DIM; k++)
+            d[i * IDENTITY_DIM + k] =
+                (d[2 * i * IDENTITY_DIM + k] + d[(2 * i + 1) * IDENTITY_DIM + k]) / 2;
+}
+
+int identity_embed(const struct identity *m, struct nn_ctx *ctx, const struct image *im,
+                   const struct face_box *faces, int n, unsigned flags, float *out, struct err *e)
+{
+    int per = flags & IDENTITY_FLIP ? 2 : 1, rc;
     struct image *chips;
-    int rc;
+    float *d;
 
     if (n <= 0)
         return 0;
-    chips = xcalloc((size_t)n, sizeof *chips);
-    for (int i = 0; i < n; i++)
-        identity_align(im, &faces[i], NULL, &chips[i]);
-    rc = identity_embed_chips(m, ctx, chips, n, out, e);
-    for (int i = 0; i < n; i++)
+    chips = xcalloc((size_t)(n * per), sizeof *chips);
+    d = per == 1 ? out : xmalloc(sizeof(float) * IDENTITY_DIM * (size_t)(2 * n));
+    for (int i = 0; i < n; i++) {
+        identity_align(im, &faces[i], NULL, &chips[i * per]);
+        if (per == 2)
+            mirror(&chips[2 * i], &chips[2 * i + 1]);
+    }
+    rc = identity_embed_chips(m, ctx, chips, n * per, d, e);
+    if (rc == 0 && per == 2) {
+        average_pairs(d, n);
+        memcpy(out, d, sizeof(float) * IDENTITY_DIM * (size_t)n);
+    }
+    for (int i = 0; i < n * per; i++)
         img_release(&chips[i]);
+    if (d != out)
+        free(d);
     free(chips);
     return rc;
 }

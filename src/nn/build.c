@@ -124,8 +124,8 @@ int nn_build_const(struct nn_build *b, const char *name, struct nn_tensor *t)
 }
 
 /* An int32 vector constant, for paddings and axes. */
-static int int_const(struct nn_build *b, const char *name, const char *suffix,
-                     const int64_t *v, int n)
+static int int_const(struct nn_build *b, const char *name, const char *suffix, const int64_t *v,
+                     int n)
 {
     char cname[256];
     struct nn_tensor t;

@@ -33,11 +33,11 @@ static const struct block {
     const char *name;
     int cout, down;
 } blocks[] = {
-    {"conv32_1", 32, 0},     {"conv32_2", 32, 0},      {"conv32_3", 32, 0},
-    {"conv64_down", 64, 1},  {"conv64_1", 64, 0},      {"conv64_2", 64, 0},
-    {"conv64_3", 64, 0},     {"conv128_down", 128, 1}, {"conv128_1", 128, 0},
-    {"conv128_2", 128, 0},   {"conv256_down", 256, 1}, {"conv256_1", 256, 0},
-    {"conv256_2", 256, 0},   {"conv256_down_out", 256, 1},
+    {"conv32_1", 32, 0},    {"conv32_2", 32, 0},          {"conv32_3", 32, 0},
+    {"conv64_down", 64, 1}, {"conv64_1", 64, 0},          {"conv64_2", 64, 0},
+    {"conv64_3", 64, 0},    {"conv128_down", 128, 1},     {"conv128_1", 128, 0},
+    {"conv128_2", 128, 0},  {"conv256_down", 256, 1},     {"conv256_1", 256, 0},
+    {"conv256_2", 256, 0},  {"conv256_down_out", 256, 1},
 };
 
 struct net {
@@ -195,8 +195,7 @@ static int build(struct nn_weights *w, struct nn_model **out, struct err *e)
     return rc;
 }
 
-int nn_dlib_parse(const char *json, size_t n, const char *dir, struct nn_model **out,
-                  struct err *e)
+int nn_dlib_parse(const char *json, size_t n, const char *dir, struct nn_model **out, struct err *e)
 {
     struct nn_weights w;
     int rc = nn_weights_parse(&w, json, n, dir, e);

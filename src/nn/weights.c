@@ -39,7 +39,8 @@ static int read_shards(const char *dir, json_t *paths, unsigned char **blob, siz
         err_set(e, "weightsManifest: \"paths\" is not an array");
         return NN_ERR_FORMAT;
     }
-    json_array_foreach(paths, i, p) {
+    json_array_foreach(paths, i, p)
+    {
         char path[4096];
         unsigned char *data;
         size_t n;
@@ -71,7 +72,8 @@ static int64_t read_shape(json_t *shape, struct nn_tensor *t)
     if (!json_is_array(shape) || json_array_size(shape) > NN_MAX_DIMS)
         return -1;
     t->nd = (int)json_array_size(shape);
-    json_array_foreach(shape, i, d) {
+    json_array_foreach(shape, i, d)
+    {
         json_int_t v = json_integer_value(d);
 
         if (!json_is_integer(d) || v < 0 || v > WEIGHTS_MAX_ELEMS)
@@ -109,9 +111,9 @@ static int known_form(const char *dtype, json_t *q, const char *quant)
         return q == NULL;
     if (strcmp(dtype, "float32") != 0)
         return 0;
-    return q == NULL || (quant != NULL && (strcmp(quant, "uint8") == 0 ||
-                                           strcmp(quant, "uint16") == 0 ||
-                                           strcmp(quant, "float16") == 0));
+    return q == NULL ||
+           (quant != NULL && (strcmp(quant, "uint8") == 0 || strcmp(quant, "uint16") == 0 ||
+                              strcmp(quant, "float16") == 0));
 }
 
 /* Decodes one weight spec at *offset of blob into t; advances *offset. */
@@ -130,8 +132,8 @@ static int decode_weight(json_t *spec, const unsigned char *blob, size_t size, s
         return NN_ERR_FORMAT;
     }
     if (!known_form(dtype, q, quant)) {
-        err_set(e, "weight %s: unsupported dtype %s%s%s", name, dtype, quant ? " quantized as " : "",
-                quant ? quant : "");
+        err_set(e, "weight %s: unsupported dtype %s%s%s", name, dtype,
+                quant ? " quantized as " : "", quant ? quant : "");
         return NN_ERR_FORMAT;
     }
     width = quant == NULL ? 4 : strcmp(quant, "uint8") == 0 ? 1 : 2;
@@ -173,7 +175,8 @@ static int decode_group(struct nn_weights *w, json_t *group, const char *dir, st
         err_set(e, "weightsManifest: \"weights\" is not an array");
         rc = NN_ERR_FORMAT;
     }
-    json_array_foreach(specs, i, spec) {
+    json_array_foreach(specs, i, spec)
+    {
         struct nn_tensor t = {0};
 
         if (rc != NN_OK)
@@ -186,8 +189,7 @@ static int decode_group(struct nn_weights *w, json_t *group, const char *dir, st
     return rc;
 }
 
-int nn_weights_decode(struct nn_weights *w, struct json_t *manifest, const char *dir,
-                      struct err *e)
+int nn_weights_decode(struct nn_weights *w, struct json_t *manifest, const char *dir, struct err *e)
 {
     size_t g;
     json_t *group;
@@ -197,7 +199,8 @@ int nn_weights_decode(struct nn_weights *w, struct json_t *manifest, const char 
         err_set(e, "the weights manifest is not an array of groups");
         return NN_ERR_FORMAT;
     }
-    json_array_foreach(manifest, g, group) {
+    json_array_foreach(manifest, g, group)
+    {
         rc = decode_group(w, group, dir, e);
         if (rc != NN_OK)
             break;

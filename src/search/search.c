@@ -486,7 +486,7 @@ int search_photo(struct search *s, const struct image *im, int k, struct search_
     em = xcalloc((size_t)nb, sizeof *em);
     ids = xcalloc((size_t)nb * IDENTITY_DIM, sizeof *ids);
     if (embed_look(s->emb, im, boxes, nb, em, e) != 0 ||
-        (s->idm != NULL && identity_embed(s->idm, s->ctx, im, boxes, nb, ids, e) != 0))
+        (s->idm != NULL && identity_embed(s->idm, s->ctx, im, boxes, nb, IDENTITY_FLIP, ids, e) != 0))
         rc = SEARCH_ERR_MODEL;
     for (int i = 0; i < nb && rc == SEARCH_OK; i++) {
         memset(&faces[i], 0, sizeof faces[i]);
