@@ -8,7 +8,8 @@
  * ResNet, built in C (nn/dlib.h; SIDE 150, OUTPUT descriptor).
  * BENCH_THREADS=T runs the forward pass on T threads (default 1); OpenBLAS, which only
  * computes products doppel has not packed, gets the same count. A batch runs as its
- * separate images (nn_model_run_batch), the way doppel embeds several faces.
+ * separate images (nn_model_run_batch), the way doppel embeds several faces;
+ * BENCH_WHOLE=1 runs it as one batched pass instead, for comparison.
  */
 #include "nn/blas.h"
 #include "nn/dlib.h"
@@ -80,7 +81,7 @@ int main(int argc, char **argv)
     for (int r = -1; r < runs; r++) {
         double t0 = clock_now();
 
-        if (nn_model_run_batch(m, ctx, &in, outs, nout, out, &e) != NN_OK) {
+        if ((getenv("BENCH_WHOLE") ? nn_model_run_ctx : nn_model_run_batch)(m, ctx, &in, outs, nout, out, &e) != NN_OK) {
             fprintf(stderr, "bench_nn: %s\n", e.msg);
             return 1;
         }
