@@ -567,6 +567,40 @@ static void binary_flat(enum nn_op op, const float *A, int64_t na, const float *
     }
 }
 
+/* A flat element-wise op in chunks over the context's threads; a chunk is a whole
+ * number of channel vectors, so b's index within a chunk is the same as in the whole. */
+struct flat_job {
+    const struct nn_node *nd;
+    const float *a, *b;
+    float *y;
+    int64_t na, nb, n, chunk;
+};
+
+static void flat_task(void *arg, int64_t t, int thread)
+{
+    const struct flat_job *j = arg;
+    int64_t s = t * j->chunk, len = s + j->chunk < j->n ? j->chunk : j->n - s;
+
+    (void)thread;
+    binary_flat(j->nd->op, j->a + (j->na == j->n ? s : 0), j->na == j->n ? len : 1,
+                j->b + (j->nb == j->n ? s : 0), j->nb == j->n ? len : j->nb, j->y + s, len);
+    nn_apply_epilogue(j->y + s, 1, len, 0, len, j->nd->epi, j->nd->nepi);
+}
+
+static void flat_run(struct nn_ctx *ctx, const struct nn_node *nd, const float *a, int64_t na,
+                     const float *b, int64_t nb, float *y, int64_t n)
+{
+    struct flat_job j = {nd, a, b, y, na, nb, n, n};
+    int64_t unit = nb > 1 && nb < n ? nb : 1;
+
+    if (ctx->threads > 1 && n >= 32768 && na != 1) {
+        j.chunk = (16384 + unit - 1) / unit * unit;
+        nn_pool_run(ctx->pool, (n + j.chunk - 1) / j.chunk, flat_task, &j);
+    } else {
+        flat_task(&j, 0, 0);
+    }
+}
+
 static int op_binary(const struct nn_node *nd, const struct nn_tensor *const *in,
                      struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
@@ -581,14 +615,15 @@ static int op_binary(const struct nn_node *nd, const struct nn_tensor *const *in
     if (out_alloc(ctx, nd, out, NN_F32, shape.nd, shape.shape, e) != NN_OK)
         return NN_ERR_RUN;
     n = nn_numel(out), na = nn_numel(a), nb = nn_numel(b);
-    if ((na == n || na == 1) && (nb == n || nb == 1 || (na == n && is_channel_vector(b, out))))
-        binary_flat(nd->op, F(a), na, F(b), nb, F(out), n);
-    else if (nb == n && is_channel_vector(a, out) && nd->op != NN_OP_SUB &&
-             nd->op != NN_OP_DIV && nd->op != NN_OP_PRELU)
-        binary_flat(nd->op, F(b), nb, F(a), na, F(out), n); /* commutative: swap */
-    else
+    if ((na == n || na == 1) && (nb == n || nb == 1 || (na == n && is_channel_vector(b, out)))) {
+        flat_run(ctx, nd, F(a), na, F(b), nb, F(out), n);
+    } else if (nb == n && is_channel_vector(a, out) && nd->op != NN_OP_SUB &&
+               nd->op != NN_OP_DIV && nd->op != NN_OP_PRELU) {
+        flat_run(ctx, nd, F(b), nb, F(a), na, F(out), n); /* commutative: swap */
+    } else {
         binary_generic(nd->op, a, b, out);
-    nn_apply_epilogue(F(out), 1, n, 0, n, nd->epi, nd->nepi);
+        nn_apply_epilogue(F(out), 1, n, 0, n, nd->epi, nd->nepi);
+    }
     return NN_OK;
 }
 
