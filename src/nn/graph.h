@@ -147,7 +147,8 @@ struct nn_ctx {
  * next call for the same thread. */
 float *nn_ctx_scratch(struct nn_ctx *ctx, int thread, size_t n);
 
-/* Returns thread's one-thread context (made on first use), for runs of one sample. */
+/* Returns thread's one-thread context (made on first use), for runs of one sample. Not
+ * thread-safe: make them on the calling thread before handing them to the pool. */
 struct nn_ctx *nn_ctx_sub(struct nn_ctx *ctx, int thread);
 
 /* Starts a run of m on input for the output nodes outs[0..nout): it follows the plan

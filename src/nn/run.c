@@ -288,6 +288,8 @@ int nn_model_run_batch(const struct nn_model *m, struct nn_ctx *ctx, const struc
     b.rc = xcalloc((size_t)n, sizeof *b.rc);
     b.errs = xcalloc((size_t)n, sizeof *b.errs);
     b.flops = xcalloc((size_t)ctx->threads, sizeof *b.flops);
+    for (int t = 0; t < ctx->threads; t++) /* made here: the tasks only read them */
+        nn_ctx_sub(ctx, t);
     nn_pool_run(ctx->pool, n, batch_task, &b);
     ctx->flops = 0;
     for (int t = 0; t < ctx->threads; t++)
