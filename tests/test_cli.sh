@@ -99,8 +99,8 @@ t_expect "verify_bad_threshold" 2 "$D" verify --threshold -1 a.jpg b.jpg
 t_grep "verify_bad_threshold_says" 'threshold takes a distance'
 
 # doppel names
-t_expect "names_no_source" 1 "$D" names tom
-t_grep "names_no_source_says" 'give --names FILE'
+t_expect "names_no_source" 1 "$D" --data /nonexistent/data names tom
+t_grep "names_no_source_says" 'no catalogue at /nonexistent/data'
 t_expect "names_no_query" 2 "$D" names
 t_expect "names_bad_k" 2 "$D" names -k 0 tom --names /dev/null
 t_expect "names_bad_mode" 2 "$D" names --mode magic tom --names /dev/null

@@ -56,6 +56,9 @@ echo "$scores" | awk '{ exit !($1 > 0.8 && $2 < 0.75) }' && t_ok "similar_margin
     t_bad "similar_margin" "scores $scores"
 t_expect "similar_b_text" 0 "$D" --data "$tmp/d" similar "Keanu B" -k 1
 t_grep "similar_b_finds_a" '1\. Keanu A'
+t_expect "names_catalogue" 0 "$D" --data "$tmp/d" names "keanu bb" -k 1 --json
+t_grep "names_catalogue_finds" '"name": "Keanu B"'
+t_grep "names_catalogue_id" '"id": [0-9]+'
 t_expect "similar_fuzzy_name" 0 "$D" --data "$tmp/d" similar "keanu bb" -k 1
 t_grep "similar_fuzzy_says" "closest name: Keanu B"
 id=$("$D" --data "$tmp/d" similar "Keanu A" -k 1 --json | grep -m1 '"id"' | grep -o '[0-9]*')

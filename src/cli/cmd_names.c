@@ -1,10 +1,12 @@
 /*
  * names: `doppel names QUERY`, the name search the web page's autocomplete serves, from
- * the command line. Until the catalogue exists the names come from a plain file.
+ * the command line: over the catalogue's people, or over a plain file of names.
  */
 #include "cli/cli.h"
 
+#include "core/paths.h"
 #include "names/names.h"
+#include "search/search.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -34,20 +36,23 @@ static int parse_mode(const char *s, enum names_mode *m)
     return -1;
 }
 
-static void print_hits(const struct names_index *ix, const struct names_args *a,
-                       const struct names_hit *hits, size_t n, double index_ms, double query_ms)
+static void print_hits(const struct names_index *ix, const int64_t *ids,
+                       const struct names_args *a, const struct names_hit *hits, size_t n,
+                       double index_ms, double query_ms)
 {
     if (a->json) {
         json_t *arr = json_array(), *o;
 
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(arr, json_pack("{s:i, s:s, s:i, s:s, s:f}", "row",
-                                                 (int)hits[i].row, "name",
-                                                 names_index_name(ix, hits[i].row), "score",
-                                                 hits[i].score, "match",
-                                                 hits[i].prefix ? "prefix" : "fuzzy",
-                                                 "popularity",
-                                                 names_index_popularity(ix, hits[i].row)));
+        for (size_t i = 0; i < n; i++) {
+            json_t *h = json_pack("{s:i, s:s, s:i, s:s, s:f}", "row", (int)hits[i].row, "name",
+                                  names_index_name(ix, hits[i].row), "score", hits[i].score,
+                                  "match", hits[i].prefix ? "prefix" : "fuzzy", "popularity",
+                                  names_index_popularity(ix, hits[i].row));
+
+            if (ids != NULL)
+                json_object_set_new(h, "id", json_integer(ids[hits[i].row]));
+            json_array_append_new(arr, h);
+        }
         o = json_pack("{s:s, s:o, s:I, s:f, s:f}", "query", a->query, "results", arr, "names",
                       (json_int_t)names_index_count(ix), "index_ms", index_ms, "query_ms",
                       query_ms);
@@ -61,17 +66,40 @@ static void print_hits(const struct names_index *ix, const struct names_args *a,
         printf("no name matches '%s'\n", a->query);
 }
 
-static int names_exec(const struct names_args *a)
+/* The index to search: the --names file (into *owned), else the catalogue's people
+ * through *s (with their ids). NULL on error, logged. */
+static const struct names_index *open_names(struct cli *cli, const struct names_args *a,
+                                            struct names_index **owned, struct search **s,
+                                            const int64_t **ids)
 {
-    struct names_index *ix = NULL;
+    const struct names_index *ix = NULL;
+    struct err e;
+
+    *owned = NULL, *s = NULL, *ids = NULL;
+    if (a->file != NULL && names_index_load_file(a->file, owned, &e) == NAMES_OK)
+        return *owned;
+    if (a->file == NULL && search_open(paths_data_dir(cli->data_dir), NULL, 1, s, &e) == SEARCH_OK)
+        ix = search_names(*s, ids, &e);
+    if (ix == NULL)
+        log_error("%s", e.msg);
+    return ix;
+}
+
+static int names_exec(struct cli *cli, const struct names_args *a)
+{
+    struct names_index *owned;
+    const struct names_index *ix;
+    struct search *s;
+    const int64_t *ids;
     struct names_hit hits[1000];
     struct err e;
     size_t n;
     double t0 = clock_now(), t1, t2;
-    int rc;
+    int rc = NAMES_OK;
 
-    if (names_index_load_file(a->file, &ix, &e) != NAMES_OK) {
-        log_error("%s", e.msg);
+    ix = open_names(cli, a, &owned, &s, &ids);
+    if (ix == NULL) {
+        search_close(s);
         return CLI_EXIT_FAIL;
     }
     t1 = clock_now();
@@ -82,8 +110,9 @@ static int names_exec(const struct names_args *a)
     if (rc != NAMES_OK)
         log_error("%s", e.msg);
     else
-        print_hits(ix, a, hits, n, (t1 - t0) * 1e3, (t2 - t1) * 1e3);
-    names_index_free(ix);
+        print_hits(ix, ids, a, hits, n, (t1 - t0) * 1e3, (t2 - t1) * 1e3);
+    names_index_free(owned);
+    search_close(s);
     return rc == NAMES_OK ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
@@ -97,7 +126,6 @@ static int names_run(struct cli *cli, const struct cli_command *self, int argc, 
     struct names_args a = {NULL, NULL, 10, NAMES_CUTOFF, NAMES_MODE_AUTO, 0};
     int c;
 
-    (void)cli;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":hjk:n:m:c:", opts, NULL)) != -1) {
         if (c == 'h') {
@@ -120,18 +148,13 @@ static int names_run(struct cli *cli, const struct cli_command *self, int argc, 
     if (optind + 1 != argc)
         return cli_usage_error(self, "names takes one QUERY (quote names with spaces)");
     a.query = argv[optind];
-    if (a.file == NULL) {
-        log_error("no catalogue to search yet: give --names FILE (one name per line, "
-                  "optionally name<TAB>popularity)");
-        return CLI_EXIT_FAIL;
-    }
-    return names_exec(&a);
+    return names_exec(cli, &a);
 }
 
 const struct cli_command cli_cmd_names = {
     .name = "names",
     .summary = "find people by name: prefix, then typo-tolerant fuzzy match",
-    .usage = "usage: doppel names QUERY --names FILE [-k N] [--mode auto|prefix|fuzzy]\n"
+    .usage = "usage: doppel names QUERY [--names FILE] [-k N] [--mode auto|prefix|fuzzy]\n"
              "                    [--cutoff N] [--json]\n"
              "\n"
              "Finds names that start with QUERY (the full name or any word of it), then\n"
@@ -139,7 +162,8 @@ const struct cli_command cli_cmd_names = {
              "like rapidfuzz's WRatio. Fuzzy matches below the cut-off are dropped.\n"
              "\n"
              "Options:\n"
-             "  --names FILE  names to search, one per line, optionally name<TAB>popularity\n"
+             "  --names FILE  search these names (one per line, optionally\n"
+             "                name<TAB>popularity) instead of the catalogue's people\n"
              "  -k N          at most N results (default 10)\n"
              "  --mode M      auto (prefix hits first, fuzzy to fill), prefix or fuzzy\n"
              "  --cutoff N    lowest fuzzy score kept (default 60)\n"

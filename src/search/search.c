@@ -244,6 +244,14 @@ static int load_names(struct search *s, struct err *e)
     return rc;
 }
 
+const struct names_index *search_names(struct search *s, const int64_t **ids, struct err *e)
+{
+    if (load_names(s, e) != SEARCH_OK)
+        return NULL;
+    *ids = s->ids;
+    return s->names;
+}
+
 /* Parses a whole decimal number >= 1; returns 0 on success. */
 static int parse_id(const char *s, int64_t *out)
 {

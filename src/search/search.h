@@ -52,6 +52,7 @@ struct search_face {
 };
 
 struct search;
+struct names_index;
 
 /* Opens the catalogue at data_dir and whichever index files exist there; models_dir is
  * needed for photo queries only (may be NULL). threads: for one photo's networks and
@@ -76,6 +77,10 @@ int search_build_index(struct catalog *c, const char *data_dir, const char *spac
  * *guessed set). */
 int search_find_person(struct search *s, const char *query, struct catalog_person *out,
                        int *guessed, struct err *e);
+
+/* Returns the name index over the catalogue's people (built on first use; borrowed,
+ * valid until search_close) and, in *ids, each row's person id; NULL on error. */
+const struct names_index *search_names(struct search *s, const int64_t **ids, struct err *e);
 
 /* The k people closest to person id in space (the person excluded), best first, into
  * out[0..*n). */
