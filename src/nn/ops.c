@@ -593,7 +593,7 @@ static void flat_run(struct nn_ctx *ctx, const struct nn_node *nd, const float *
     struct flat_job j = {nd, a, b, y, na, nb, n, n};
     int64_t unit = nb > 1 && nb < n ? nb : 1;
 
-    if (ctx->threads > 1 && n >= 32768 && na != 1) {
+    if (ctx->threads > 1 && n >= 32768) {
         j.chunk = (16384 + unit - 1) / unit * unit;
         nn_pool_run(ctx->pool, (n + j.chunk - 1) / j.chunk, flat_task, &j);
     } else {

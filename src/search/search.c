@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define NSPACES 2
 #define IDENTIFY_CANDIDATES 5 /* people whose photos a face is compared with */
@@ -69,7 +70,8 @@ int search_open(const char *data_dir, const char *models_dir, int threads, struc
     *out = NULL;
     snprintf(s->data_dir, sizeof s->data_dir, "%s", data_dir);
     s->models_dir = models_dir;
-    s->threads = threads;
+    s->threads = threads > 0 ? threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    s->threads = s->threads < 1 ? 1 : s->threads > INDEX_THREADS_MAX ? INDEX_THREADS_MAX : s->threads;
     if (paths_join(path, sizeof path, data_dir, CATALOG_FILE) != 0 ||
         catalog_open(path, 0, &s->cat, e) != CATALOG_OK) {
         if (s->cat == NULL && e->msg[0] == '\0')
@@ -356,8 +358,7 @@ static int nearest(struct search *s, struct index *ix, const float *q, int k, in
     int rc = SEARCH_OK;
 
     *n = 0;
-    if (index_search(ix, q, (size_t)k, exclude, s->threads > 0 ? s->threads : 2, hits, &nh, e) !=
-        INDEX_OK)
+    if (index_search(ix, q, (size_t)k, exclude, s->threads, hits, &nh, e) != INDEX_OK)
         rc = SEARCH_ERR_INDEX;
     for (size_t i = 0; i < nh && rc == SEARCH_OK; i++)
         rc = describe(s, &hits[i], &out[(*n)++], e);
@@ -437,27 +438,33 @@ static int closest_photo(struct search *s, int64_t id, const float *d, float *be
 }
 
 /* Who face f is: the identity index's nearest few people by cosine, then the one whose
- * closest photo is nearest in dlib's Euclidean distance (what the threshold is for). */
+ * closest photo is nearest in dlib's Euclidean distance (what the threshold is for);
+ * only that one is looked up in the catalogue. */
 static int identify(struct search *s, const float *d, struct search_face *f, struct err *e)
 {
-    struct search_hit cand[IDENTIFY_CANDIDATES];
+    struct index_hit cand[IDENTIFY_CANDIDATES];
     float unit[IDENTITY_DIM], norm = 0, dist;
-    int n = 0, rc;
+    size_t n = 0;
+    int best = -1, rc = SEARCH_OK;
 
     for (int i = 0; i < IDENTITY_DIM; i++)
         norm += d[i] * d[i];
     for (int i = 0; i < IDENTITY_DIM; i++)
         unit[i] = norm > 0 ? d[i] / sqrtf(norm) : 0;
-    rc = nearest(s, s->ix[1], unit, IDENTIFY_CANDIDATES, INDEX_NO_ID, cand, &n, e);
-    f->has_identity = rc == SEARCH_OK && n > 0;
+    if (index_search(s->ix[1], unit, IDENTIFY_CANDIDATES, INDEX_NO_ID, s->threads, cand, &n, e) !=
+        INDEX_OK)
+        return SEARCH_ERR_INDEX;
     f->distance = 1e9f;
-    for (int i = 0; i < n && rc == SEARCH_OK; i++) {
+    for (size_t i = 0; i < n && rc == SEARCH_OK; i++) {
         rc = closest_photo(s, cand[i].id, d, &dist, e);
         if (rc == SEARCH_OK && dist < f->distance) {
             f->distance = dist;
-            f->identity = cand[i];
+            best = (int)i;
         }
     }
+    if (rc == SEARCH_OK && best >= 0)
+        rc = describe(s, &cand[best], &f->identity, e);
+    f->has_identity = rc == SEARCH_OK && best >= 0;
     f->same_person = f->has_identity && f->distance < IDENTITY_THRESHOLD;
     return rc;
 }
