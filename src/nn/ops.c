@@ -46,6 +46,17 @@ static int out_alloc(struct nn_ctx *ctx, const struct nn_node *nd, struct nn_ten
     return NN_OK;
 }
 
+int nn_op_fail(const struct nn_node *nd, struct err *e, const char *why)
+{
+    return bad(nd, e, why);
+}
+
+int nn_op_alloc(struct nn_ctx *ctx, const struct nn_node *nd, struct nn_tensor *out,
+                enum nn_dtype dt, int rank, const int64_t *shape, struct err *e)
+{
+    return out_alloc(ctx, nd, out, dt, rank, shape, e);
+}
+
 static int is_f32(const struct nn_tensor *t)
 {
     return t->dtype == NN_F32;
@@ -909,6 +920,8 @@ static int arity_ok(const struct nn_node *nd)
     case NN_OP_MINIMUM: case NN_OP_PRELU: case NN_OP_MEAN: case NN_OP_SUM: case NN_OP_MAX:
     case NN_OP_PAD: case NN_OP_RESHAPE: case NN_OP_EXPAND_DIMS:
         return nd->nin == 2;
+    case NN_OP_LAYERNORM:
+        return nd->nin == 3;
     case NN_OP_CONCAT:
         return nd->nin >= 2;
     default:
@@ -938,6 +951,8 @@ int nn_op_eval(const struct nn_node *nd, const struct nn_tensor *const *in, stru
     case NN_OP_CONCAT: return op_concat(nd, in, out, ctx, e);
     case NN_OP_SOFTMAX: return op_softmax(nd, in, out, ctx, e);
     case NN_OP_IDENTITY: return op_identity(nd, in, out, ctx, e);
+    case NN_OP_LAYERNORM: case NN_OP_ATTENTION: case NN_OP_GELU: case NN_OP_GELU_QUICK:
+    case NN_OP_SLICE: return nn_op_transformer(nd, in, out, ctx, e);
     default: return bad(nd, e, "op cannot be evaluated");
     }
 }
