@@ -182,6 +182,25 @@ for i, (dtype, q) in enumerate(forms):
     m = [{"paths": ["w.bin"], "weights": [w, bias]}]
     open("%s/small%d.json" % (sys.argv[1], i), "w").write(json.dumps(m))
 PY
-for d in jpeg png webp exif names model import index manifest; do
+# safetensors checkpoints (fuzz_safetensors): tiny CLIP vision towers in both naming
+# schemes and three dtypes (where torch is installed), and a few bare headers.
+mkdir -p "$OUT/corpus-safetensors"
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    for v in "hf F32 quick_gelu" "openai F16 gelu" "hf BF16 quick_gelu"; do
+        set -- $v
+        /usr/bin/python3 "$ROOT/tests/clip_ref.py" make "$OUT/corpus-safetensors/tiny-$1-$2.st" \
+            --config tiny --naming "$1" --dtype "$2" --act "$3"
+    done
+fi
+/usr/bin/python3 - "$OUT/corpus-safetensors" <<'PY'
+import json, struct, sys
+for name, h, n in (("empty", {}, 0),
+                   ("one", {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, 8),
+                   ("meta", {"__metadata__": {"hidden_act": "gelu"},
+                             "x": {"dtype": "BF16", "shape": [1, 2], "data_offsets": [0, 4]}}, 4)):
+    b = json.dumps(h).encode()
+    open("%s/%s.st" % (sys.argv[1], name), "wb").write(struct.pack("<Q", len(b)) + b + bytes(n))
+PY
+for d in jpeg png webp exif names model import index manifest safetensors; do
     echo "seeds: $(ls "$OUT/corpus-$d" | wc -l) files in $OUT/corpus-$d"
 done
