@@ -122,8 +122,9 @@ def make(args):
     save(args.out, t, meta)
 
 
-def load(path):
-    """Reads a safetensors file into float64 tensors, and its metadata."""
+def load(path, dtype=torch.float64):
+    """Reads a safetensors file into tensors of dtype (float64 by default), and its
+    metadata."""
     with open(path, "rb") as f:
         blob = f.read()
     hlen = struct.unpack("<Q", blob[:8])[0]
@@ -134,8 +135,8 @@ def load(path):
         b, end = e["data_offsets"]
         raw = bytearray(blob[base + b:base + end])
         dt = DTYPES[e["dtype"]]
-        out[name] = torch.frombuffer(raw, dtype=dt).reshape(e["shape"]).to(torch.float64) \
-            if raw else torch.zeros(e["shape"], dtype=torch.float64)
+        out[name] = torch.frombuffer(raw, dtype=dt).reshape(e["shape"]).to(dtype) \
+            if raw else torch.zeros(e["shape"], dtype=dtype)
     return out, meta
 
 
@@ -147,7 +148,7 @@ def vit(t, meta, x):
         layers += 1
     n = names(naming, layers)
     patch = t[n["patch"]]
-    w, p = patch.shape[0], patch.shape[2]
+    w, p = int(patch.shape[0]), int(patch.shape[2])
     heads = int(meta.get("num_attention_heads", w // 64))
     act = meta.get("hidden_act", "quick_gelu")
 

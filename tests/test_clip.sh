@@ -81,6 +81,24 @@ for v in "hf F32 quick_gelu" "openai F16 quick_gelu" "hf BF16 gelu" "openai F32 
     check "clip_tiny_${naming}_${dtype}_${act}" "$tmp/tiny.st" "$@"
 done
 
+# The clip space end to end: import with the weights, index, similar.
+if [ -f "$P" ]; then
+    mkdir -p "$tmp/people/Keanu Reeves" "$tmp/people/Other One"
+    cp "$P" "$tmp/people/Keanu Reeves/"
+    cp "$DOPPEL_MODELS/samples/face-api/sample2.jpg" "$tmp/people/Other One/"
+    "$PY" "$REF" make "$tmp/tiny.st" --config tiny --seed 9
+    t_expect "clip_import" 0 "$D" -q --data "$tmp/d" import --clip-weights "$tmp/tiny.st" --json "$tmp/people"
+    t_grep "clip_import_embeddings" '"embeddings": 6'
+    t_expect "clip_index" 0 "$D" -q --data "$tmp/d" index build --space clip --json
+    t_grep "clip_index_people" '"people": 2'
+    t_expect "clip_similar" 0 "$D" -q --data "$tmp/d" similar "Keanu Reeves" --space clip --json
+    t_grep "clip_similar_other" '"name": "Other One"'
+    t_expect "clip_import_again" 0 env -u DOPPEL_CLIP_WEIGHTS "$D" -q --data "$tmp/d" import --json "$tmp/people"
+    t_grep "clip_import_again_known" '"known": 2'
+else
+    t_skipped "clip_space" "needs DOPPEL_TESTDATA (shared photos)"
+fi
+
 "$PY" "$REF" make "$tmp/b32.st" --config b32 --naming hf --seed 3
 check "clip_b32_hf_f32" "$tmp/b32.st" "$@"
 t_expect "clip_b32_faces" 0 "$D" -q embed --model clip --weights "$tmp/b32.st" --crop face \

@@ -9,7 +9,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 t_expect "index_no_action" 2 "$D" index
 t_expect "index_bad_action" 2 "$D" index drop
-t_expect "index_bad_space" 2 "$D" index build --space clip
+t_expect "index_bad_space" 2 "$D" index build --space clap
 t_expect "index_help" 0 "$D" index --help
 t_expect "index_no_catalogue" 1 "$D" --data "$tmp/none" index build
 t_expect "similar_no_name" 2 "$D" similar

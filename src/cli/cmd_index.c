@@ -88,8 +88,9 @@ static int index_run(struct cli *cli, const struct cli_command *self, int argc, 
             cli_print_usage(stdout, self);
             return CLI_EXIT_OK;
         } else if (c == 's') {
-            if (strcmp(optarg, "look") != 0 && strcmp(optarg, "identity") != 0)
-                return cli_usage_error(self, "--space takes look or identity");
+            if (strcmp(optarg, "look") != 0 && strcmp(optarg, "identity") != 0 &&
+                strcmp(optarg, "clip") != 0)
+                return cli_usage_error(self, "--space takes look, identity or clip");
             a.space = optarg;
         } else if (c == 'p') {
             if (cli_parse_long(optarg, 1, 1000, &a.photos) != 0)
@@ -111,7 +112,7 @@ static int index_run(struct cli *cli, const struct cli_command *self, int argc, 
 const struct cli_command cli_cmd_index = {
     .name = "index",
     .summary = "build the index files searches read, from the catalogue",
-    .usage = "usage: doppel index build [--space look|identity] [--photos N] [--json]\n"
+    .usage = "usage: doppel index build [--space look|identity|clip] [--photos N] [--json]\n"
              "\n"
              "Writes DATA/index/<space>.idx for every space the catalogue has vectors in\n"
              "(or the one named): one row per person, the average of their N best photos'\n"
@@ -120,7 +121,7 @@ const struct cli_command cli_cmd_index = {
              "after each import.\n"
              "\n"
              "Options:\n"
-             "  --space S    look or identity (default: every space with vectors)\n"
+             "  --space S    look, identity or clip (default: every space with vectors)\n"
              "  --photos N   photos averaged per person, best first (default 5)\n"
              "  --json       machine-readable output\n"
              "  -h, --help\n",

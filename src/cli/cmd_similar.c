@@ -91,8 +91,9 @@ static int similar_run(struct cli *cli, const struct cli_command *self, int argc
             if (cli_parse_long(optarg, 1, SEARCH_K_MAX, &a.k) != 0)
                 return cli_usage_error(self, "-k takes a number from 1 to %d", SEARCH_K_MAX);
         } else if (c == 's') {
-            if (strcmp(optarg, "look") != 0 && strcmp(optarg, "identity") != 0)
-                return cli_usage_error(self, "--space takes look or identity");
+            if (strcmp(optarg, "look") != 0 && strcmp(optarg, "identity") != 0 &&
+                strcmp(optarg, "clip") != 0)
+                return cli_usage_error(self, "--space takes look, identity or clip");
             a.space = optarg;
         } else if (c == 'j') {
             a.json = 1;
@@ -111,7 +112,7 @@ static int similar_run(struct cli *cli, const struct cli_command *self, int argc
 const struct cli_command cli_cmd_similar = {
     .name = "similar",
     .summary = "who looks like a person in the catalogue",
-    .usage = "usage: doppel similar NAME_OR_ID [-k N] [--space look|identity] [--json]\n"
+    .usage = "usage: doppel similar NAME_OR_ID [-k N] [--space look|identity|clip] [--json]\n"
              "\n"
              "The k people closest to a catalogue person, best first, with the cosine\n"
              "similarity and the share of the catalogue they are closer than. The person\n"
@@ -120,7 +121,8 @@ const struct cli_command cli_cmd_similar = {
              "\n"
              "Options:\n"
              "  -k N         results (default 10, at most 1000)\n"
-             "  --space S    look (resemblance, default) or identity (the same person)\n"
+             "  --space S    look (resemblance, default), identity (the same person) or\n"
+             "               clip (CLIP's embedding of whole photos, when imported with it)\n"
              "  --json       machine-readable output: query, space, results[] with id, name,\n"
              "               score, rank_pct, tmdb_id, photo\n"
              "  -h, --help\n",

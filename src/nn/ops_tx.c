@@ -154,7 +154,8 @@ static inline float exp_fast(float x)
     int32_t bits;
 
     x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
-    k = floorf(x * log2e + 0.5f);
+    k = x * log2e + 12582912.0f; /* 1.5 x 2^23: the addition rounds to an integer */
+    k -= 12582912.0f;
     r = x - k * ln2_hi - k * ln2_lo;
     p = 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;

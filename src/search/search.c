@@ -27,10 +27,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define NSPACES 2
+#define NSPACES 3
 #define IDENTIFY_CANDIDATES 5 /* people whose photos a face is compared with */
 
-static const char *const space_names[NSPACES] = {"look", "identity"};
+static const char *const space_names[NSPACES] = {"look", "identity", "clip"};
 
 struct search {
     struct catalog *cat;
