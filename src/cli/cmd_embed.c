@@ -285,6 +285,7 @@ static int embed_run(struct cli *cli, const struct cli_command *self, int argc, 
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     struct embed_args a = {0};
+    char wbuf[4200];
     int c;
 
     optind = 0;
@@ -315,10 +316,11 @@ static int embed_run(struct cli *cli, const struct cli_command *self, int argc, 
         return cli_usage_error(self, "embed takes one IMAGE");
     a.file = argv[optind];
     if (a.clip && a.weights == NULL)
-        a.weights = getenv(CLIP_ENV_WEIGHTS);
-    if (a.clip && (a.weights == NULL || a.weights[0] == '\0'))
-        return cli_usage_error(self, "--model clip needs --weights FILE or %s (see `doppel "
-                                     "models fetch clip`)", CLIP_ENV_WEIGHTS);
+        a.weights = clip_embed_default_weights(paths_models_dir(cli->models_dir), wbuf,
+                                               sizeof wbuf);
+    if (a.clip && a.weights == NULL)
+        return cli_usage_error(self, "--model clip needs --weights FILE, %s, or `doppel "
+                                     "models fetch clip`", CLIP_ENV_WEIGHTS);
     return embed_exec(cli, &a);
 }
 
@@ -340,7 +342,8 @@ const struct cli_command cli_cmd_embed = {
              "\n"
              "Options:\n"
              "  --model SPACE       look (default), identity or clip\n"
-             "  --weights FILE      clip: the checkpoint (default: $DOPPEL_CLIP_WEIGHTS)\n"
+             "  --weights FILE      clip: the checkpoint (default: $DOPPEL_CLIP_WEIGHTS, else\n"
+             "                      the one `doppel models fetch clip` downloaded)\n"
              "  --crop whole|face   clip: embed the whole photo (default) or each face\n"
              "  --all-faces         every face, largest first\n"
              "  --json              machine-readable output, with the full vectors\n"

@@ -120,9 +120,12 @@ static int load_source(const struct import_args *a, struct source *src)
 
 static int import_exec(struct cli *cli, const struct import_args *a)
 {
-    struct ingest_opts o = {paths_models_dir(cli->models_dir), (int)a->threads, (int)a->batch,
-                            log_get_level() >= LOG_INFO, &import_stop,
-                            a->clip_weights ? a->clip_weights : getenv(CLIP_ENV_WEIGHTS)};
+    char wbuf[4200];
+    const char *models = paths_models_dir(cli->models_dir);
+    struct ingest_opts o = {models, (int)a->threads, (int)a->batch, log_get_level() >= LOG_INFO,
+                            &import_stop,
+                            a->clip_weights ? a->clip_weights
+                                            : clip_embed_default_weights(models, wbuf, sizeof wbuf)};
     struct catalog *cat = NULL;
     struct ingest_stats st;
     struct source src;
@@ -221,7 +224,8 @@ const struct cli_command cli_cmd_import = {
              "  -j, --jobs N        worker threads (default: one per core)\n"
              "  --batch N           photos per transaction (default 64; also every second)\n"
              "  --clip-weights FILE also fill the clip space: CLIP's embedding of each\n"
-             "                      whole photo (default: $DOPPEL_CLIP_WEIGHTS when set)\n"
+             "                      whole photo (default: $DOPPEL_CLIP_WEIGHTS, else the\n"
+             "                      weights `doppel models fetch clip` downloaded, if any)\n"
              "  --json              machine-readable summary\n"
              "  -h, --help\n",
     .run = import_run,

@@ -7,9 +7,11 @@
 
 #include "img/resize.h"
 #include "nn/model.h"
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +19,17 @@ struct clip_embedder {
     struct nn_model *model;
     struct nn_clip_config cfg;
 };
+
+const char *clip_embed_default_weights(const char *models_dir, char *buf, size_t n)
+{
+    const char *env = getenv(CLIP_ENV_WEIGHTS);
+
+    if (env != NULL && env[0] != '\0')
+        return env;
+    if (models_dir == NULL || snprintf(buf, n, "%s/%s", models_dir, CLIP_DEFAULT_FILE) >= (int)n)
+        return NULL;
+    return fs_is_file(buf) ? buf : NULL;
+}
 
 int clip_embed_load(const char *path, struct clip_embedder **out, struct err *e)
 {

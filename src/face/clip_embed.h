@@ -19,9 +19,15 @@
 
 #define CLIP_FACE_MARGIN 2.0f
 #define CLIP_ENV_WEIGHTS "DOPPEL_CLIP_WEIGHTS"
+#define CLIP_DEFAULT_FILE "clip/clip-vit-base-patch32.safetensors" /* under the models folder */
 
 struct clip_embedder;
 struct nn_ctx;
+
+/* Returns the checkpoint to use: $DOPPEL_CLIP_WEIGHTS when set, else models_dir's
+ * CLIP_DEFAULT_FILE (written by `doppel models fetch clip`) when it exists, else NULL.
+ * The result is borrowed from the environment or written into buf (n bytes). */
+const char *clip_embed_default_weights(const char *models_dir, char *buf, size_t n);
 
 /* Loads the checkpoint at path. Caller frees with clip_embed_free. */
 int clip_embed_load(const char *path, struct clip_embedder **out, struct err *e);
