@@ -129,7 +129,7 @@ static int op_attention(const struct nn_node *nd, const struct nn_tensor *const 
     if (x->dtype != NN_F32 || x->nd != 2 || x->shape[1] % 3 != 0 || nd->heads < 1 ||
         x->shape[1] / 3 % nd->heads != 0)
         return nn_op_fail(nd, e, "Attention needs a [T, 3D] float tensor, D a multiple of heads");
-    if (x->shape[0] > 65536 || x->shape[1] > (1 << 20))
+    if (x->shape[0] > 4096 || x->shape[1] > (1 << 20)) /* scratch: T x T floats per thread */
         return nn_op_fail(nd, e, "Attention input too large");
     j.t = x->shape[0];
     j.d = x->shape[1] / 3;
