@@ -118,7 +118,7 @@ static struct hnsw *fgraph;
 
 static int fixture(void)
 {
-    struct hnsw_params p = {16, 80, 7, 2};
+    struct hnsw_params p = {16, 80, 7, 2, NULL};
     struct err e;
 
     if (fix != NULL)
@@ -379,7 +379,7 @@ static void test_concurrent(void)
 
 static void test_deterministic(void)
 {
-    struct hnsw_params p1 = {16, 80, 7, 1}, p3 = {16, 80, 7, 3}, other = {16, 80, 8, 3};
+    struct hnsw_params p1 = {16, 80, 7, 1, NULL}, p3 = {16, 80, 7, 3, NULL}, other = {16, 80, 8, 3, NULL};
     struct hnsw *a = NULL, *b = NULL, *c = NULL;
     size_t la, lb, lc;
     struct err e;
@@ -407,7 +407,7 @@ static void test_update(void)
     size_t nn = 0, added = 1500;
     float *nv = malloc((N + added) * DIM * sizeof(float)), *fresh = make_vecs(added, 42);
     int64_t *nid = malloc((N + added) * sizeof *nid);
-    struct hnsw_params p = {16, 80, 7, 2};
+    struct hnsw_params p = {16, 80, 7, 2, NULL};
     struct hnsw_update_stats st;
     struct hnsw *g = NULL;
     struct index *ix;
@@ -528,7 +528,7 @@ static void test_index_query(void)
 
 static void test_bad_params(void)
 {
-    struct hnsw_params p = {1, 0, 0, 1};
+    struct hnsw_params p = {1, 0, 0, 1, NULL};
     struct hnsw *g = NULL;
     struct err e;
 
@@ -544,7 +544,7 @@ static void test_tiny(void)
     float *v = make_vecs(3, 9);
     int64_t *id = seq_ids(3, 1);
     struct index *ix = build_index("tiny.idx", v, id, 3);
-    struct hnsw_params p = {4, 10, 1, 2};
+    struct hnsw_params p = {4, 10, 1, 2, NULL};
     struct index_query q = {.k = 5, .exclude = INDEX_NO_ID};
     struct index_hit h[5];
     struct hnsw *g = NULL;

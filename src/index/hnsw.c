@@ -40,6 +40,7 @@
 #include "index/basis.h"
 #include "index/dot.h"
 #include "index/layout.h"
+#include "util/progress.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -517,6 +518,7 @@ struct builder {
     size_t n_groups;
     atomic_size_t next;
     int threads;
+    struct progress *progress;
 };
 
 struct edge {
@@ -690,6 +692,8 @@ static void insert_all(struct builder *b, size_t from, size_t n)
         run_parallel(b, phase_search, b->b1 - b->b0);
         collect_edges(b);
         run_parallel(b, phase_link, b->n_groups);
+        if (b->progress != NULL)
+            progress_add(b->progress, b->b1 - b->b0);
         for (size_t i = b->b0; i < b->b1; i++) {
             if (b->g->level[b->order[i]] > b->top) {
                 b->top = b->g->level[b->order[i]];
@@ -776,6 +780,7 @@ int hnsw_build(const struct index *ix, const struct hnsw_params *p, struct hnsw 
     b.ix = ix;
     b.bias = row_biases(ix);
     b.threads = clamp_threads(p->threads);
+    b.progress = p->progress;
     order = xmalloc(b.g->count * sizeof *order);
     for (uint32_t r = 0; r < b.g->count; r++)
         order[r] = r;
@@ -953,6 +958,7 @@ int hnsw_update(const struct hnsw *old, const struct index *ix, const struct hns
     }
     b.bias = row_biases(ix);
     b.threads = clamp_threads(p->threads);
+    b.progress = p->progress;
     m = (struct remap){.old = old, .b = &b, .to = to};
     {
         pthread_t tid[INDEX_THREADS_MAX];

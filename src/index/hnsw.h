@@ -37,12 +37,14 @@
 #define HNSW_LEVEL_MAX        15
 
 struct hnsw;
+struct progress;
 
 struct hnsw_params {
     uint32_t m;   /* 0: HNSW_M_DEFAULT */
     uint32_t efc; /* 0: HNSW_EFC_DEFAULT */
     uint64_t seed;
     int threads; /* build threads, 1 .. INDEX_THREADS_MAX; the graph does not depend on it */
+    struct progress *progress; /* advanced by the nodes inserted (borrowed); NULL for none */
 };
 
 /* What an update did. */

@@ -20,6 +20,7 @@
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -201,7 +202,9 @@ static int build_graph(const char *ipath, const char *gpath, const char *space,
                        const struct search_build_opts *o, struct search_build_info *info,
                        struct err *e)
 {
-    struct hnsw_params p = {o->m, o->efc, o->seed, o->threads};
+    struct hnsw_params p = {o->m, o->efc, o->seed, o->threads, NULL};
+    struct progress pr;
+    char label[64];
     struct hnsw_update_stats st = {0};
     struct index *ix = NULL;
     struct hnsw *old = NULL, *g = NULL;
@@ -215,10 +218,15 @@ static int build_graph(const char *ipath, const char *gpath, const char *space,
         goto out;
     if (fs_is_file(gpath) && hnsw_open(gpath, NULL, &old, &oe) != INDEX_OK)
         log_warn("%s; building the graph whole", oe.msg);
-    if ((old != NULL ? hnsw_update(old, ix, &p, &g, &st, e) : hnsw_build(ix, &p, &g, e)) !=
-            INDEX_OK ||
-        hnsw_write(g, gpath, e) != INDEX_OK)
+    snprintf(label, sizeof label, "%s graph", space);
+    progress_init(&pr, label, old == NULL ? index_get_meta(ix)->count : 0);
+    p.progress = &pr;
+    rc = old != NULL ? hnsw_update(old, ix, &p, &g, &st, e) : hnsw_build(ix, &p, &g, e);
+    progress_finish(&pr);
+    if (rc != INDEX_OK || hnsw_write(g, gpath, e) != INDEX_OK) {
+        rc = SEARCH_ERR_INDEX;
         goto out;
+    }
     info->graph = 1;
     info->graph_full = old == NULL || st.full;
     info->kept = st.kept;
