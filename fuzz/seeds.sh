@@ -201,6 +201,13 @@ for name, h, n in (("empty", {}, 0),
     b = json.dumps(h).encode()
     open("%s/%s.st" % (sys.argv[1], name), "wb").write(struct.pack("<Q", len(b)) + b + bytes(n))
 PY
-for d in jpeg png webp exif names model import index manifest safetensors; do
+# Graph files: fuzz_hnsw patches its own valid graph; seeds are patch lists (the first
+# byte's low bit reseals the checksum), and one whole-file header.
+mkdir -p "$OUT/corpus-hnsw"
+printf '\000' >"$OUT/corpus-hnsw/none"
+printf '\001\000\001\000\000\377' >"$OUT/corpus-hnsw/link"
+printf '\001\030\000\000\000\005' >"$OUT/corpus-hnsw/entry"
+printf 'DOPPELHN\001\000\000\000\300\000\000\000' >"$OUT/corpus-hnsw/header"
+for d in jpeg png webp exif names model import index manifest hnsw safetensors; do
     echo "seeds: $(ls "$OUT/corpus-$d" | wc -l) files in $OUT/corpus-$d"
 done
