@@ -836,28 +836,32 @@ static int op_reduce(const struct nn_node *nd, const struct nn_tensor *const *in
     return NN_OK;
 }
 
+void nn_softmax_rows(float *s, int64_t rows, int64_t n)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        float *v = s + r * n, mx = -INFINITY, sum = 0;
+
+        for (int64_t i = 0; i < n; i++)
+            mx = v[i] > mx ? v[i] : mx;
+        for (int64_t i = 0; i < n; i++)
+            sum += v[i] = expf(v[i] - mx);
+        for (int64_t i = 0; i < n; i++)
+            v[i] /= sum;
+    }
+}
+
 static int op_softmax(const struct nn_node *nd, const struct nn_tensor *const *in,
                       struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     const struct nn_tensor *x = in[0];
-    int64_t c = x->nd > 0 ? x->shape[x->nd - 1] : 1, rows;
+    int64_t c = x->nd > 0 ? x->shape[x->nd - 1] : 1;
 
     if (!is_f32(x) || c < 1)
         return bad(nd, e, "input is not a float tensor");
     if (out_alloc(ctx, nd, out, NN_F32, x->nd, x->shape, e) != NN_OK)
         return NN_ERR_RUN;
-    rows = nn_numel(x) / c;
-    for (int64_t r = 0; r < rows; r++) {
-        const float *xi = F(x) + r * c;
-        float *yi = F(out) + r * c, mx = -INFINITY, sum = 0;
-
-        for (int64_t i = 0; i < c; i++)
-            mx = xi[i] > mx ? xi[i] : mx;
-        for (int64_t i = 0; i < c; i++)
-            sum += yi[i] = expf(xi[i] - mx);
-        for (int64_t i = 0; i < c; i++)
-            yi[i] /= sum;
-    }
+    memcpy(out->data, x->data, (size_t)nn_numel(x) * 4);
+    nn_softmax_rows(F(out), nn_numel(x) / c, c);
     return NN_OK;
 }
 

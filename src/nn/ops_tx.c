@@ -91,21 +91,6 @@ struct attn_job {
     float scale;
 };
 
-/* Softmax of each of the rows of s (n wide), in place. */
-static void softmax_rows(float *s, int64_t rows, int64_t n)
-{
-    for (int64_t r = 0; r < rows; r++) {
-        float *v = s + r * n, mx = -INFINITY, sum = 0;
-
-        for (int64_t i = 0; i < n; i++)
-            mx = v[i] > mx ? v[i] : mx;
-        for (int64_t i = 0; i < n; i++)
-            sum += v[i] = expf(v[i] - mx);
-        for (int64_t i = 0; i < n; i++)
-            v[i] /= sum;
-    }
-}
-
 static void attn_task(void *arg, int64_t h, int thread)
 {
     const struct attn_job *j = arg;
@@ -114,7 +99,7 @@ static void attn_task(void *arg, int64_t h, int thread)
     float *s = nn_ctx_scratch(j->ctx, thread, (size_t)(t * t));
 
     nn_sgemm_ld(0, 1, (int)t, (int)t, (int)j->dh, j->scale, q, (int)ld, k, (int)ld, s, (int)t, 0);
-    softmax_rows(s, t, t);
+    nn_softmax_rows(s, t, t);
     nn_sgemm_ld(0, 0, (int)t, (int)j->dh, (int)t, 1.0f, s, (int)t, v, (int)ld, j->y + h * j->dh,
                 (int)j->d, 0);
 }
