@@ -113,6 +113,7 @@ struct nn_model {
     int nnodes;
     int *order; /* topological order of node indices */
     int input;  /* the Placeholder */
+    int batch_group; /* nn_model_run_batch: samples per pass (0 or 1: one at a time) */
     struct nn_weights weights; /* owned: every Const's value (nodes borrow them) */
 };
 
