@@ -22,12 +22,13 @@ LOCK="$ROOT/scripts/models.lock"
 MODELS="${DOPPEL_MODELS:-$ROOT/models}"
 
 # Build: compiler, pkg-config and the libraries. Test: clang for libFuzzer and the
-# sanitizers, Python references. Bench peers: numpy, FAISS, PyTorch. Fetch: npm.
+# sanitizers, Python references, curl and chromium for the web tests. Bench peers: numpy,
+# FAISS, PyTorch, wrk and nginx. Fetch: npm.
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
 libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libsqlite3-dev
 libopenblas-dev libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libutf8proc-dev
 sqlite3 python3 python3-numpy python3-faiss python3-pil python3-fuzzywuzzy python3-levenshtein
-python3-torch ca-certificates"
+python3-torch ca-certificates curl chromium wrk nginx-light"
 # npm comes from Debian unless the machine already has a Node.js of its own.
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
 

@@ -416,6 +416,15 @@ int catalog_known_for(struct catalog *c, int64_t person_id, struct catalog_known
     return c->ops->known_for(c, person_id, out, max, n, e);
 }
 
+int catalog_person_photos(struct catalog *c, int64_t person_id, struct catalog_photo *out,
+                          int max, int *n, struct err *e)
+{
+    *n = 0;
+    if (max <= 0)
+        return CATALOG_OK;
+    return c->ops->person_photos(c, person_id, out, max, n, e);
+}
+
 int catalog_title_get(struct catalog *c, int64_t id, struct catalog_title *out, struct err *e)
 {
     memset(out, 0, sizeof *out);

@@ -270,6 +270,11 @@ struct catalog_cast {
     struct catalog_credit credit;
 };
 
+/* Reads up to max of person_id's ok photos, best vote rank first (the ones averaged),
+ * into out; *n receives the count. */
+int catalog_person_photos(struct catalog *c, int64_t person_id, struct catalog_photo *out,
+                          int max, int *n, struct err *e);
+
 /* Reads the title with this id into out; CATALOG_NOT_FOUND when none. */
 int catalog_title_get(struct catalog *c, int64_t id, struct catalog_title *out, struct err *e);
 

@@ -139,6 +139,7 @@ enum stmt_id {
     ST_STATE_GET,
     ST_STATE_SET,
     ST_TITLE_GET,
+    ST_PERSON_PHOTOS,
     ST_TITLES_SEARCH,
     ST_TITLE_CAST,
     ST_COUNT
@@ -224,6 +225,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_STATE_SET] = "INSERT INTO crawl_state (key, value, updated_at) VALUES (?1, ?2, "
                      "CAST(strftime('%s', 'now') AS INTEGER)) ON CONFLICT (key) DO UPDATE "
                      "SET value = excluded.value, updated_at = excluded.updated_at",
+    [ST_PERSON_PHOTOS] = "SELECT id, source, sha256, width, height, vote_rank, faces, face_x1, "
+                          "face_y1, face_x2, face_y2, face_score FROM photos WHERE person_id = ?1 "
+                          "AND status = 'ok' ORDER BY coalesce(nullif(vote_rank, 0), 1 << 30), "
+                          "id LIMIT ?2",
     [ST_TITLE_GET] = "SELECT " TITLE_COLS " FROM titles WHERE id = ?1",
     /* A scan of the titles (tens of thousands): fast enough for a search box. */
     [ST_TITLES_SEARCH] = "SELECT " TITLE_COLS " FROM titles WHERE instr(norm_title, ?1) > 0 "
@@ -848,6 +853,37 @@ static int sq_known_for(struct catalog *c, int64_t person_id, struct catalog_kno
     return step == SQLITE_ROW || step == SQLITE_DONE ? CATALOG_OK : db_fail(s, "reading titles", e);
 }
 
+static int sq_person_photos(struct catalog *c, int64_t person_id, struct catalog_photo *out,
+                            int max, int *n, struct err *e)
+{
+    struct sqlite_catalog *s = sq(c);
+    sqlite3_stmt *st = stmt(s, ST_PERSON_PHOTOS, e);
+    int step = SQLITE_DONE;
+
+    if (st == NULL)
+        return CATALOG_ERR_DB;
+    sqlite3_bind_int64(st, 1, person_id);
+    sqlite3_bind_int(st, 2, max);
+    while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct catalog_photo *p = &out[(*n)++];
+
+        memset(p, 0, sizeof *p);
+        p->id = sqlite3_column_int64(st, 0);
+        p->person_id = person_id;
+        col_text(st, 1, p->source, sizeof p->source);
+        col_text(st, 2, p->sha256, sizeof p->sha256);
+        p->width = sqlite3_column_int(st, 3);
+        p->height = sqlite3_column_int(st, 4);
+        p->rank = sqlite3_column_int(st, 5);
+        p->faces = sqlite3_column_int(st, 6);
+        for (int i = 0; i < 4; i++)
+            p->box[i] = (float)sqlite3_column_double(st, 7 + i);
+        p->score = (float)sqlite3_column_double(st, 11);
+    }
+    done(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? CATALOG_OK : db_fail(s, "reading photos", e);
+}
+
 static void read_title(sqlite3_stmt *st, struct catalog_title *t)
 {
     memset(t, 0, sizeof *t);
@@ -1056,6 +1092,7 @@ static const struct catalog_ops sqlite_ops = {
     .stats = sq_stats,
     .state_get = sq_state_get,
     .state_set = sq_state_set,
+    .person_photos = sq_person_photos,
     .title_get = sq_title_get,
     .titles_search = sq_titles_search,
     .title_cast = sq_title_cast,
