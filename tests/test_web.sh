@@ -29,42 +29,9 @@ if [ ! -d "$G/Keanu Reeves" ] || [ ! -f "$DOPPEL_MODELS/human-models/faceres.jso
     exit $?
 fi
 
-# The catalogue: Keanu Reeves split in two, five others, and a hostile name.
-P="$tmp/people"
-EVIL='Bobby "<script>alert(1)" & Co'
-mkdir -p "$P/Keanu A" "$P/Keanu B" "$P/$EVIL"
-for i in 001 002 003 004 005; do cp "$G/Keanu Reeves/$i.png" "$P/Keanu A/"; done
-for i in 006 007 008 009 010; do cp "$G/Keanu Reeves/$i.png" "$P/Keanu B/"; done
-for i in 001 002; do cp "$G/Tina Fey/$i.png" "$P/$EVIL/"; done
-for p in "Tom Hanks" "Will Smith" "Jennifer Aniston" "Leonardo DiCaprio" "Mark Ruffalo"; do
-    mkdir -p "$P/$p"
-    for i in 001 002 003; do cp "$G/$p/$i.png" "$P/$p/"; done
-done
-printf 'title,type,release_year,cast\nThe Matrix,Movie,1999,"Keanu A, Will Smith"\nSpeed,Movie,1994,Keanu B\n' >"$tmp/titles.csv"
-"$D" -q --data "$tmp/d" import "$P" >"$tmp/import.log" 2>&1 &&
-    "$D" -q --data "$tmp/d" index build >/dev/null 2>&1 &&
-    "$D" -q --data "$tmp/d" titles import "$tmp/titles.csv" >/dev/null 2>&1 &&
-    t_ok "data_folder" || t_bad "data_folder" "import, index build or titles import failed: $(cat "$tmp/import.log")"
-
-# start_server DATA: starts doppel serve on a free port; sets $pid and $B.
-start_server() {
-    "$D" --data "$1" serve --port 0 >"$tmp/serve.out" 2>"$tmp/serve.err" &
-    pid=$!
-    B=""
-    for _ in $(seq 1 100); do
-        B=$(grep -o 'http://127.0.0.1:[0-9]*' "$tmp/serve.out" 2>/dev/null)
-        [ -n "$B" ] && return 0
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    return 1
-}
-stop_server() {
-    kill "$pid" 2>/dev/null
-    wait "$pid"
-    stopped=$?
-    pid=""
-}
+. "$DOPPEL_ROOT/tests/web_lib.sh"
+web_make_data "$tmp" && t_ok "data_folder" || t_bad "data_folder" "import, index build or titles import failed: $(cat "$tmp/import.log")"
+EVIL=$WEB_EVIL
 
 # get NAME WANT_STATUS URL [curl args...]: body in $t_out, headers in $tmp/h.
 get() {

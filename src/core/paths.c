@@ -57,8 +57,9 @@ int paths_join(char *out, size_t n, const char *dir, const char *name)
 const char *paths_web_dir(const char *flag)
 {
     static char built[4096];
-    char exe[4000];
+    char exe[4000], css[4200];
     ssize_t n;
+    char *slash;
 
     if (nonempty(flag))
         return flag;
@@ -67,22 +68,14 @@ const char *paths_web_dir(const char *flag)
     if (fs_is_file("./web/style.css"))
         return "./web";
     n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        char *slash;
-
-        exe[n] = '\0';
-        slash = strrchr(exe, '/');
-        if (slash != NULL) {
-            *slash = '\0';
-            snprintf(built, sizeof built, "%s/../../web", exe);
-            if (strlen(built) + 12 < sizeof built) {
-                char css[4096];
-
-                snprintf(css, sizeof css, "%s/style.css", built);
-                if (fs_is_file(css))
-                    return built;
-            }
-        }
+    exe[n > 0 ? n : 0] = '\0';
+    slash = strrchr(exe, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+        snprintf(built, sizeof built, "%s/../../web", exe);
+        snprintf(css, sizeof css, "%s/style.css", built);
+        if (fs_is_file(css))
+            return built;
     }
     return DOPPEL_SHAREDIR "/web";
 }
