@@ -62,6 +62,10 @@ async function main() {
     first = await cardNames(page);
     if (first[0] !== 'Keanu A') throw new Error('first card is ' + first[0]);
     await shot(page, 'results');
+    // For the README: the same page with every photo masked (the test photos are
+    // third-party and stay out of the repository).
+    await page.screenshot({ path: path.join(shots, 'readme-results.png'), caret: 'initial',
+                            mask: [page.locator('img')], maskColor: '#c9ccd6' });
   });
   await check('click_result', async () => {
     const card = page.locator('#main li.card .pick').nth(1);
