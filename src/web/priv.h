@@ -75,7 +75,7 @@ struct web_resp {
     struct buf body;
     const unsigned char *data; /* static bytes to send instead of body (assets) */
     size_t data_len;
-    char location[1024]; /* a redirect's target, "" = none */
+    char location[CATALOG_SOURCE_MAX]; /* a redirect's target, "" = none */
     int vary_hx;         /* the body depends on HX-Request */
 };
 
