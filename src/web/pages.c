@@ -41,18 +41,24 @@ static const char *status_text(int status)
     }
 }
 
+/* The asset's URL, or "" when it is not loaded. */
+static const char *asset(struct web_req *r, const char *name)
+{
+    const char *url = web_assets_url(r->assets, name);
+
+    return url != NULL ? url : "";
+}
+
 static void page_head(struct web_req *r, struct buf *b, const char *title, const char *q,
                       int title_tab)
 {
-    const char *htmx = web_assets_url(r->assets, "htmx.min.js");
-
     html_fmt(b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                 "<title>%s · doppel</title><meta name=\"htmx-config\" content=\"%s\">"
                 "<link rel=\"stylesheet\" href=\"%s\">",
-             title, HTMX_CONFIG, web_assets_url(r->assets, "style.css"));
-    if (htmx != NULL)
-        html_fmt(b, "<script src=\"%s\" defer></script>", htmx);
+             title, HTMX_CONFIG, asset(r, "style.css"));
+    if (web_assets_url(r->assets, "htmx.min.js") != NULL)
+        html_fmt(b, "<script src=\"%s\" defer></script>", asset(r, "htmx.min.js"));
     html_fmt(b,
              "<script src=\"%s\" defer></script></head>\n"
              "<body hx-boost=\"true\" hx-target=\"#main\" hx-swap=\"innerHTML show:window:top\">"
@@ -72,7 +78,7 @@ static void page_head(struct web_req *r, struct buf *b, const char *title, const
              "<div id=\"suggest\" class=\"suggest\" aria-live=\"polite\"></div></form>"
              "<nav><a href=\"/photo\">Photo search</a> <a href=\"/about\">About</a></nav>"
              "</header>\n<main id=\"main\">",
-             web_assets_url(r->assets, "app.js"), title_tab ? "" : " checked",
+             asset(r, "app.js"), title_tab ? "" : " checked",
              title_tab ? " checked" : "", q ? q : "");
 }
 

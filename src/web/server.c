@@ -42,7 +42,9 @@ struct conn_ctx {
     struct MHD_PostProcessor *pp;
     struct buf photo;
     int has_photo;
-    int status; /* an error status earned while reading the body, 0 = none */
+    int status;      /* an error status earned while reading the body, 0 = none */
+    int answered;    /* the answer was queued before the body (Content-Length too large) */
+    size_t discarded; /* body bytes read and dropped after the cap */
 };
 
 static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -159,28 +161,29 @@ static enum MHD_Result on_start(struct web_server *w, struct MHD_Connection *c, 
         return MHD_YES;
     if (len != NULL && strtoull(len, NULL, 10) > WEB_UPLOAD_MAX) {
         cc->status = 413;
+        cc->answered = 1;
         return send_early(w, c, url, 413, "the upload is over 25 MB");
     }
     cc->pp = MHD_create_post_processor(c, POST_BUFFER, on_field, cc);
     return MHD_YES;
 }
 
-static enum MHD_Result on_body(struct web_server *w, struct MHD_Connection *c, const char *url,
-                               struct conn_ctx *cc, const char *data, size_t *size)
+/* Feeds the body to the multipart parser. Past the cap (a chunked body has no length to
+ * check first) the rest is read and dropped so the 413 can be sent once it ends; a body
+ * that goes on past twice the cap is cut off by closing the connection. */
+static enum MHD_Result on_body(struct conn_ctx *cc, const char *data, size_t *size)
 {
     size_t n = *size;
 
     *size = 0;
-    if (cc->status != 0)
+    if (cc->answered)
         return MHD_YES; /* already answered; MHD discards the rest */
-    if (cc->pp == NULL)
-        return MHD_YES;
-    if (MHD_post_process(cc->pp, data, n) != MHD_YES) {
-        if (cc->status == 413)
-            return send_early(w, c, url, 413, "the upload is over 25 MB");
-        cc->status = 400;
-        return send_early(w, c, url, 400, "the request body is not a valid multipart form");
+    if (cc->status != 0) {
+        cc->discarded += n;
+        return cc->discarded > WEB_UPLOAD_MAX ? MHD_NO : MHD_YES;
     }
+    if (cc->pp != NULL && MHD_post_process(cc->pp, data, n) != MHD_YES && cc->status == 0)
+        cc->status = 400;
     return MHD_YES;
 }
 
@@ -193,8 +196,12 @@ static enum MHD_Result on_done(struct web_server *w, struct MHD_Connection *c, c
     struct web_resp resp;
     enum MHD_Result ok;
 
-    if (cc->status != 0)
+    if (cc->answered)
         return MHD_YES;
+    if (cc->status != 0)
+        return send_early(w, c, url, cc->status,
+                          cc->status == 413 ? "the upload is over 25 MB"
+                                            : "the request body is not a valid multipart form");
     resp_init(&resp);
     r.method = method, r.path = url, r.arg = conn_arg, r.ctx = c, r.opts = &w->opts;
     r.hx = header(c, "HX-Request") != NULL && !(restore && strcmp(restore, "true") == 0);
@@ -227,7 +234,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*con_cls == NULL)
         return on_start(w, c, url, method, con_cls);
     if (*size > 0)
-        return on_body(w, c, url, *con_cls, data, size);
+        return on_body(*con_cls, data, size);
     return on_done(w, c, url, method, *con_cls);
 }
 
@@ -245,6 +252,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     free(cc);
     *con_cls = NULL;
 }
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {

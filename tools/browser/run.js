@@ -86,7 +86,8 @@ async function main() {
   await check('upload_group_photo', async () => {
     await page.goto(base + '/photo');
     await page.locator('#photo-file').setInputFiles(photo);
-    await page.locator('svg rect[data-face="1"]').waitFor();
+    // The photo query runs the networks: slow under the sanitizers on a busy machine.
+    await page.locator('svg rect[data-face="1"]').waitFor({ timeout: 300000 });
     if (!(await page.locator('#face-0').isVisible())) throw new Error('face 1 panel hidden');
     if (await page.locator('#face-1').isVisible()) throw new Error('face 2 panel shown first');
     await shot(page, 'photo');
