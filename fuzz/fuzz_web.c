@@ -12,6 +12,7 @@
 #include "util/fs.h"
 #include "web/priv.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,13 +59,23 @@ static void make_data(void)
         catalog_credit_put(c, &cr, NULL, &e);
     }
     catalog_close(c);
-    for (int i = 0; i < 32; i++)
-        v[i] = (float)((i * 7 + 3) % 11) / 11.0f;
+    for (int r = 0; r < 4; r++) { /* four unit vectors */
+        float norm = 0;
+
+        for (int i = 0; i < 8; i++) {
+            v[r * 8 + i] = (float)((r * 8 + i) * 7 % 11 + 1);
+            norm += v[r * 8 + i] * v[r * 8 + i];
+        }
+        for (int i = 0; i < 8; i++)
+            v[r * 8 + i] /= sqrtf(norm);
+    }
     snprintf(path, sizeof path, "%s/index", dir);
     fs_mkdir_p(path, &e);
     snprintf(path, sizeof path, "%s/index/look.idx", dir);
-    if (index_write(path, &m, v, ids, &e) != INDEX_OK)
+    if (index_write(path, &m, v, ids, &e) != INDEX_OK) {
+        fprintf(stderr, "fuzz_web: %s\n", e.msg);
         abort();
+    }
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
