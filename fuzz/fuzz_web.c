@@ -118,7 +118,8 @@ static const char *fuzz_arg(void *ctx, const char *name)
 static void check_html(const char *body)
 {
     for (const char *p = strstr(body, "<script"); p != NULL; p = strstr(p + 1, "<script"))
-        if (strncmp(p, "<script src=\"/static/", 21) != 0 && strncmp(p, "<script src=\"\"", 14) != 0)
+        if (strncmp(p, "<script src=\"/static/", 21) != 0 &&
+            strncmp(p, "<script src=\"\"", 14) != 0)
             abort();
 }
 

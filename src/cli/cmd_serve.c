@@ -44,7 +44,8 @@ static void serve_loop(struct web_server *w)
                 log_error("reload failed, still serving the previous data: %s", e.msg);
         } else if (web_server_check(w, &reloaded, &e) != WEB_OK) {
             log_error("an index file changed but does not open, still serving the previous "
-                      "data: %s", e.msg);
+                      "data: %s",
+                      e.msg);
         } else if (reloaded) {
             log_info("reloaded the data folder (an index file was replaced)");
         }
@@ -70,8 +71,8 @@ static int serve_exec(struct cli *cli, struct serve_args *a)
         log_error("%s", e.msg);
         return CLI_EXIT_FAIL;
     }
-    printf("doppel: serving %s on http://%s:%d/\n", a->o.data_dir, a->o.bind ? a->o.bind : "127.0.0.1",
-           web_server_port(w));
+    printf("doppel: serving %s on http://%s:%d/\n", a->o.data_dir,
+           a->o.bind ? a->o.bind : "127.0.0.1", web_server_port(w));
     fflush(stdout);
     serve_loop(w);
     web_server_stop(w);
@@ -82,10 +83,14 @@ static int serve_exec(struct cli *cli, struct serve_args *a)
 static int serve_run(struct cli *cli, const struct cli_command *self, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"bind", required_argument, NULL, 'b'},    {"port", required_argument, NULL, 'p'},
-        {"workers", required_argument, NULL, 'w'}, {"web", required_argument, NULL, 'W'},
-        {"hotlink", no_argument, NULL, 'H'},       {"max-connections", required_argument, NULL, 'c'},
-        {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+        {"bind", required_argument, NULL, 'b'},
+        {"port", required_argument, NULL, 'p'},
+        {"workers", required_argument, NULL, 'w'},
+        {"web", required_argument, NULL, 'W'},
+        {"hotlink", no_argument, NULL, 'H'},
+        {"max-connections", required_argument, NULL, 'c'},
+        {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct serve_args a;
@@ -106,7 +111,11 @@ static int serve_run(struct cli *cli, const struct cli_command *self, int argc, 
 
             if (cli_parse_long(optarg, c == 'p' ? 0 : 1, max, &v) != 0)
                 return cli_usage_error(self, "--%s takes a number up to %ld",
-                                       c == 'p' ? "port" : c == 'w' ? "workers" : c == 'c' ? "max-connections" : "timeout", max);
+                                       c == 'p'   ? "port"
+                                       : c == 'w' ? "workers"
+                                       : c == 'c' ? "max-connections"
+                                                  : "timeout",
+                                       max);
             if (c == 'p')
                 a.o.port = (int)v;
             else if (c == 'w')

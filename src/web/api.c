@@ -36,8 +36,9 @@ static void send_json(struct web_resp *resp, int status, json_t *o)
 
 void web_api_error(struct web_resp *resp, int status, const char *msg)
 {
-    send_json(resp, status, json_pack("{s:{s:i, s:s}}", "error", "status", status, "message",
-                                      msg && msg[0] ? msg : "error"));
+    send_json(resp, status,
+              json_pack("{s:{s:i, s:s}}", "error", "status", status, "message",
+                        msg && msg[0] ? msg : "error"));
 }
 
 static json_t *photo_url(int64_t id, int has_photo)
@@ -104,11 +105,15 @@ void web_api_search(struct web_req *r, struct web_resp *resp)
 
     if (q == NULL)
         return;
-    if (k < 0)
-        return web_api_error(resp, 400, "k must be a number from 1 to 100");
+    if (k < 0) {
+        web_api_error(resp, 400, "k must be a number from 1 to 100");
+        return;
+    }
     if (names_search(r->snap->names, q, strlen(q), k, NAMES_CUTOFF, NAMES_MODE_AUTO, hits, &n,
-                     &e) != NAMES_OK)
-        return web_api_error(resp, 400, e.msg);
+                     &e) != NAMES_OK) {
+        web_api_error(resp, 400, e.msg);
+        return;
+    }
     arr = json_array();
     h = web_snap_get(r->snap);
     for (size_t i = 0; i < n; i++) {
@@ -116,10 +121,11 @@ void web_api_search(struct web_req *r, struct web_resp *resp)
         char src[CATALOG_SOURCE_MAX];
         int has = catalog_person_photo(search_catalog(h), id, src, sizeof src, &e) == CATALOG_OK;
 
-        json_array_append_new(
-            arr, json_pack("{s:I, s:s, s:i, s:s, s:o}", "id", (json_int_t)id, "name",
-                           names_index_name(r->snap->names, hits[i].row), "score", hits[i].score,
-                           "match", hits[i].prefix ? "prefix" : "fuzzy", "photo", photo_url(id, has)));
+        json_array_append_new(arr,
+                              json_pack("{s:I, s:s, s:i, s:s, s:o}", "id", (json_int_t)id, "name",
+                                        names_index_name(r->snap->names, hits[i].row), "score",
+                                        hits[i].score, "match", hits[i].prefix ? "prefix" : "fuzzy",
+                                        "photo", photo_url(id, has)));
     }
     web_snap_put(r->snap, h);
     send_json(resp, 200, json_pack("{s:s, s:o}", "query", q, "results", arr));
@@ -142,10 +148,14 @@ void web_api_similar(struct web_req *r, struct web_resp *resp, int64_t id)
 
     if (space == NULL || *space == '\0')
         space = "look";
-    if (strcmp(space, "look") != 0 && strcmp(space, "identity") != 0)
-        return web_api_error(resp, 400, "space must be look or identity");
-    if (k < 0)
-        return web_api_error(resp, 400, "k must be a number from 1 to 1000");
+    if (strcmp(space, "look") != 0 && strcmp(space, "identity") != 0) {
+        web_api_error(resp, 400, "space must be look or identity");
+        return;
+    }
+    if (k < 0) {
+        web_api_error(resp, 400, "k must be a number from 1 to 1000");
+        return;
+    }
     hits = calloc((size_t)k, sizeof *hits);
     h = web_snap_get(r->snap);
     rc = catalog_person_get(search_catalog(h), id, &p, &e);
@@ -157,8 +167,9 @@ void web_api_similar(struct web_req *r, struct web_resp *resp, int64_t id)
     if (rc != SEARCH_OK)
         web_api_error(resp, web_status_of(rc), e.msg[0] ? e.msg : "no such person");
     else
-        send_json(resp, 200, json_pack("{s:o, s:s, s:o}", "query", person_json(&p), "space",
-                                       space, "results", hits_json(hits, n)));
+        send_json(resp, 200,
+                  json_pack("{s:o, s:s, s:o}", "query", person_json(&p), "space", space, "results",
+                            hits_json(hits, n)));
     free(hits);
 }
 
@@ -172,10 +183,9 @@ static json_t *face_json(const struct search_face *f)
         json_object_set_new(who, "threshold", json_real(IDENTITY_THRESHOLD));
         json_object_set_new(who, "same_person", json_boolean(f->same_person));
     }
-    return json_pack("{s:[f, f, f, f], s:f, s:o, s:o}", "box", (double)f->box.x1,
-                     (double)f->box.y1, (double)f->box.x2, (double)f->box.y2, "score",
-                     (double)f->box.score, "identity", who, "lookalikes",
-                     hits_json(f->looks, f->nlooks));
+    return json_pack("{s:[f, f, f, f], s:f, s:o, s:o}", "box", (double)f->box.x1, (double)f->box.y1,
+                     (double)f->box.x2, (double)f->box.y2, "score", (double)f->box.score,
+                     "identity", who, "lookalikes", hits_json(f->looks, f->nlooks));
 }
 
 void web_api_query(struct web_req *r, struct web_resp *resp)
@@ -185,15 +195,19 @@ void web_api_query(struct web_req *r, struct web_resp *resp)
     struct err e = {{0}};
     json_t *faces;
 
-    if (k < 0)
-        return web_api_error(resp, 400, "k must be a number from 1 to 50");
-    if (web_photo_query(r, k, &p, &status, &e) != WEB_OK)
-        return web_api_error(resp, status, e.msg);
+    if (k < 0) {
+        web_api_error(resp, 400, "k must be a number from 1 to 50");
+        return;
+    }
+    if (web_photo_query(r, k, &p, &status, &e) != WEB_OK) {
+        web_api_error(resp, status, e.msg);
+        return;
+    }
     faces = json_array();
     for (int i = 0; i < p.nfaces; i++)
         json_array_append_new(faces, face_json(&p.faces[i]));
-    send_json(resp, 200, json_pack("{s:i, s:i, s:o}", "width", p.im.w, "height", p.im.h, "faces",
-                                   faces));
+    send_json(resp, 200,
+              json_pack("{s:i, s:i, s:o}", "width", p.im.w, "height", p.im.h, "faces", faces));
     web_photo_release(&p);
 }
 
@@ -208,13 +222,17 @@ void web_api_titles(struct web_req *r, struct web_resp *resp)
 
     if (q == NULL)
         return;
-    if (k < 0)
-        return web_api_error(resp, 400, "k must be a number from 1 to 50");
+    if (k < 0) {
+        web_api_error(resp, 400, "k must be a number from 1 to 50");
+        return;
+    }
     h = web_snap_get(r->snap);
     rc = catalog_titles_search(search_catalog(h), q, t, k, &n, &e);
     web_snap_put(r->snap, h);
-    if (rc != CATALOG_OK)
-        return web_api_error(resp, 500, e.msg);
+    if (rc != CATALOG_OK) {
+        web_api_error(resp, 500, e.msg);
+        return;
+    }
     arr = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(arr, title_json(&t[i]));
@@ -233,11 +251,10 @@ static json_t *cast_json(struct search *h, const struct catalog_cast *c, int n)
                   CATALOG_OK;
 
         json_object_set_new(o, "character", json_string(c[i].credit.character));
-        json_object_set_new(o, "order", c[i].credit.order ? json_integer(c[i].credit.order)
-                                                          : json_null());
-        json_object_set_new(o, "episodes", c[i].credit.episodes
-                                               ? json_integer(c[i].credit.episodes)
-                                               : json_null());
+        json_object_set_new(o, "order",
+                            c[i].credit.order ? json_integer(c[i].credit.order) : json_null());
+        json_object_set_new(
+            o, "episodes", c[i].credit.episodes ? json_integer(c[i].credit.episodes) : json_null());
         json_object_set_new(o, "photo", photo_url(c[i].person.id, has));
         json_array_append_new(arr, o);
     }
@@ -255,8 +272,8 @@ void web_api_cast(struct web_req *r, struct web_resp *resp, int64_t id)
     if (rc == CATALOG_OK)
         rc = catalog_title_cast(search_catalog(h), id, cast, WEB_CAST_MAX, &n, &e);
     if (rc == CATALOG_OK)
-        send_json(resp, 200, json_pack("{s:o, s:o}", "title", title_json(&t), "cast",
-                                       cast_json(h, cast, n)));
+        send_json(resp, 200,
+                  json_pack("{s:o, s:o}", "title", title_json(&t), "cast", cast_json(h, cast, n)));
     else
         web_api_error(resp, rc == CATALOG_NOT_FOUND ? 404 : 500,
                       rc == CATALOG_NOT_FOUND ? "no such title" : e.msg);
@@ -294,8 +311,9 @@ void web_api_person(struct web_req *r, struct web_resp *resp, int64_t id)
         rc = catalog_person_photos(search_catalog(h), id, ph, CATALOG_AVG_PHOTOS, &n, &e);
     if (rc != CATALOG_OK) {
         web_snap_put(r->snap, h);
-        return web_api_error(resp, rc == CATALOG_NOT_FOUND ? 404 : 500,
-                             rc == CATALOG_NOT_FOUND ? "no such person" : e.msg);
+        web_api_error(resp, rc == CATALOG_NOT_FOUND ? 404 : 500,
+                      rc == CATALOG_NOT_FOUND ? "no such person" : e.msg);
+        return;
     }
     photos = json_array();
     for (int i = 0; i < n; i++) {

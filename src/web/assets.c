@@ -53,7 +53,8 @@ static int load_one(const struct web_opts *o, struct asset *a, struct err *e)
         fs_read_file(path, ASSET_MAX, &a->data, &a->len, e) != FS_OK) {
         if (strcmp(a->dir, "models") == 0) {
             log_warn("no %s in the models folder (run scripts/setup.sh --models); pages work "
-                     "without it, less smoothly", a->path);
+                     "without it, less smoothly",
+                     a->path);
             return WEB_OK;
         }
         err_prefix(e, "web assets (--web DIR)");
@@ -159,14 +160,20 @@ void web_photo_serve(struct web_req *r, struct web_resp *resp, int64_t id)
     struct err e;
     int status;
 
-    if (ns != NULL && (web_parse_id(ns, &nth) != 0 || nth > CATALOG_AVG_PHOTOS))
-        return web_page_error(r, resp, 400, "n must be a number from 1 to 5");
+    if (ns != NULL && (web_parse_id(ns, &nth) != 0 || nth > CATALOG_AVG_PHOTOS)) {
+        web_page_error(r, resp, 400, "n must be a number from 1 to 5");
+        return;
+    }
     status = photo_source(r, id, nth > 0 ? (int)nth - 1 : 0, src, sizeof src);
-    if (status != 200)
-        return web_page_error(r, resp, status, "no photo of this person");
+    if (status != 200) {
+        web_page_error(r, resp, status, "no photo of this person");
+        return;
+    }
     if (strncmp(src, "http://", 7) == 0 || strncmp(src, "https://", 8) == 0) {
-        if (!r->opts->hotlink)
-            return web_page_error(r, resp, 404, "this photo is on TMDB (serve with --hotlink)");
+        if (!r->opts->hotlink) {
+            web_page_error(r, resp, 404, "this photo is on TMDB (serve with --hotlink)");
+            return;
+        }
         resp->status = 302;
         resp->cache = PHOTO_CACHE;
         snprintf(resp->location, sizeof resp->location, "%s", src);
@@ -174,7 +181,8 @@ void web_photo_serve(struct web_req *r, struct web_resp *resp, int64_t id)
     }
     if (fs_read_file(src, PHOTO_MAX, &data, &len, &e) != FS_OK || photo_type(data, len) == NULL) {
         free(data);
-        return web_page_error(r, resp, 404, "the photo file is gone from the data folder");
+        web_page_error(r, resp, 404, "the photo file is gone from the data folder");
+        return;
     }
     resp->type = photo_type(data, len);
     resp->cache = PHOTO_CACHE;

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HTMX_CONFIG                                                                            \
-    "{\"includeIndicatorStyles\":false,\"historyCacheSize\":20,\"allowEval\":false,"           \
-    "\"responseHandling\":[{\"code\":\"204\",\"swap\":false},{\"code\":\"[2345]..\","         \
+#define HTMX_CONFIG                                                                                \
+    "{\"includeIndicatorStyles\":false,\"historyCacheSize\":20,\"allowEval\":false,"               \
+    "\"responseHandling\":[{\"code\":\"204\",\"swap\":false},{\"code\":\"[2345]..\","              \
     "\"swap\":true}]}"
 #define TMDB_NOTICE "This product uses the TMDB API but is not endorsed or certified by TMDB."
 
@@ -52,34 +52,35 @@ static const char *asset(struct web_req *r, const char *name)
 static void page_head(struct web_req *r, struct buf *b, const char *title, const char *q,
                       int title_tab)
 {
-    html_fmt(b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                "<title>%s · doppel</title><meta name=\"htmx-config\" content=\"%s\">"
-                "<link rel=\"stylesheet\" href=\"%s\">",
+    html_fmt(b,
+             "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+             "<title>%s · doppel</title><meta name=\"htmx-config\" content=\"%s\">"
+             "<link rel=\"stylesheet\" href=\"%s\">",
              title, HTMX_CONFIG, asset(r, "style.css"));
     if (web_assets_url(r->assets, "htmx.min.js") != NULL)
         html_fmt(b, "<script src=\"%s\" defer></script>", asset(r, "htmx.min.js"));
-    html_fmt(b,
-             "<script src=\"%s\" defer></script></head>\n"
-             "<body hx-boost=\"true\" hx-target=\"#main\" hx-swap=\"innerHTML show:window:top\">"
-             "<a class=\"skip\" href=\"#main\">Skip to results</a>"
-             "<header class=\"top\"><a class=\"logo\" href=\"/\">doppel</a>"
-             "<form class=\"search\" action=\"/search\" method=\"get\" role=\"search\">"
-             "<fieldset class=\"tabs\"><legend class=\"sr\">Search for</legend>"
-             "<label><input type=\"radio\" name=\"tab\" value=\"actor\"%R> Actor</label>"
-             "<label><input type=\"radio\" name=\"tab\" value=\"title\"%R> Movie / Show</label>"
-             "</fieldset><div class=\"box\"><label for=\"q\" class=\"sr\">Actor name or title</label>"
-             "<input id=\"q\" name=\"q\" type=\"search\" autocomplete=\"off\" spellcheck=\"false\" "
-             "placeholder=\"Type a name…\" value=\"%s\" hx-get=\"/search\" "
-             "hx-trigger=\"input changed delay:250ms, search\" hx-target=\"#suggest\" "
-             "hx-include=\"closest form\" hx-sync=\"this:replace\" hx-push-url=\"false\" "
-             "aria-controls=\"suggest\" aria-autocomplete=\"list\">"
-             "<button type=\"submit\">Search</button></div>"
-             "<div id=\"suggest\" class=\"suggest\" aria-live=\"polite\"></div></form>"
-             "<nav><a href=\"/photo\">Photo search</a> <a href=\"/about\">About</a></nav>"
-             "</header>\n<main id=\"main\">",
-             asset(r, "app.js"), title_tab ? "" : " checked",
-             title_tab ? " checked" : "", q ? q : "");
+    html_fmt(
+        b,
+        "<script src=\"%s\" defer></script></head>\n"
+        "<body hx-boost=\"true\" hx-target=\"#main\" hx-swap=\"innerHTML show:window:top\">"
+        "<a class=\"skip\" href=\"#main\">Skip to results</a>"
+        "<header class=\"top\"><a class=\"logo\" href=\"/\">doppel</a>"
+        "<form class=\"search\" action=\"/search\" method=\"get\" role=\"search\">"
+        "<fieldset class=\"tabs\"><legend class=\"sr\">Search for</legend>"
+        "<label><input type=\"radio\" name=\"tab\" value=\"actor\"%R> Actor</label>"
+        "<label><input type=\"radio\" name=\"tab\" value=\"title\"%R> Movie / Show</label>"
+        "</fieldset><div class=\"box\"><label for=\"q\" class=\"sr\">Actor name or title</label>"
+        "<input id=\"q\" name=\"q\" type=\"search\" autocomplete=\"off\" spellcheck=\"false\" "
+        "placeholder=\"Type a name…\" value=\"%s\" hx-get=\"/search\" "
+        "hx-trigger=\"input changed delay:250ms, search\" hx-target=\"#suggest\" "
+        "hx-include=\"closest form\" hx-sync=\"this:replace\" hx-push-url=\"false\" "
+        "aria-controls=\"suggest\" aria-autocomplete=\"list\">"
+        "<button type=\"submit\">Search</button></div>"
+        "<div id=\"suggest\" class=\"suggest\" aria-live=\"polite\"></div></form>"
+        "<nav><a href=\"/photo\">Photo search</a> <a href=\"/about\">About</a></nav>"
+        "</header>\n<main id=\"main\">",
+        asset(r, "app.js"), title_tab ? "" : " checked", title_tab ? " checked" : "", q ? q : "");
 }
 
 /* Starts a page: the document's head and header unless HTMX asked for the fragment. */
@@ -99,8 +100,9 @@ static void page_end(struct web_req *r, struct web_resp *resp)
 {
     if (r->hx)
         return;
-    html_fmt(&resp->body, "</main>\n<footer><p>%s Photos and titles: TMDB where the catalogue "
-                          "came from TMDB.</p></footer></body></html>\n",
+    html_fmt(&resp->body,
+             "</main>\n<footer><p>%s Photos and titles: TMDB where the catalogue "
+             "came from TMDB.</p></footer></body></html>\n",
              TMDB_NOTICE);
 }
 
@@ -122,8 +124,9 @@ void web_page_error(struct web_req *r, struct web_resp *resp, int status, const 
 static void put_thumb(struct buf *b, int64_t id, const char *name, int has_photo)
 {
     if (has_photo)
-        html_fmt(b, "<img src=\"/img/person/%L\" alt=\"Photo of %s\" loading=\"lazy\" "
-                    "width=\"160\" height=\"160\">",
+        html_fmt(b,
+                 "<img src=\"/img/person/%L\" alt=\"Photo of %s\" loading=\"lazy\" "
+                 "width=\"160\" height=\"160\">",
                  id, name);
     else
         html_fmt(b, "<span class=\"nophoto\" role=\"img\" aria-label=\"No photo of %s\">?</span>",
@@ -152,8 +155,9 @@ static void put_known(struct buf *b, struct search *h, int64_t id, int max)
 static void put_tmdb(struct buf *b, int64_t tmdb_id)
 {
     if (tmdb_id > 0)
-        html_fmt(b, "<a class=\"tmdb\" href=\"https://www.themoviedb.org/person/%L\" "
-                    "rel=\"noopener noreferrer\" target=\"_blank\">TMDB</a>",
+        html_fmt(b,
+                 "<a class=\"tmdb\" href=\"https://www.themoviedb.org/person/%L\" "
+                 "rel=\"noopener noreferrer\" target=\"_blank\">TMDB</a>",
                  tmdb_id);
 }
 
@@ -213,8 +217,10 @@ void web_page_about(struct web_req *r, struct web_resp *resp)
     int ok = catalog_stats(search_catalog(h), &st, &e) == CATALOG_OK;
 
     web_snap_put(r->snap, h);
-    if (!ok)
-        return web_page_error(r, resp, 500, e.msg);
+    if (!ok) {
+        web_page_error(r, resp, 500, e.msg);
+        return;
+    }
     page_begin(r, resp, "About", NULL, 0);
     html_fmt(&resp->body,
              "<section class=\"about\"><h1>About doppel</h1><h2>The catalogue</h2><dl>"
@@ -262,7 +268,8 @@ static void put_people(struct web_req *r, struct buf *b, const char *q, int k, i
     struct err e;
 
     if (names_search(r->snap->names, q, strlen(q), k, NAMES_CUTOFF, NAMES_MODE_AUTO, hits, &n,
-                     &e) != NAMES_OK || n == 0) {
+                     &e) != NAMES_OK ||
+        n == 0) {
         html_fmt(b, "<p class=\"none\">No one in the catalogue is called “%s”.</p>", q);
         return;
     }
@@ -273,8 +280,9 @@ static void put_people(struct web_req *r, struct buf *b, const char *q, int k, i
         int64_t id = r->snap->name_ids[hits[i].row];
         const char *name = names_index_name(r->snap->names, hits[i].row);
 
-        html_fmt(b, "<li%R><a href=\"/actor/%L\"%R>", suggest ? " role=\"presentation\"" : " class=\"card\"",
-                 id, suggest ? " role=\"option\"" : " class=\"pick\"");
+        html_fmt(b, "<li%R><a href=\"/actor/%L\"%R>",
+                 suggest ? " role=\"presentation\"" : " class=\"card\"", id,
+                 suggest ? " role=\"option\"" : " class=\"pick\"");
         put_thumb(b, id, name, has_photo(h, id));
         html_fmt(b, "<span class=\"name\">%s</span></a>", name);
         if (!suggest)
@@ -302,8 +310,8 @@ static void put_titles(struct web_req *r, struct buf *b, const char *q, int max,
                         : "<ul class=\"titles\">");
     for (int i = 0; i < n; i++) {
         html_fmt(b, "<li%R><a href=\"/title/%L\"%R><span class=\"name\">%s</span>",
-                 suggest ? " role=\"presentation\"" : "", t[i].id, suggest ? " role=\"option\"" : "",
-                 t[i].title);
+                 suggest ? " role=\"presentation\"" : "", t[i].id,
+                 suggest ? " role=\"option\"" : "", t[i].title);
         if (t[i].year > 0)
             html_fmt(b, " <span class=\"year\">(%d)</span>", t[i].year);
         html_fmt(b, "</a></li>");
@@ -318,8 +326,10 @@ void web_page_search(struct web_req *r, struct web_resp *resp)
 
     if (q == NULL)
         q = "";
-    if (strlen(q) > NAMES_QUERY_MAX)
-        return web_page_error(r, resp, 400, "the search is too long");
+    if (strlen(q) > NAMES_QUERY_MAX) {
+        web_page_error(r, resp, 400, "the search is too long");
+        return;
+    }
     if (r->hx_suggest) { /* the autocomplete: a bare list, from the second character */
         resp->vary_hx = 1;
         buf_reset(&resp->body);
@@ -352,8 +362,9 @@ static void put_person_head(struct buf *b, struct search *h, const struct catalo
     catalog_person_photos(search_catalog(h), p->id, ph, CATALOG_AVG_PHOTOS, &n, &e);
     html_fmt(b, "<section class=\"person\"><div class=\"photos\">");
     for (int i = 0; i < n; i++)
-        html_fmt(b, "<img src=\"/img/person/%L?n=%d\" alt=\"Photo %d of %s\" width=\"%d\" "
-                    "height=\"%d\">",
+        html_fmt(b,
+                 "<img src=\"/img/person/%L?n=%d\" alt=\"Photo %d of %s\" width=\"%d\" "
+                 "height=\"%d\">",
                  p->id, i + 1, i + 1, p->name, i ? 64 : 160, i ? 64 : 160);
     if (n == 0)
         put_thumb(b, p->id, p->name, 0);
@@ -363,9 +374,10 @@ static void put_person_head(struct buf *b, struct search *h, const struct catalo
         html_fmt(b, "<p class=\"avg\">The average of these %d photos.</p>", n);
     put_known(b, h, p->id, 3);
     put_tmdb(b, p->tmdb_id);
-    html_fmt(b, "<nav class=\"toggle\" aria-label=\"Compare by\">"
-                "<a href=\"/actor/%L?space=look\"%R>Looks like</a>"
-                "<a href=\"/actor/%L?space=identity\"%R>Same face</a></nav></div></section>",
+    html_fmt(b,
+             "<nav class=\"toggle\" aria-label=\"Compare by\">"
+             "<a href=\"/actor/%L?space=look\"%R>Looks like</a>"
+             "<a href=\"/actor/%L?space=identity\"%R>Same face</a></nav></div></section>",
              p->id, strcmp(space, "look") == 0 ? " aria-current=\"page\"" : "", p->id,
              strcmp(space, "identity") == 0 ? " aria-current=\"page\"" : "");
 }
@@ -380,21 +392,26 @@ void web_page_actor(struct web_req *r, struct web_resp *resp, int64_t id)
     char title[CATALOG_NAME_MAX + 32];
     struct err e = {{0}};
 
-    if (space == NULL || k < 0)
-        return web_page_error(r, resp, 400, space ? "k must be a number" : "space must be look or identity");
+    if (space == NULL || k < 0) {
+        web_page_error(r, resp, 400,
+                       space ? "k must be a number" : "space must be look or identity");
+        return;
+    }
     h = web_snap_get(r->snap);
     rc = catalog_person_get(search_catalog(h), id, &p, &e);
     if (rc != CATALOG_OK) {
         web_snap_put(r->snap, h);
-        return web_page_error(r, resp, rc == CATALOG_NOT_FOUND ? 404 : 500,
-                              rc == CATALOG_NOT_FOUND ? "no one in the catalogue has this id" : e.msg);
+        web_page_error(r, resp, rc == CATALOG_NOT_FOUND ? 404 : 500,
+                       rc == CATALOG_NOT_FOUND ? "no one in the catalogue has this id" : e.msg);
+        return;
     }
     hits = calloc((size_t)k, sizeof *hits);
     rc = hits ? search_similar(h, space, id, k, hits, &n, &e) : SEARCH_ERR_INPUT;
     if (rc != SEARCH_OK && rc != SEARCH_NOT_FOUND) {
         web_snap_put(r->snap, h);
         free(hits);
-        return web_page_error(r, resp, web_status_of(rc), e.msg);
+        web_page_error(r, resp, web_status_of(rc), e.msg);
+        return;
     }
     snprintf(title, sizeof title, "Actors who look like %s", p.name);
     page_begin(r, resp, title, NULL, 0);
@@ -448,7 +465,9 @@ void web_page_title(struct web_req *r, struct web_resp *resp, int64_t id)
         if (t.year > 0)
             html_fmt(&resp->body, " <span class=\"year\">(%d)</span>", t.year);
         html_fmt(&resp->body, "</h1><p class=\"kind\">%s · %d in the catalogue's cast</p>",
-                 t.kind == CATALOG_TITLE_TV ? "TV show" : t.kind == CATALOG_TITLE_MOVIE ? "Movie" : "Title",
+                 t.kind == CATALOG_TITLE_TV      ? "TV show"
+                 : t.kind == CATALOG_TITLE_MOVIE ? "Movie"
+                                                 : "Title",
                  n);
         put_cast(&resp->body, h, cast, n);
         page_end(r, resp);
@@ -461,23 +480,23 @@ void web_page_title(struct web_req *r, struct web_resp *resp, int64_t id)
 
 static void put_photo_form(struct buf *b)
 {
-    html_fmt(b,
-             "<form id=\"photo-form\" class=\"upload\" action=\"/photo\" method=\"post\" "
-             "enctype=\"multipart/form-data\" hx-post=\"/photo\" hx-encoding=\"multipart/form-data\" "
-             "hx-push-url=\"false\" hx-indicator=\"#busy\">"
-             "<div id=\"drop\" class=\"drop\" tabindex=\"0\" aria-describedby=\"drop-help\">"
-             "<p id=\"drop-help\">Drop a photo here or paste one (Ctrl+V): a screenshot, or a "
-             "phone photo of the TV.</p>"
-             "<label class=\"btn\">Choose a photo<input type=\"file\" id=\"photo-file\" "
-             "name=\"photo\" accept=\"image/jpeg,image/png,image/webp\"></label> "
-             "<label class=\"btn\">Take a photo<input type=\"file\" id=\"photo-camera\" "
-             "name=\"photo\" accept=\"image/*\" capture=\"environment\"></label> "
-             "<button type=\"button\" id=\"webcam\" class=\"btn\" hidden>Use the webcam</button>"
-             "<video id=\"cam\" playsinline muted hidden></video></div>"
-             "<p><button type=\"submit\">Find the faces</button> "
-             "<span id=\"busy\" class=\"busy\" role=\"status\">Looking…</span></p>"
-             "<p class=\"small\">JPEG, PNG or WebP up to 25 MB. Your photo is processed in "
-             "memory and never stored.</p></form>");
+    html_fmt(
+        b, "<form id=\"photo-form\" class=\"upload\" action=\"/photo\" method=\"post\" "
+           "enctype=\"multipart/form-data\" hx-post=\"/photo\" hx-encoding=\"multipart/form-data\" "
+           "hx-push-url=\"false\" hx-indicator=\"#busy\">"
+           "<div id=\"drop\" class=\"drop\" tabindex=\"0\" aria-describedby=\"drop-help\">"
+           "<p id=\"drop-help\">Drop a photo here or paste one (Ctrl+V): a screenshot, or a "
+           "phone photo of the TV.</p>"
+           "<label class=\"btn\">Choose a photo<input type=\"file\" id=\"photo-file\" "
+           "name=\"photo\" accept=\"image/jpeg,image/png,image/webp\"></label> "
+           "<label class=\"btn\">Take a photo<input type=\"file\" id=\"photo-camera\" "
+           "name=\"photo\" accept=\"image/*\" capture=\"environment\"></label> "
+           "<button type=\"button\" id=\"webcam\" class=\"btn\" hidden>Use the webcam</button>"
+           "<video id=\"cam\" playsinline muted hidden></video></div>"
+           "<p><button type=\"submit\">Find the faces</button> "
+           "<span id=\"busy\" class=\"busy\" role=\"status\">Looking…</span></p>"
+           "<p class=\"small\">JPEG, PNG or WebP up to 25 MB. Your photo is processed in "
+           "memory and never stored.</p></form>");
 }
 
 void web_page_photo_form(struct web_req *r, struct web_resp *resp)
@@ -491,15 +510,17 @@ void web_page_photo_form(struct web_req *r, struct web_resp *resp)
 /* The photo with a box on every face; each box picks its face's panel. */
 static void put_figure(struct buf *b, const struct web_photo *p, const char *thumb)
 {
-    html_fmt(b, "<figure class=\"shot\"><svg viewBox=\"0 0 %d %d\" role=\"img\" "
-                "aria-label=\"Your photo, %d face%R found\"><image href=\"%R\" width=\"%d\" "
-                "height=\"%d\"/>",
+    html_fmt(b,
+             "<figure class=\"shot\"><svg viewBox=\"0 0 %d %d\" role=\"img\" "
+             "aria-label=\"Your photo, %d face%R found\"><image href=\"%R\" width=\"%d\" "
+             "height=\"%d\"/>",
              p->im.w, p->im.h, p->nfaces, p->nfaces == 1 ? "" : "s", thumb, p->im.w, p->im.h);
     for (int i = 0; i < p->nfaces; i++) {
         const struct face_box *f = &p->faces[i].box;
 
-        html_fmt(b, "<rect class=\"face%R\" data-face=\"%d\" x=\"%.0f\" y=\"%.0f\" "
-                    "width=\"%.0f\" height=\"%.0f\"><title>Face %d</title></rect>",
+        html_fmt(b,
+                 "<rect class=\"face%R\" data-face=\"%d\" x=\"%.0f\" y=\"%.0f\" "
+                 "width=\"%.0f\" height=\"%.0f\"><title>Face %d</title></rect>",
                  i == 0 ? " on" : "", i, (double)f->x1, (double)f->y1, (double)(f->x2 - f->x1),
                  (double)(f->y2 - f->y1), i + 1);
     }
@@ -511,12 +532,14 @@ static void put_identity(struct buf *b, const struct search_face *f)
     if (!f->has_identity) {
         html_fmt(b, "<p class=\"who\">No identity index: build it to name faces.</p>");
     } else if (f->same_person) {
-        html_fmt(b, "<p class=\"who\">This is probably <a href=\"/actor/%L\">%s</a> "
-                    "<span class=\"conf\">(distance %.2f, a match below %.2f)</span></p>",
+        html_fmt(b,
+                 "<p class=\"who\">This is probably <a href=\"/actor/%L\">%s</a> "
+                 "<span class=\"conf\">(distance %.2f, a match below %.2f)</span></p>",
                  f->identity.id, f->identity.name, (double)f->distance, IDENTITY_THRESHOLD);
     } else {
-        html_fmt(b, "<p class=\"who\">No confident match <span class=\"conf\">(closest: "
-                    "<a href=\"/actor/%L\">%s</a>, distance %.2f; a match is below %.2f)</span></p>",
+        html_fmt(b,
+                 "<p class=\"who\">No confident match <span class=\"conf\">(closest: "
+                 "<a href=\"/actor/%L\">%s</a>, distance %.2f; a match is below %.2f)</span></p>",
                  f->identity.id, f->identity.name, (double)f->distance, IDENTITY_THRESHOLD);
     }
 }
@@ -529,8 +552,9 @@ static void put_faces(struct buf *b, struct search *h, const struct web_photo *p
                  i, i == 0 ? "true" : "false", i + 1);
     html_fmt(b, "</div>");
     for (int i = 0; i < p->nfaces; i++) {
-        html_fmt(b, "<section class=\"facepanel\" id=\"face-%d\" data-panel=\"%d\"%R>"
-                    "<h2>Face %d</h2>",
+        html_fmt(b,
+                 "<section class=\"facepanel\" id=\"face-%d\" data-panel=\"%d\"%R>"
+                 "<h2>Face %d</h2>",
                  i, i, i ? " hidden" : "", i + 1);
         put_identity(b, &p->faces[i]);
         html_fmt(b, "<h3>Looks like</h3><ol class=\"grid\">");
@@ -548,8 +572,10 @@ void web_page_photo(struct web_req *r, struct web_resp *resp)
     struct err e = {{0}};
     int status;
 
-    if (web_photo_query(r, WEB_K_DEFAULT, &p, &status, &e) != WEB_OK)
-        return web_page_error(r, resp, status, e.msg);
+    if (web_photo_query(r, WEB_K_DEFAULT, &p, &status, &e) != WEB_OK) {
+        web_page_error(r, resp, status, e.msg);
+        return;
+    }
     buf_init(&thumb, WEB_BODY_MAX / 2);
     web_photo_thumb(&p.im, &thumb);
     page_begin(r, resp, "Faces in your photo", NULL, 0);
@@ -558,8 +584,9 @@ void web_page_photo(struct web_req *r, struct web_resp *resp)
         html_fmt(&resp->body, "<p class=\"none\">No face found. Try a photo where the face is "
                               "larger, sharper or facing the camera.</p>");
     else if (p.nfaces > 1)
-        html_fmt(&resp->body, "<p>%d faces (at most %d are shown); the largest is chosen — "
-                              "pick another on the photo or below.</p>",
+        html_fmt(&resp->body,
+                 "<p>%d faces (at most %d are shown); the largest is chosen — "
+                 "pick another on the photo or below.</p>",
                  p.nfaces, SEARCH_FACES_MAX);
     put_figure(&resp->body, &p, buf_str(&thumb));
     h = web_snap_get(r->snap);

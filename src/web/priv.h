@@ -76,7 +76,7 @@ struct web_resp {
     const unsigned char *data; /* static bytes to send instead of body (assets) */
     size_t data_len;
     char location[CATALOG_SOURCE_MAX]; /* a redirect's target, "" = none */
-    int vary_hx;         /* the body depends on HX-Request */
+    int vary_hx;                       /* the body depends on HX-Request */
 };
 
 struct web_assets;
@@ -86,7 +86,7 @@ struct web_assets;
 struct web_req {
     const char *method;
     const char *path;
-    int hx;       /* HX-Request and not a history restore: answer with the fragment */
+    int hx;         /* HX-Request and not a history restore: answer with the fragment */
     int hx_suggest; /* the autocomplete asked (HX-Target: suggest) */
     const char *(*arg)(void *ctx, const char *name);
     void *ctx;

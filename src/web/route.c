@@ -73,8 +73,8 @@ static int match_id(const char *path, const char *prefix, const char *suffix, in
 
 static int is(const struct web_req *r, const char *method)
 {
-    return strcmp(r->method, method) == 0 || (strcmp(method, "GET") == 0 &&
-                                              strcmp(r->method, "HEAD") == 0);
+    return strcmp(r->method, method) == 0 ||
+           (strcmp(method, "GET") == 0 && strcmp(r->method, "HEAD") == 0);
 }
 
 static void not_allowed(struct web_req *r, struct web_resp *resp, int api)
@@ -91,53 +91,58 @@ static void route_api(struct web_req *r, struct web_resp *resp)
     const char *p = r->path;
     int64_t id;
 
-    if (strcmp(p, "/api/query") == 0) {
-        if (!is(r, "POST"))
-            return not_allowed(r, resp, 1);
-        return web_api_query(r, resp);
-    }
-    if (!is(r, "GET"))
-        return not_allowed(r, resp, 1);
-    if (strcmp(p, "/api/search") == 0)
-        return web_api_search(r, resp);
-    if (strcmp(p, "/api/titles") == 0)
-        return web_api_titles(r, resp);
-    if (match_id(p, "/api/similar/", "", &id))
-        return web_api_similar(r, resp, id);
-    if (match_id(p, "/api/titles/", "/cast", &id))
-        return web_api_cast(r, resp, id);
-    if (match_id(p, "/api/people/", "", &id))
-        return web_api_person(r, resp, id);
-    web_api_error(resp, 404, "no such API route");
+    if (strcmp(p, "/api/query") == 0 && is(r, "POST"))
+        web_api_query(r, resp);
+    else if (strcmp(p, "/api/query") == 0 || !is(r, "GET"))
+        not_allowed(r, resp, 1);
+    else if (strcmp(p, "/api/search") == 0)
+        web_api_search(r, resp);
+    else if (strcmp(p, "/api/titles") == 0)
+        web_api_titles(r, resp);
+    else if (match_id(p, "/api/similar/", "", &id))
+        web_api_similar(r, resp, id);
+    else if (match_id(p, "/api/titles/", "/cast", &id))
+        web_api_cast(r, resp, id);
+    else if (match_id(p, "/api/people/", "", &id))
+        web_api_person(r, resp, id);
+    else
+        web_api_error(resp, 404, "no such API route");
 }
 
-void web_route(struct web_req *r, struct web_resp *resp)
+/* The pages; GET (and HEAD) only, but for POST /photo. */
+static void route_page(struct web_req *r, struct web_resp *resp)
 {
     const char *p = r->path;
     int64_t id;
 
-    if (strncmp(p, "/api/", 5) == 0)
-        return route_api(r, resp);
-    if (strcmp(p, "/photo") == 0) {
-        if (is(r, "POST"))
-            return web_page_photo(r, resp);
-        if (is(r, "GET"))
-            return web_page_photo_form(r, resp);
-        return not_allowed(r, resp, 0);
-    }
-    if (!is(r, "GET"))
-        return not_allowed(r, resp, 0);
     if (strcmp(p, "/") == 0)
-        return web_page_home(r, resp);
-    if (strcmp(p, "/search") == 0)
-        return web_page_search(r, resp);
-    if (strcmp(p, "/about") == 0)
-        return web_page_about(r, resp);
-    if (match_id(p, "/actor/", "", &id))
-        return web_page_actor(r, resp, id);
-    if (match_id(p, "/title/", "", &id))
-        return web_page_title(r, resp, id);
-    if (match_id(p, "/img/person/", "", &id))
-        return web_photo_serve(r, resp, id);
-    web_page_error(r, resp, 404, "there is no page at this address");
+        web_page_home(r, resp);
+    else if (strcmp(p, "/search") == 0)
+        web_page_search(r, resp);
+    else if (strcmp(p, "/about") == 0)
+        web_page_about(r, resp);
+    else if (match_id(p, "/actor/", "", &id))
+        web_page_actor(r, resp, id);
+    else if (match_id(p, "/title/", "", &id))
+        web_page_title(r, resp, id);
+    else if (match_id(p, "/img/person/", "", &id))
+        web_photo_serve(r, resp, id);
+    else
+        web_page_error(r, resp, 404, "there is no page at this address");
+}
+
+void web_route(struct web_req *r, struct web_resp *resp)
+{
+    int photo = strcmp(r->path, "/photo") == 0;
+
+    if (strncmp(r->path, "/api/", 5) == 0)
+        route_api(r, resp);
+    else if (photo && is(r, "POST"))
+        web_page_photo(r, resp);
+    else if (photo && is(r, "GET"))
+        web_page_photo_form(r, resp);
+    else if (!is(r, "GET"))
+        not_allowed(r, resp, 0);
+    else
+        route_page(r, resp);
 }

@@ -21,12 +21,13 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define CONN_MEMORY  (64 * 1024) /* request line + headers + MHD's buffers, per connection */
-#define POST_BUFFER  (64 * 1024)
-#define SECURITY_CSP "default-src 'self'; script-src 'self'; style-src 'self'; " \
-                     "img-src 'self' data: https://image.tmdb.org; connect-src 'self'; " \
-                     "media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; " \
-                     "form-action 'self'"
+#define CONN_MEMORY (64 * 1024) /* request line + headers + MHD's buffers, per connection */
+#define POST_BUFFER (64 * 1024)
+#define SECURITY_CSP                                                                               \
+    "default-src 'self'; script-src 'self'; style-src 'self'; "                                    \
+    "img-src 'self' data: https://image.tmdb.org; connect-src 'self'; "                            \
+    "media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; "                            \
+    "form-action 'self'"
 
 struct web_server {
     struct web_opts opts;
@@ -42,8 +43,8 @@ struct conn_ctx {
     struct MHD_PostProcessor *pp;
     struct buf photo;
     int has_photo;
-    int status;      /* an error status earned while reading the body, 0 = none */
-    int answered;    /* the answer was queued before the body (Content-Length too large) */
+    int status;       /* an error status earned while reading the body, 0 = none */
+    int answered;     /* the answer was queued before the body (Content-Length too large) */
     size_t discarded; /* body bytes read and dropped after the cap */
 };
 
@@ -128,8 +129,8 @@ static int is_api(const char *url)
 }
 
 /* Answers an error found before routing (an upload too large, a broken body). */
-static enum MHD_Result send_early(struct web_server *w, struct MHD_Connection *c,
-                                  const char *url, int status, const char *msg)
+static enum MHD_Result send_early(struct web_server *w, struct MHD_Connection *c, const char *url,
+                                  int status, const char *msg)
 {
     struct web_req r = {0};
     struct web_resp resp;
@@ -253,7 +254,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {

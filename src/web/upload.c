@@ -108,8 +108,8 @@ void web_photo_thumb(const struct image *im, struct buf *b)
                             im->h * THUMB_SIDE / side > 0 ? im->h * THUMB_SIDE / side : 1, &small);
         src = &small;
     }
-    if (tj != NULL && tjCompress2(tj, src->px, src->w, 0, src->h, TJPF_RGB, &jpeg, &len,
-                                  TJSAMP_420, 80, 0) == 0) {
+    if (tj != NULL && tjCompress2(tj, src->px, src->w, 0, src->h, TJPF_RGB, &jpeg, &len, TJSAMP_420,
+                                  80, 0) == 0) {
         buf_puts(b, "data:image/jpeg;base64,");
         put_base64(b, jpeg, len);
     }
