@@ -279,6 +279,59 @@ kill -0 "$pid" 2>/dev/null && t_ok "reload_alive" || t_bad "reload_alive" "$(cat
 stop_server
 [ "$stopped" = 0 ] && t_ok "serve_stops_on_term" || t_bad "serve_stops_on_term" "exit $stopped"
 
+# Limits: a server with room for 4 connections and a 2 s idle timeout. Slow clients
+# (one byte a second) do not stop others from being answered; past the connection limit
+# a client is turned away; an idle connection is closed after the timeout.
+"$D" --data "$tmp/d" serve --port 0 --max-connections 4 --timeout 2 >"$tmp/serve.out" 2>"$tmp/serve.err" &
+pid=$!
+B=""
+for _ in $(seq 1 100); do
+    B=$(grep -o 'http://127.0.0.1:[0-9]*' "$tmp/serve.out" 2>/dev/null) && [ -n "$B" ] && break
+    sleep 0.1
+done
+t_out=$(/usr/bin/python3 - "${B#http://}" <<'PY'
+import socket, sys, time, urllib.request
+host, port = sys.argv[1].split(":")
+url = "http://%s:%s/api/search?q=keanu" % (host, port)
+def get(timeout=5):
+    try:
+        return urllib.request.urlopen(url, timeout=timeout).status
+    except Exception as e:
+        return type(e).__name__
+# Two slow clients, one byte each 0.5 s (never idle for the 2 s timeout).
+slow = [socket.create_connection((host, int(port))) for _ in range(2)]
+for _ in range(3):
+    for c in slow:
+        c.send(b"G")
+    time.sleep(0.5)
+print("with_slow_clients", get())
+# Two more connections fill the four places: a fifth client waits unanswered (in the
+# kernel's backlog) until one of them goes.
+for c in slow:
+    c.send(b"E")
+idle = [socket.create_connection((host, int(port))) for _ in range(2)]
+print("over_limit", get(0.5))
+for c in slow:
+    c.close()
+# The idle ones are closed by the server after the 2 s timeout.
+time.sleep(3.5)
+closed = 0
+for c in idle:
+    c.settimeout(2)
+    try:
+        closed += c.recv(1) == b""
+    except OSError:
+        closed += 1
+print("idle_closed", closed)
+print("after", get())
+PY
+)
+t_grep "limit_slow_clients_do_not_block" 'with_slow_clients 200'
+t_grep "limit_connections" 'over_limit (URLError|RemoteDisconnected|ConnectionResetError|timeout|TimeoutError|BadStatusLine)'
+t_grep "limit_idle_timeout" 'idle_closed 2'
+t_grep "limit_recovers" 'after 200'
+stop_server
+
 # Without an index: pages say how to build one (503), the rest works.
 mkdir -p "$tmp/noindex"
 cp "$tmp/d/catalog.db" "$tmp/noindex/"
