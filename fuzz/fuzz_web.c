@@ -129,6 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *text, *path, *query, *nl;
     struct web_req r = {0};
     struct web_resp resp;
+    struct arena arena;
 
     if (size < 2 || size > 4096)
         return 0;
@@ -159,9 +160,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     resp.status = 200;
     resp.type = "text/html";
     buf_init(&resp.body, WEB_BODY_MAX);
+    arena_init(&arena, 0);
+    r.arena = &arena;
     r.snap = web_snap_acquire(&state);
     web_route(&r, &resp);
     web_snap_release(&state, r.snap);
+    arena_release(&arena);
     if (resp.status < 200 || resp.status > 599)
         abort();
     if (strncmp(resp.type, "text/html", 9) == 0)

@@ -156,7 +156,7 @@ void web_api_similar(struct web_req *r, struct web_resp *resp, int64_t id)
         web_api_error(resp, 400, "k must be a number from 1 to 1000");
         return;
     }
-    hits = calloc((size_t)k, sizeof *hits);
+    hits = arena_calloc(r->arena, (size_t)k, sizeof *hits);
     h = web_snap_get(r->snap);
     rc = catalog_person_get(search_catalog(h), id, &p, &e);
     if (rc == CATALOG_OK)
@@ -170,7 +170,6 @@ void web_api_similar(struct web_req *r, struct web_resp *resp, int64_t id)
         send_json(resp, 200,
                   json_pack("{s:o, s:s, s:o}", "query", person_json(&p), "space", space, "results",
                             hits_json(hits, n)));
-    free(hits);
 }
 
 static json_t *face_json(const struct search_face *f)
@@ -263,11 +262,11 @@ static json_t *cast_json(struct search *h, const struct catalog_cast *c, int n)
 
 void web_api_cast(struct web_req *r, struct web_resp *resp, int64_t id)
 {
-    struct catalog_cast *cast = calloc(WEB_CAST_MAX, sizeof *cast);
+    struct catalog_cast *cast = arena_calloc(r->arena, WEB_CAST_MAX, sizeof *cast);
     struct search *h = web_snap_get(r->snap);
     struct catalog_title t;
     struct err e;
-    int n = 0, rc = cast ? catalog_title_get(search_catalog(h), id, &t, &e) : CATALOG_ERR_DB;
+    int n = 0, rc = catalog_title_get(search_catalog(h), id, &t, &e);
 
     if (rc == CATALOG_OK)
         rc = catalog_title_cast(search_catalog(h), id, cast, WEB_CAST_MAX, &n, &e);
@@ -278,7 +277,6 @@ void web_api_cast(struct web_req *r, struct web_resp *resp, int64_t id)
         web_api_error(resp, rc == CATALOG_NOT_FOUND ? 404 : 500,
                       rc == CATALOG_NOT_FOUND ? "no such title" : e.msg);
     web_snap_put(r->snap, h);
-    free(cast);
 }
 
 static json_t *known_json(struct search *h, int64_t id)

@@ -386,7 +386,7 @@ void web_page_actor(struct web_req *r, struct web_resp *resp, int64_t id)
 {
     const char *space = space_arg(r);
     int k = web_parse_k(r, WEB_K_DEFAULT, WEB_K_MAX), n = 0, rc;
-    struct search_hit *hits = NULL;
+    struct search_hit *hits;
     struct catalog_person p;
     struct search *h;
     char title[CATALOG_NAME_MAX + 32];
@@ -405,11 +405,10 @@ void web_page_actor(struct web_req *r, struct web_resp *resp, int64_t id)
                        rc == CATALOG_NOT_FOUND ? "no one in the catalogue has this id" : e.msg);
         return;
     }
-    hits = calloc((size_t)k, sizeof *hits);
-    rc = hits ? search_similar(h, space, id, k, hits, &n, &e) : SEARCH_ERR_INPUT;
+    hits = arena_calloc(r->arena, (size_t)k, sizeof *hits);
+    rc = search_similar(h, space, id, k, hits, &n, &e);
     if (rc != SEARCH_OK && rc != SEARCH_NOT_FOUND) {
         web_snap_put(r->snap, h);
-        free(hits);
         web_page_error(r, resp, web_status_of(rc), e.msg);
         return;
     }
@@ -423,7 +422,6 @@ void web_page_actor(struct web_req *r, struct web_resp *resp, int64_t id)
         put_hit(&resp->body, h, &hits[i], space);
     html_fmt(&resp->body, "</ol>");
     web_snap_put(r->snap, h);
-    free(hits);
     page_end(r, resp);
 }
 
@@ -448,11 +446,11 @@ static void put_cast(struct buf *b, struct search *h, const struct catalog_cast 
 
 void web_page_title(struct web_req *r, struct web_resp *resp, int64_t id)
 {
-    struct catalog_cast *cast = calloc(WEB_CAST_MAX, sizeof *cast);
+    struct catalog_cast *cast = arena_calloc(r->arena, WEB_CAST_MAX, sizeof *cast);
     struct search *h = web_snap_get(r->snap);
     struct catalog_title t;
     struct err e;
-    int n = 0, rc = cast ? catalog_title_get(search_catalog(h), id, &t, &e) : CATALOG_ERR_DB;
+    int n = 0, rc = catalog_title_get(search_catalog(h), id, &t, &e);
 
     if (rc == CATALOG_OK)
         rc = catalog_title_cast(search_catalog(h), id, cast, WEB_CAST_MAX, &n, &e);
@@ -473,7 +471,6 @@ void web_page_title(struct web_req *r, struct web_resp *resp, int64_t id)
         page_end(r, resp);
     }
     web_snap_put(r->snap, h);
-    free(cast);
 }
 
 /* ---- photo --------------------------------------------------------------------------- */

@@ -7,6 +7,7 @@
 
 #include "names/names.h"
 #include "search/search.h"
+#include "util/arena.h"
 #include "util/buf.h"
 #include "web/web.h"
 
@@ -96,6 +97,7 @@ struct web_req {
     struct web_state *state;
     struct web_snap *snap; /* acquired by the dispatcher for the request */
     const struct web_assets *assets;
+    struct arena *arena; /* the request's scratch memory, released after the answer */
 };
 
 /* Returns the query argument, or NULL. */
@@ -139,7 +141,7 @@ void web_photo_serve(struct web_req *r, struct web_resp *resp, int64_t id);
  * finds its faces; on failure sets *status (400, 413, 415, 500, 503) and e. */
 struct web_photo {
     struct image im;
-    struct search_face *faces;
+    struct search_face *faces; /* in the request's arena */
     int nfaces;
 };
 int web_photo_query(struct web_req *r, int k, struct web_photo *p, int *status, struct err *e);

@@ -195,6 +195,7 @@ static enum MHD_Result on_done(struct web_server *w, struct MHD_Connection *c, c
     const char *target = header(c, "HX-Target");
     struct web_req r = {0};
     struct web_resp resp;
+    struct arena arena;
     enum MHD_Result ok;
 
     if (cc->answered)
@@ -209,6 +210,8 @@ static enum MHD_Result on_done(struct web_server *w, struct MHD_Connection *c, c
     r.hx_suggest = r.hx && target != NULL && strcmp(target, "suggest") == 0;
     r.state = &w->state;
     r.assets = w->assets;
+    arena_init(&arena, 0);
+    r.arena = &arena;
     if (cc->has_photo || cc->pp != NULL) {
         r.upload = (const unsigned char *)buf_str(&cc->photo);
         r.upload_len = cc->photo.len;
@@ -220,6 +223,7 @@ static enum MHD_Result on_done(struct web_server *w, struct MHD_Connection *c, c
         web_route(&r, &resp);
         web_snap_release(&w->state, r.snap);
     }
+    arena_release(&arena);
     ok = send_resp(c, &resp, 0);
     buf_release(&resp.body);
     return ok;

@@ -60,7 +60,7 @@ int web_photo_query(struct web_req *r, int k, struct web_photo *p, int *status, 
     *status = 200;
     if (decode(r, &p->im, status, e) != WEB_OK)
         return WEB_ERR_DATA;
-    p->faces = xcalloc(SEARCH_FACES_MAX, sizeof *p->faces);
+    p->faces = arena_calloc(r->arena, SEARCH_FACES_MAX, sizeof *p->faces);
     pthread_mutex_lock(&r->snap->photo_mu);
     rc = search_photo(r->snap->photo, &p->im, k, p->faces, &p->nfaces, e);
     pthread_mutex_unlock(&r->snap->photo_mu);
@@ -75,7 +75,6 @@ int web_photo_query(struct web_req *r, int k, struct web_photo *p, int *status, 
 void web_photo_release(struct web_photo *p)
 {
     img_release(&p->im);
-    free(p->faces);
     p->faces = NULL;
     p->nfaces = 0;
 }
