@@ -208,6 +208,18 @@ printf '\000' >"$OUT/corpus-hnsw/none"
 printf '\001\000\001\000\000\377' >"$OUT/corpus-hnsw/link"
 printf '\001\030\000\000\000\005' >"$OUT/corpus-hnsw/entry"
 printf 'DOPPELHN\001\000\000\000\300\000\000\000' >"$OUT/corpus-hnsw/header"
-for d in jpeg png webp exif names model import index manifest hnsw safetensors; do
+# Web requests: method byte, path, query line, upload.
+mkdir -p "$OUT/corpus-web"
+i=0
+for req in '/\n' '/search\nq=keanu&tab=actor' '/search\nq=ma&tab=title' '/actor/1\nspace=identity&k=3' \
+    '/actor/2\nk=x' '/title/1\n' '/about\n' '/api/search\nq=tom&k=2' '/api/similar/1\nk=2' \
+    '/api/titles\nq=matrix' '/api/titles/1/cast\n' '/api/people/2\n' '/img/person/1\nn=2' \
+    '/photo\n\n\377\330\377' '/api/query\nk=2\nGIF89a'; do
+    i=$((i + 1))
+    printf "\0$req" >"$OUT/corpus-web/r$i"
+done
+printf '\021/api/query\nk=1\n\211PNG\r\n' >"$OUT/corpus-web/upload1"
+printf '\014/search\nq=ke' >"$OUT/corpus-web/suggest1"
+for d in jpeg png webp exif names model import index manifest hnsw safetensors web; do
     echo "seeds: $(ls "$OUT/corpus-$d" | wc -l) files in $OUT/corpus-$d"
 done

@@ -83,6 +83,7 @@ extern const struct cli_command cli_cmd_stats;
 extern const struct cli_command cli_cmd_index;
 extern const struct cli_command cli_cmd_similar;
 extern const struct cli_command cli_cmd_query;
+extern const struct cli_command cli_cmd_serve;
 
 struct search_hit;
 
