@@ -801,33 +801,38 @@ static int write_file(const char *path, const struct buf *data, struct err *e)
     return CRAWL_OK;
 }
 
-/* Saves the downloaded photos of pp; builds the embed item's data in out. */
+/* Saves the downloaded photos of pp; writes the embed item's data (JSON, keys sorted)
+ * into out. */
 static int save_photos(struct crawl *cr, const struct person_photos *pp,
                        struct tmdb_req *reqs, struct buf *out, struct err *e)
 {
-    char dir[4096], path[4400];
-    int rc = CRAWL_OK, first = 1;
+    char dir[4096], path[4400], *text;
+    json_t *o = json_object(), *photos = json_array();
+    int rc = CRAWL_OK;
 
     snprintf(dir, sizeof dir, "%s/%lld", cr->o.photo_dir, (long long)pp->tmdb_id);
     if (pp->n > 0 && fs_mkdir_p(dir, e) != 0)
-        return CRAWL_ERR_IO;
-    buf_puts(out, "{\"photos\":[");
+        rc = CRAWL_ERR_IO;
     for (int i = 0; rc == CRAWL_OK && i < pp->n; i++) {
         if (reqs[i].rc != TMDB_OK)
             continue; /* a photo gone from the CDN (404) */
         snprintf(path, sizeof path, "%s/%s", dir, pp->file[i]);
         rc = write_file(path, &reqs[i].body, e);
         cr->st.photos += rc == CRAWL_OK;
-        if (rc == CRAWL_OK && pp->rank[i] > 0) {
-            buf_printf(out, "%s{\"file\":\"%s\",\"rank\":%d}", first ? "" : ",", pp->file[i],
-                       pp->rank[i]);
-            first = 0;
-        } else if (rc == CRAWL_OK) {
-            buf_printf(out, "],\"display\":\"%s\"}", pp->file[i]);
-            return rc;
-        }
+        if (rc == CRAWL_OK && pp->rank[i] > 0)
+            json_array_append_new(photos, json_pack("{s:s, s:i}", "file", pp->file[i], "rank",
+                                                    pp->rank[i]));
+        else if (rc == CRAWL_OK)
+            json_object_set_new(o, "display", json_string(pp->file[i]));
     }
-    buf_puts(out, "]}");
+    json_object_set_new(o, "photos", photos);
+    text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    if (rc == CRAWL_OK && (text == NULL || buf_puts(out, text) != BUF_OK)) {
+        err_set(e, "images %lld: the photo list is too long", (long long)pp->tmdb_id);
+        rc = CRAWL_ERR_IO;
+    }
+    free(text);
+    json_decref(o);
     return rc;
 }
 
