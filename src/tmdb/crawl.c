@@ -678,7 +678,7 @@ static int size_width(const char *s, int w, int h)
 const char *crawl_pick_size(const struct tmdb_config *cfg, int w, int h, int want)
 {
     const char *best = "original";
-    int bw = w > 0 ? w : 1 << 30;
+    int bw = 1 << 30;
 
     if (want > w && w > 0)
         want = w;
