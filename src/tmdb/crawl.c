@@ -1028,10 +1028,10 @@ int crawl_exports(struct crawl *cr, const char *path, struct err *e)
         }
         if (rc == CRAWL_OK)
             rc = export_line(cr, line, no, e);
+        cr->st.units += rc == CRAWL_OK;
         if (rc == CRAWL_OK && no % EXPORT_BATCH == 0) {
             rc = export_commit(cr, key, no, e);
             open_tx = 0;
-            cr->st.units += EXPORT_BATCH;
             if (stopping(cr))
                 rc = CRAWL_ERR_STOPPED;
         }
