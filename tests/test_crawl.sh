@@ -148,37 +148,48 @@ done
 fake_stop
 
 # ---- kill -9 at random moments, then resume: the same catalogue ----
+# Rounds of the four jobs into a fresh folder each, every job killed at random moments
+# until it gets to finish; each round is then resumed and must equal the clean crawl.
 fake_start kills --delay-ms 30
 seed=${CRAWL_SEED:-$$}
 kills=0
-jobs_done=0
 tries=0
-while [ $kills -lt 20 ] && [ $tries -lt 200 ]; do
-    tries=$((tries + 1))
-    delay=$(awk -v s="$seed" -v t="$tries" 'BEGIN { srand(s * 1000 + t); printf "%.2f", 0.02 + rand() * 0.3 }')
-    case $jobs_done in
-    0) set -- popular --pages $PAGES ;;
-    1) set -- credits --movies --pages 1 ;;
-    2) set -- credits --tv --pages 1 ;;
-    3) set -- images ;;
-    *) break ;;
-    esac
-    crawl "$tmp/k" "$@" >/dev/null 2>&1 &
-    cpid=$!
-    sleep "$delay"
-    if kill -9 "$cpid" 2>/dev/null; then
-        wait "$cpid" 2>/dev/null
-        kills=$((kills + 1))
+round=0
+same=0
+while [ $kills -lt 20 ] && [ $round -lt 10 ]; do
+    round=$((round + 1))
+    jobs_done=0
+    while [ $jobs_done -lt 4 ] && [ $tries -lt 400 ]; do
+        tries=$((tries + 1))
+        delay=$(awk -v s="$seed" -v t="$tries" 'BEGIN { srand(s * 1000 + t); printf "%.2f", 0.02 + rand() * 0.3 }')
+        case $jobs_done in
+        0) set -- popular --pages $PAGES ;;
+        1) set -- credits --movies --pages 1 ;;
+        2) set -- credits --tv --pages 1 ;;
+        *) set -- images ;;
+        esac
+        crawl "$tmp/k$round" "$@" >/dev/null 2>&1 &
+        cpid=$!
+        sleep "$delay"
+        if kill -9 "$cpid" 2>/dev/null; then
+            wait "$cpid" 2>/dev/null
+            kills=$((kills + 1))
+        else
+            wait "$cpid" && jobs_done=$((jobs_done + 1))
+        fi
+    done
+    crawl_all "$tmp/k$round"
+    crawl_full "$tmp/k$round" >"$tmp/k.full"
+    if cmp -s "$tmp/a.full" "$tmp/k.full"; then
+        same=$((same + 1))
     else
-        wait "$cpid" && jobs_done=$((jobs_done + 1))
+        t_bad "killed_crawl_same_catalogue" "seed $seed round $round: $(diff "$tmp/a.full" "$tmp/k.full" | head -10)"
     fi
 done
-crawl_all "$tmp/k"
-crawl_full "$tmp/k" >"$tmp/k.full"
-[ $kills -ge 20 ] && t_ok "killed_20_times (seed $seed, $kills kills)" || t_bad "killed_20_times" "only $kills"
-cmp -s "$tmp/a.full" "$tmp/k.full" && t_ok "killed_crawl_same_catalogue" ||
-    t_bad "killed_crawl_same_catalogue" "seed $seed: $(diff "$tmp/a.full" "$tmp/k.full" | head -10)"
-left=$(find "$tmp/k/photos" -name '*.tmp' | wc -l)
+[ $kills -ge 20 ] && t_ok "killed_20_times (seed $seed, $kills kills in $round rounds)" ||
+    t_bad "killed_20_times" "only $kills"
+[ $same -eq $round ] && t_ok "killed_crawl_same_catalogue ($same rounds)"
+left=$(find "$tmp" -path "$tmp/k*" -name '*.tmp' | wc -l)
 [ "$left" -eq 0 ] && t_ok "no_partial_photos" || t_bad "no_partial_photos" "$left .tmp files"
 fake_stop
 
