@@ -40,7 +40,7 @@ struct crawl {
     double start;
     struct tmdb_config cfg;
     int have_cfg;
-    struct tmdb_req reqs[BATCH_MAX * 8]; /* a batch's requests, bodies reused */
+    struct tmdb_req reqs[BATCH_MAX * 9]; /* a batch: image lists, then up to 8 downloads each */
 };
 
 /* A paged list: its state key prefix and how to make page p's path and use its body. */
