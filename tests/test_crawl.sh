@@ -28,6 +28,8 @@ t_expect "crawl_discover_no_years" 2 "$D" --data "$tmp/u" crawl discover
 t_expect "crawl_bad_rate" 2 "$D" --data "$tmp/u" crawl popular --rate fast
 t_expect "crawl_bad_pages" 2 "$D" --data "$tmp/u" crawl popular --pages 501
 t_expect "crawl_exports_no_file" 2 "$D" --data "$tmp/u" crawl exports
+t_expect "crawl_rate_over_tmdb" 2 env TMDB_API_KEY=k "$D" --data "$tmp/u" crawl popular --rate 50/1
+t_grep "crawl_rate_over_tmdb_says" 'about 40 requests per second'
 t_expect "crawl_no_key" 1 env -u TMDB_API_KEY "$D" --data "$tmp/u" crawl popular
 t_grep "crawl_no_key_says" 'set TMDB_API_KEY'
 

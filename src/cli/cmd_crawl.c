@@ -63,7 +63,8 @@ static const char *const job_names[JOB_COUNT] = {
     "network options (every job but exports, embed and status):\n"                          \
     "  --api-base URL        the API (default " API_BASE ")\n"                               \
     "  --image-base URL      the image CDN (default: /configuration's secure_base_url)\n"   \
-    "  --rate N[/SECONDS]    at most N requests per SECONDS (default 40/10; 0 = no limit)\n" \
+    "  --rate N[/SECONDS]    at most N requests per SECONDS (default 40/10; at most 40/1\n" \
+    "                        against TMDB; 0 = no limit, for other servers)\n" \
     "  --connections N       concurrent connections (default 8)\n"                           \
     "  --timeout SECONDS     per request (default 60; connect: 10)\n"                        \
     "  --attempts N          tries per request (default 8)\n"                               \
@@ -397,6 +398,12 @@ static int crawl_exec(const struct cli *cli, struct catalog *cat, struct crawl_a
         log_error("set TMDB_API_KEY to your TMDB v3 API key or v4 read access token "
                   "(https://www.themoviedb.org/settings/api)");
         return CLI_EXIT_FAIL;
+    }
+    if (a->job != JOB_EXPORTS && strcmp(a->o.client.api_base, API_BASE) == 0 &&
+        (a->o.client.rate == 0 || a->o.client.rate / a->o.client.window > 40.0)) {
+        log_error("--rate: TMDB allows about 40 requests per second; ask for at most 40/1 "
+                  "(no limit is only for other servers, such as a test's)");
+        return CLI_EXIT_USAGE;
     }
     if (crawl_new(cat, &a->o, &cr, &e) != CRAWL_OK)
         return rc_exit(CRAWL_ERR_NET, &e);
