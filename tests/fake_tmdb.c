@@ -20,7 +20,7 @@
  * Plain POSIX sockets on 127.0.0.1 only, a thread per connection, HTTP/1.1 with
  * keep-alive and gzip, so resets and truncations are exactly what the socket does.
  * Every request is logged (--log): monotonic time, open connections, outcome, path
- * without the key: the rate-limit test reads the times from there.
+ * without the key, connection number: the rate-limit test reads the times from there.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -649,7 +649,7 @@ static int route(int fd, const char *path, const char *query, const char *auth, 
     char sort[64];
     long year;
 
-    if (strncmp(path, "/t/p/", 5) == 0) {
+    if (strncmp(path, "/t/p/", 5) == 0 || strncmp(path, "/cdn/", 5) == 0) {
         const char *file = strchr(path + 5, '/');
 
         return file != NULL ? serve_image(fd, file + 1) : send_text(fd, 404, g.err_404, NULL, 0);
@@ -692,12 +692,12 @@ static int route(int fd, const char *path, const char *query, const char *auth, 
     return serve_by_id(fd, path, gzip);
 }
 
-static void log_line(const char *outcome, const char *path, int open)
+static void log_line(const char *outcome, const char *path, int open, int conn)
 {
     if (g.log == NULL)
         return;
     pthread_mutex_lock(&g.lock);
-    fprintf(g.log, "%.6f open=%d %s %s\n", now_s(), open, outcome, path);
+    fprintf(g.log, "%.6f open=%d %s %s conn=%d\n", now_s(), open, outcome, path, conn);
     fflush(g.log);
     pthread_mutex_unlock(&g.lock);
 }
@@ -740,7 +740,7 @@ static void header(const char *head, const char *name, char *out, size_t n)
 }
 
 /* Handles one request of a connection; returns -1 to close it. */
-static int handle(int fd, char *head, int open)
+static int handle(int fd, char *head, int open, int conn_no)
 {
     char method[8], target[2048], path[2048], auth[512], enc[256], conn[64], url[4200];
     char *q;
@@ -762,7 +762,7 @@ static int handle(int fd, char *head, int open)
     kind = strncmp(path, "/loop/", 6) == 0 ? F_NONE : fault_for(url, path);
     if (g.delay_ms > 0)
         usleep((useconds_t)g.delay_ms * 1000);
-    log_line(fault_names[kind], url, open);
+    log_line(fault_names[kind], url, open, conn_no);
     if (kind == F_SLOW) {
         usleep((useconds_t)g.slow_ms * 1000);
         kind = F_NONE;
@@ -781,13 +781,15 @@ static int handle(int fd, char *head, int open)
 
 static void *serve_conn(void *arg)
 {
+    static int conns;
     int fd = (int)(intptr_t)arg, open, one = 1;
+    int conn = __atomic_add_fetch(&conns, 1, __ATOMIC_SEQ_CST);
     char *head = malloc(REQ_MAX);
 
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     open = __atomic_add_fetch(&g.open, 1, __ATOMIC_SEQ_CST);
     while (head != NULL && read_head(fd, head, REQ_MAX) > 0 &&
-           handle(fd, head, open) == 0)
+           handle(fd, head, open, conn) == 0)
         open = __atomic_load_n(&g.open, __ATOMIC_SEQ_CST);
     __atomic_sub_fetch(&g.open, 1, __ATOMIC_SEQ_CST);
     free(head);

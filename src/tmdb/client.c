@@ -104,6 +104,7 @@ int tmdb_client_new(const struct tmdb_client_opts *opts, struct tmdb_client **ou
         return TMDB_ERR_SETUP;
     }
     curl_multi_setopt(cl->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)cl->o.connections);
+    curl_multi_setopt(cl->multi, CURLMOPT_MAXCONNECTS, (long)cl->o.connections);
     cl->headers = curl_slist_append(NULL, "Accept: application/json, image/*");
     cl->bearer = cl->o.key != NULL && is_v4_token(cl->o.key);
     if (cl->bearer) {
@@ -421,8 +422,9 @@ int tmdb_client_run(struct tmdb_client *cl, struct tmdb_req *reqs, int n, struct
 
         curl_multi_perform(cl->multi, &running);
         reap(cl, &inflight);
-        if (inflight > 0 || wake > 0)
-            curl_multi_poll(cl->multi, NULL, 0, (int)ceil(fmax(wake, 0.001) * 1000), NULL);
+        if (!pending(reqs, n))
+            break;
+        curl_multi_poll(cl->multi, NULL, 0, (int)ceil(fmax(wake, 0.001) * 1000), NULL);
     }
     while (failed && inflight > 0) {
         curl_multi_perform(cl->multi, &running);
