@@ -50,8 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case 3:
     case 4:
-        tmdb_parse_credits(text, size, data[0] % 8 == 3 ? TMDB_KIND_MOVIE : TMDB_KIND_TV, &cr,
-                           &e);
+        tmdb_parse_credits(text, size, data[0] % 8 == 3 ? TMDB_KIND_MOVIE : TMDB_KIND_TV, &cr, &e);
         tmdb_credits_release(&cr);
         break;
     case 5:

@@ -40,8 +40,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define REQ_MAX 16384
-#define SEEN_MAX 65536
+#define REQ_MAX    16384
+#define SEEN_MAX   65536
 #define IMAGES_MAX 4096
 
 enum fault {
@@ -63,8 +63,8 @@ enum fault {
 };
 
 static const char *const fault_names[F_COUNT] = {
-    "none", "429", "500", "502", "503", "504", "slow", "reset", "truncate", "invalid",
-    "ctype", "oversize", "redirect", "404",
+    "none",  "429",      "500",     "502",   "503",      "504",      "slow",
+    "reset", "truncate", "invalid", "ctype", "oversize", "redirect", "404",
 };
 
 struct fault_path {
@@ -173,7 +173,8 @@ static void load_record(struct record *r, const char *rel, const char *meta)
     snprintf(path, sizeof path, "%s/%s", g.data, meta);
     m = json_load_file(path, 0, &je);
     h = json_object_get(m, "headers");
-    json_object_foreach(h, k, v) {
+    json_object_foreach(h, k, v)
+    {
         if (strcasecmp(k, "Content-Type") == 0 || strcasecmp(k, "Content-Length") == 0 ||
             strcasecmp(k, "Transfer-Encoding") == 0 || strcasecmp(k, "Connection") == 0 ||
             strcasecmp(k, "Content-Encoding") == 0 || strcasecmp(k, "Alt-Svc") == 0)
@@ -247,8 +248,7 @@ static int fault_for(const char *url, const char *path)
 
     for (int i = 0; i < g.npaths; i++) {
         if (strncmp(path, g.paths[i].prefix, strlen(g.paths[i].prefix)) == 0)
-            return g.paths[i].count == 0 || attempt <= g.paths[i].count ? g.paths[i].kind
-                                                                        : F_NONE;
+            return g.paths[i].count == 0 || attempt <= g.paths[i].count ? g.paths[i].kind : F_NONE;
     }
     if (g.fault_rate <= 0 || g.nfaults == 0 || (int)(fnv(url, 1) % 100) >= g.fault_rate)
         return F_NONE;
@@ -311,17 +311,28 @@ struct reply {
 static const char *reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 302: return "Found";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    default: return "Gateway Timeout";
+    case 200:
+        return "OK";
+    case 302:
+        return "Found";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 404:
+        return "Not Found";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Gateway Timeout";
     }
 }
 
@@ -360,8 +371,12 @@ static int send_reply(int fd, const struct reply *r, int gzip)
 static int send_json(int fd, int status, json_t *body, const struct record *rec, int gzip)
 {
     char *text = json_dumps(body, JSON_COMPACT);
-    struct reply r = {status, "application/json;charset=utf-8", rec != NULL ? rec->headers : NULL,
-                      text, strlen(text), F_NONE};
+    struct reply r = {status,
+                      "application/json;charset=utf-8",
+                      rec != NULL ? rec->headers : NULL,
+                      text,
+                      strlen(text),
+                      F_NONE};
     int rc = send_reply(fd, &r, gzip);
 
     free(text);
@@ -370,8 +385,7 @@ static int send_json(int fd, int status, json_t *body, const struct record *rec,
 
 static int send_text(int fd, int status, const char *body, const char *extra, int gzip)
 {
-    struct reply r = {status, "application/json;charset=utf-8", extra, body, strlen(body),
-                      F_NONE};
+    struct reply r = {status, "application/json;charset=utf-8", extra, body, strlen(body), F_NONE};
 
     return send_reply(fd, &r, gzip);
 }
@@ -395,13 +409,20 @@ static int send_fault(int fd, int kind, const char *path, int gzip)
     switch (kind) {
     case F_429:
         snprintf(extra, sizeof extra, "Retry-After: %d\r\n", g.retry_after);
-        return send_text(fd, 429, "{\"status_code\":25,\"status_message\":\"Your request count "
-                                  "(41) is over the allowed limit of (40).\"}", extra, gzip);
-    case F_500: return send_text(fd, 500, codes[F_500], NULL, gzip);
-    case F_502: return send_text(fd, 502, codes[F_502], NULL, gzip);
-    case F_503: return send_text(fd, 503, codes[F_503], NULL, gzip);
-    case F_504: return send_text(fd, 504, codes[F_504], NULL, gzip);
-    case F_404: return send_text(fd, 404, g.err_404, NULL, gzip);
+        return send_text(fd, 429,
+                         "{\"status_code\":25,\"status_message\":\"Your request count "
+                         "(41) is over the allowed limit of (40).\"}",
+                         extra, gzip);
+    case F_500:
+        return send_text(fd, 500, codes[F_500], NULL, gzip);
+    case F_502:
+        return send_text(fd, 502, codes[F_502], NULL, gzip);
+    case F_503:
+        return send_text(fd, 503, codes[F_503], NULL, gzip);
+    case F_504:
+        return send_text(fd, 504, codes[F_504], NULL, gzip);
+    case F_404:
+        return send_text(fd, 404, g.err_404, NULL, gzip);
     case F_RESET: {
         struct linger lg = {1, 0};
 
@@ -416,19 +437,21 @@ static int send_fault(int fd, int kind, const char *path, int gzip)
     }
     case F_INVALID: {
         static const char bad[] = "{\"page\":1,\"results\":[{\"id\":1,\"name\":\"x\"},]";
-        struct reply r = {200, "application/json;charset=utf-8", NULL, bad, sizeof bad - 1,
-                          F_NONE};
+        struct reply r = {200, "application/json;charset=utf-8", NULL, bad, sizeof bad - 1, F_NONE};
 
         return send_reply(fd, &r, gzip);
     }
     case F_REDIRECT:
-        snprintf(extra, sizeof extra, "Location: /loop/%u%s\r\n", __atomic_add_fetch(&loop, 1, __ATOMIC_RELAXED), path);
+        snprintf(extra, sizeof extra, "Location: /loop/%u%s\r\n",
+                 __atomic_add_fetch(&loop, 1, __ATOMIC_RELAXED), path);
         return send_text(fd, 302, "{}", extra, 0);
     case F_OVERSIZE: {
         char head[256], chunk[65536];
         size_t total = (size_t)64 << 20;
-        int n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/json"
-                                            "\r\nContent-Length: %zu\r\n\r\n[", total);
+        int n = snprintf(head, sizeof head,
+                         "HTTP/1.1 200 OK\r\nContent-Type: application/json"
+                         "\r\nContent-Length: %zu\r\n\r\n[",
+                         total);
 
         memset(chunk, ' ', sizeof chunk);
         if (send_all(fd, head, (size_t)n) != 0)
@@ -476,9 +499,9 @@ static void rewrite_titles(json_t *b, int page, json_int_t base, int year)
         json_object_set_new(t, "id", json_integer(base + (json_int_t)page * 100 + (json_int_t)i));
         if (year > 0) {
             snprintf(date, sizeof date, "%04d-06-01", year);
-            json_object_set_new(t, json_object_get(t, "title") != NULL ? "release_date"
-                                                                       : "first_air_date",
-                                json_string(date));
+            json_object_set_new(
+                t, json_object_get(t, "title") != NULL ? "release_date" : "first_air_date",
+                json_string(date));
         }
     }
 }
@@ -496,8 +519,9 @@ static void rewrite_cast(json_t *b, json_int_t id)
     for (size_t i = 0; i < json_array_size(cast); i++) {
         json_t *p = json_array_get(cast, i);
 
-        json_object_set_new(p, "id", json_integer(json_integer_value(json_object_get(p, "id")) +
-                                                  (id % 3) * 10000000));
+        json_object_set_new(
+            p, "id",
+            json_integer(json_integer_value(json_object_get(p, "id")) + (id % 3) * 10000000));
     }
 }
 
@@ -572,8 +596,12 @@ static int serve_image(int fd, const char *file)
     len = fread(data, 1, (size_t)n, f);
     fclose(f);
     {
-        struct reply r = {200, strstr(photo, ".png") != NULL ? "image/png" : "image/jpeg",
-                          "Cache-Control: public, max-age=31536000\r\n", data, len, F_NONE};
+        struct reply r = {200,
+                          strstr(photo, ".png") != NULL ? "image/png" : "image/jpeg",
+                          "Cache-Control: public, max-age=31536000\r\n",
+                          data,
+                          len,
+                          F_NONE};
 
         rc = send_reply(fd, &r, 0);
     }
@@ -590,9 +618,11 @@ static int serve_list(int fd, const struct record *rec, const char *query, int p
     int rc;
 
     if (page < 1 || page > 500)
-        return send_text(fd, 400, "{\"status_code\":22,\"status_message\":\"Invalid page: Pages "
-                                  "start at 1 and max at 500. They are expected to be an "
-                                  "integer.\",\"success\":false}", NULL, gzip);
+        return send_text(fd, 400,
+                         "{\"status_code\":22,\"status_message\":\"Invalid page: Pages "
+                         "start at 1 and max at 500. They are expected to be an "
+                         "integer.\",\"success\":false}",
+                         NULL, gzip);
     b = json_deep_copy(rec->body);
     if (people)
         rewrite_people(b, (int)page);
@@ -788,8 +818,7 @@ static void *serve_conn(void *arg)
 
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     open = __atomic_add_fetch(&g.open, 1, __ATOMIC_SEQ_CST);
-    while (head != NULL && read_head(fd, head, REQ_MAX) > 0 &&
-           handle(fd, head, open, conn) == 0)
+    while (head != NULL && read_head(fd, head, REQ_MAX) > 0 && handle(fd, head, open, conn) == 0)
         open = __atomic_load_n(&g.open, __ATOMIC_SEQ_CST);
     __atomic_sub_fetch(&g.open, 1, __ATOMIC_SEQ_CST);
     free(head);
@@ -875,19 +904,32 @@ static void parse_args(int argc, char **argv, const char **port_file)
             exit(2);
         }
         i++;
-        if (strcmp(a, "--data") == 0) g.data = v;
-        else if (strcmp(a, "--images") == 0) g.images = v;
-        else if (strcmp(a, "--key") == 0) g.key = v;
-        else if (strcmp(a, "--pages") == 0) g.pages = (int)strtol(v, NULL, 10);
-        else if (strcmp(a, "--cast-max") == 0) g.cast_max = (int)strtol(v, NULL, 10);
-        else if (strcmp(a, "--missing-mod") == 0) g.missing_mod = (int)strtol(v, NULL, 10);
-        else if (strcmp(a, "--fault-rate") == 0) g.fault_rate = (int)strtol(v, NULL, 10);
-        else if (strcmp(a, "--faults") == 0) parse_faults(v);
-        else if (strcmp(a, "--fault-path") == 0) parse_fault_path(v);
-        else if (strcmp(a, "--delay-ms") == 0) g.delay_ms = (int)strtol(v, NULL, 10);
-        else if (strcmp(a, "--slow-ms") == 0) g.slow_ms = (int)strtol(v, NULL, 10);
-        else if (strcmp(a, "--retry-after") == 0) g.retry_after = (int)strtol(v, NULL, 10);
-        else if (strcmp(a, "--port-file") == 0) *port_file = v;
+        if (strcmp(a, "--data") == 0)
+            g.data = v;
+        else if (strcmp(a, "--images") == 0)
+            g.images = v;
+        else if (strcmp(a, "--key") == 0)
+            g.key = v;
+        else if (strcmp(a, "--pages") == 0)
+            g.pages = (int)strtol(v, NULL, 10);
+        else if (strcmp(a, "--cast-max") == 0)
+            g.cast_max = (int)strtol(v, NULL, 10);
+        else if (strcmp(a, "--missing-mod") == 0)
+            g.missing_mod = (int)strtol(v, NULL, 10);
+        else if (strcmp(a, "--fault-rate") == 0)
+            g.fault_rate = (int)strtol(v, NULL, 10);
+        else if (strcmp(a, "--faults") == 0)
+            parse_faults(v);
+        else if (strcmp(a, "--fault-path") == 0)
+            parse_fault_path(v);
+        else if (strcmp(a, "--delay-ms") == 0)
+            g.delay_ms = (int)strtol(v, NULL, 10);
+        else if (strcmp(a, "--slow-ms") == 0)
+            g.slow_ms = (int)strtol(v, NULL, 10);
+        else if (strcmp(a, "--retry-after") == 0)
+            g.retry_after = (int)strtol(v, NULL, 10);
+        else if (strcmp(a, "--port-file") == 0)
+            *port_file = v;
         else if (strcmp(a, "--log") == 0) {
             g.log = fopen(v, "a");
             if (g.log == NULL)

@@ -17,9 +17,9 @@
 struct people_case {
     const char *json;
     int rc;
-    int n;          /* people read */
-    int64_t id0;    /* first person's id */
-    int nknown0;    /* first person's known_for titles */
+    int n;       /* people read */
+    int64_t id0; /* first person's id */
+    int nknown0; /* first person's known_for titles */
     const char *name0;
 };
 
@@ -57,8 +57,8 @@ static void test_people_page(void)
         int rc = tmdb_parse_people_page(c->json, strlen(c->json), &pg, &e);
 
         if (rc != c->rc || pg.n != c->n)
-            check_fail(__FILE__, __LINE__, "case %zu: rc %d n %d, want %d %d", i, rc, pg.n,
-                       c->rc, c->n);
+            check_fail(__FILE__, __LINE__, "case %zu: rc %d n %d, want %d %d", i, rc, pg.n, c->rc,
+                       c->n);
         if (rc == TMDB_PARSE_OK && c->n > 0) {
             CHECK(pg.people[0].id == c->id0);
             CHECK_INT(pg.people[0].nknown, c->nknown0);
@@ -96,7 +96,8 @@ static void test_long_name(void)
     char j[4096];
     struct tmdb_people_page pg;
     struct err e;
-    int n = snprintf(j, sizeof j, "{\"page\":1,\"total_pages\":1,\"results\":[{\"id\":1,\"name\":\"");
+    int n =
+        snprintf(j, sizeof j, "{\"page\":1,\"total_pages\":1,\"results\":[{\"id\":1,\"name\":\"");
 
     for (int i = 0; i < 400; i++)
         n += snprintf(j + n, sizeof j - (size_t)n, "\xc3\xa9"); /* é, two bytes */
@@ -144,10 +145,18 @@ static void test_paths(void)
         const char *path;
         int ok;
     } cases[] = {
-        {"/WCSZzWdtPmdRxH9LUCVi2JPCSJ.jpg", 1}, {"/a-b_c.png", 1},    {"/x.jpg", 1},
-        {"/../etc/passwd.jpg", 0},              {"/a/b.jpg", 0},       {"a.jpg", 0},
-        {"/.hidden.jpg", 0},                    {"/a.gif", 0},         {"/a b.jpg", 0},
-        {"/a%2f.jpg", 0},                       {"", 0},               {"/.jpg", 0},
+        {"/WCSZzWdtPmdRxH9LUCVi2JPCSJ.jpg", 1},
+        {"/a-b_c.png", 1},
+        {"/x.jpg", 1},
+        {"/../etc/passwd.jpg", 0},
+        {"/a/b.jpg", 0},
+        {"a.jpg", 0},
+        {"/.hidden.jpg", 0},
+        {"/a.gif", 0},
+        {"/a b.jpg", 0},
+        {"/a%2f.jpg", 0},
+        {"", 0},
+        {"/.jpg", 0},
     };
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define API_BASE   "https://api.themoviedb.org/3"
+#define API_BASE                 "https://api.themoviedb.org/3"
 #define CALLS_PER_PERSON_DEFAULT 7.0 /* images, 5 photos, 1 display copy */
 
 static volatile sig_atomic_t crawl_stop;
@@ -59,18 +59,18 @@ static const char *const job_names[JOB_COUNT] = {
     "popular", "credits", "discover", "exports", "images", "embed", "status",
 };
 
-#define COMMON_HELP                                                                           \
-    "network options (every job but exports, embed and status):\n"                          \
-    "  --api-base URL        the API (default " API_BASE ")\n"                               \
-    "  --image-base URL      the image CDN (default: /configuration's secure_base_url)\n"   \
-    "  --rate N[/SECONDS]    at most N requests per SECONDS (default 40/10; at most 40/1\n" \
-    "                        against TMDB; 0 = no limit, for other servers)\n" \
-    "  --connections N       concurrent connections (default 8)\n"                           \
-    "  --timeout SECONDS     per request (default 60; connect: 10)\n"                        \
-    "  --attempts N          tries per request (default 8)\n"                               \
-    "  --backoff-ms MS       first retry delay, doubled per retry, jittered (default 1000)\n" \
-    "  --limit N             stop after N pages, titles or people this run\n"               \
-    "  --json                print the run's counts as JSON\n"                               \
+#define COMMON_HELP                                                                                \
+    "network options (every job but exports, embed and status):\n"                                 \
+    "  --api-base URL        the API (default " API_BASE ")\n"                                     \
+    "  --image-base URL      the image CDN (default: /configuration's secure_base_url)\n"          \
+    "  --rate N[/SECONDS]    at most N requests per SECONDS (default 40/10; at most 40/1\n"        \
+    "                        against TMDB; 0 = no limit, for other servers)\n"                     \
+    "  --connections N       concurrent connections (default 8)\n"                                 \
+    "  --timeout SECONDS     per request (default 60; connect: 10)\n"                              \
+    "  --attempts N          tries per request (default 8)\n"                                      \
+    "  --backoff-ms MS       first retry delay, doubled per retry, jittered (default 1000)\n"      \
+    "  --limit N             stop after N pages, titles or people this run\n"                      \
+    "  --json                print the run's counts as JSON\n"                                     \
     "TMDB_API_KEY: a v3 API key (sent as api_key) or a v4 read access token (Bearer).\n"
 
 static const char *const job_usage[JOB_COUNT] = {
@@ -85,8 +85,8 @@ static const char *const job_usage[JOB_COUNT] = {
     "usage: doppel crawl discover --years Y0-Y1 [--movies|--tv] [--deep] [--pages N]\n"
     "                             [options]\n"
     "Walks /discover/movie and /discover/tv year by year (--deep: six sort orders, to get\n"
-    "past the 500-page cap), then fetches every queued title's cast as `credits` does.\n"
-    COMMON_HELP,
+    "past the 500-page cap), then fetches every queued title's cast as `credits` "
+    "does.\n" COMMON_HELP,
     "usage: doppel crawl exports FILE.json.gz [--json]\n"
     "Reads TMDB's daily person_ids export (https://files.tmdb.org/p/exports/\n"
     "person_ids_MM_DD_YYYY.json.gz; one JSON object per line) and adds every person who\n"
@@ -193,43 +193,80 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* Applies one parsed option; -1 on a bad value. */
+/* Applies one parsed option; -1 on a bad value. (A flat switch, one case per option.) */
 static int apply_opt(struct crawl_args *a, int c, const char *v)
 {
     long n = 0;
 
     switch (c) {
-    case 'A': a->o.client.api_base = v; return 0;
-    case 'I': a->o.image_base = v; return 0;
-    case 'r': return parse_rate(v, a);
-    case 'c': if (cli_parse_long(v, 1, 64, &n) != 0) return -1;
-        a->o.client.connections = (int)n; return 0;
-    case 't': if (cli_parse_long(v, 1, 3600, &n) != 0) return -1;
-        a->o.client.timeout_ms = n * 1000; return 0;
-    case 'a': if (cli_parse_long(v, 1, 100, &n) != 0) return -1;
-        a->o.client.attempts = (int)n; return 0;
-    case 'B': if (cli_parse_long(v, 1, 3600000, &n) != 0) return -1;
-        a->o.client.backoff_ms = n; return 0;
-    case 'l': return cli_parse_long(v, 1, 1000000000, &a->o.limit);
-    case 'p': return cli_parse_long(v, 1, CRAWL_PAGES_MAX, &a->pages);
-    case 'M': a->movies = 1; return 0;
-    case 'T': a->tv = 1; return 0;
-    case 'D': a->deep = 1; return 0;
-    case 'y': return parse_years(v, a);
-    case 'P': if (cli_parse_long(v, 1, 7, &n) != 0) return -1;
-        a->o.max_photos = (int)n; return 0;
-    case 'W': if (cli_parse_long(v, 1, 10000, &n) != 0) return -1;
-        a->o.min_width = (int)n; return 0;
-    case 'E': a->embed = 1; return 0;
-    case 'j': return cli_parse_long(v, 0, 256, &a->jobs);
-    case 'J': a->json = 1; return 0;
-    default: return -1;
+    case 'A':
+        a->o.client.api_base = v;
+        return 0;
+    case 'I':
+        a->o.image_base = v;
+        return 0;
+    case 'r':
+        return parse_rate(v, a);
+    case 'c':
+        if (cli_parse_long(v, 1, 64, &n) != 0)
+            return -1;
+        a->o.client.connections = (int)n;
+        return 0;
+    case 't':
+        if (cli_parse_long(v, 1, 3600, &n) != 0)
+            return -1;
+        a->o.client.timeout_ms = n * 1000;
+        return 0;
+    case 'a':
+        if (cli_parse_long(v, 1, 100, &n) != 0)
+            return -1;
+        a->o.client.attempts = (int)n;
+        return 0;
+    case 'B':
+        if (cli_parse_long(v, 1, 3600000, &n) != 0)
+            return -1;
+        a->o.client.backoff_ms = n;
+        return 0;
+    case 'l':
+        return cli_parse_long(v, 1, 1000000000, &a->o.limit);
+    case 'p':
+        return cli_parse_long(v, 1, CRAWL_PAGES_MAX, &a->pages);
+    case 'M':
+        a->movies = 1;
+        return 0;
+    case 'T':
+        a->tv = 1;
+        return 0;
+    case 'D':
+        a->deep = 1;
+        return 0;
+    case 'y':
+        return parse_years(v, a);
+    case 'P':
+        if (cli_parse_long(v, 1, 7, &n) != 0)
+            return -1;
+        a->o.max_photos = (int)n;
+        return 0;
+    case 'W':
+        if (cli_parse_long(v, 1, 10000, &n) != 0)
+            return -1;
+        a->o.min_width = (int)n;
+        return 0;
+    case 'E':
+        a->embed = 1;
+        return 0;
+    case 'j':
+        return cli_parse_long(v, 0, 256, &a->jobs);
+    case 'J':
+        a->json = 1;
+        return 0;
+    default:
+        return -1;
     }
 }
 
 /* Parses the job's arguments; returns -1 to go on, else an exit status. */
-static int parse_args(const struct cli_command *self, int argc, char **argv,
-                      struct crawl_args *a)
+static int parse_args(const struct cli_command *self, int argc, char **argv, struct crawl_args *a)
 {
     int c;
 
@@ -268,10 +305,9 @@ static int parse_args(const struct cli_command *self, int argc, char **argv,
 /* Records a run's counts and rate under "run.<job>" for `crawl status`. */
 static void record_run(struct catalog *cat, const char *job, const struct crawl_stats *s)
 {
-    json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:f}", "units", (json_int_t)s->units,
-                          "requests", (json_int_t)s->http.requests, "photos",
-                          (json_int_t)s->photos, "failed", (json_int_t)s->failed, "seconds",
-                          s->seconds);
+    json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:f}", "units", (json_int_t)s->units, "requests",
+                          (json_int_t)s->http.requests, "photos", (json_int_t)s->photos, "failed",
+                          (json_int_t)s->failed, "seconds", s->seconds);
     char key[64], *text = json_dumps(o, JSON_COMPACT);
     struct err e;
 
@@ -287,16 +323,18 @@ static void print_stats(const char *job, const struct crawl_stats *s, int rc, in
     double rate = s->seconds > 0 ? (double)s->http.requests / s->seconds : 0;
 
     if (json) {
-        cli_print_json(json_pack(
-            "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f}",
-            "job", job, "result", rc == CRAWL_OK ? "done" : rc == CRAWL_ERR_STOPPED ? "stopped"
-                                                                                  : "error",
-            "units", (json_int_t)s->units, "people", (json_int_t)s->people, "titles",
-            (json_int_t)s->titles, "credits", (json_int_t)s->credits, "photos",
-            (json_int_t)s->photos, "failed", (json_int_t)s->failed, "skipped",
-            (json_int_t)s->skipped, "requests", (json_int_t)s->http.requests, "retries",
-            (json_int_t)s->http.retries, "throttled", (json_int_t)s->http.throttled, "ok",
-            (json_int_t)s->http.ok, "seconds", s->seconds, "requests_per_s", rate));
+        cli_print_json(
+            json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f}",
+                      "job", job, "result",
+                      rc == CRAWL_OK            ? "done"
+                      : rc == CRAWL_ERR_STOPPED ? "stopped"
+                                                : "error",
+                      "units", (json_int_t)s->units, "people", (json_int_t)s->people, "titles",
+                      (json_int_t)s->titles, "credits", (json_int_t)s->credits, "photos",
+                      (json_int_t)s->photos, "failed", (json_int_t)s->failed, "skipped",
+                      (json_int_t)s->skipped, "requests", (json_int_t)s->http.requests, "retries",
+                      (json_int_t)s->http.retries, "throttled", (json_int_t)s->http.throttled, "ok",
+                      (json_int_t)s->http.ok, "seconds", s->seconds, "requests_per_s", rate));
         return;
     }
     printf("crawl %s: %ld units, %ld people, %ld titles, %ld credits, %ld photos; %ld failed, "
@@ -370,9 +408,8 @@ static int embed_exec(const struct cli *cli, struct catalog *cat, const struct c
     if (a->json)
         cli_print_json(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "people", (json_int_t)people,
                                  "photos", (json_int_t)st.photos, "ok", (json_int_t)st.ok,
-                                 "no_face", (json_int_t)st.no_face, "known",
-                                 (json_int_t)st.known, "embeddings",
-                                 (json_int_t)st.embeddings));
+                                 "no_face", (json_int_t)st.no_face, "known", (json_int_t)st.known,
+                                 "embeddings", (json_int_t)st.embeddings));
     else
         printf("crawl embed: %ld people, %ld photos (%ld with a face, %ld without, %ld known), "
                "%ld embeddings; next: doppel index build\n",
@@ -486,8 +523,8 @@ static json_t *status_json(struct catalog *cat, struct err *e)
         snprintf(key, sizeof key, "run.%s", job_names[j]);
         json_object_set_new(runs, job_names[j], state_json(cat, key));
     }
-    eta = images_eta(json_object_get(qs, CRAWL_Q_IMAGES), json_object_get(runs, "images"),
-                     &calls, &rate);
+    eta = images_eta(json_object_get(qs, CRAWL_Q_IMAGES), json_object_get(runs, "images"), &calls,
+                     &rate);
     if (catalog_stats(cat, &cs, e) == CATALOG_OK)
         json_object_set_new(o, "catalog",
                             json_pack("{s:I, s:I, s:I, s:I}", "people", (json_int_t)cs.people,
@@ -496,9 +533,9 @@ static json_t *status_json(struct catalog *cat, struct err *e)
     json_object_set_new(o, "lists", ls);
     json_object_set_new(o, "queues", qs);
     json_object_set_new(o, "last_runs", runs);
-    json_object_set_new(o, "images_eta", json_pack("{s:f, s:f, s:f}", "seconds", eta,
-                                                   "calls_per_person", calls,
-                                                   "requests_per_s", rate));
+    json_object_set_new(o, "images_eta",
+                        json_pack("{s:f, s:f, s:f}", "seconds", eta, "calls_per_person", calls,
+                                  "requests_per_s", rate));
     return o;
 }
 
@@ -522,7 +559,8 @@ static void print_status(json_t *o)
                (long long)json_integer_value(json_object_get(v, "pending")),
                (long long)json_integer_value(json_object_get(v, "done")),
                (long long)json_integer_value(json_object_get(v, "failed")));
-    json_object_foreach(json_object_get(o, "last_runs"), k, v) {
+    json_object_foreach(json_object_get(o, "last_runs"), k, v)
+    {
         double s = json_number_value(json_object_get(v, "seconds"));
 
         if (json_is_object(v))

@@ -40,8 +40,8 @@ struct tmdb_client {
     struct curl_slist *headers;
     struct tmdb_limiter lim;
     struct tmdb_client_stats st;
-    int bearer;    /* the key is a v4 token */
-    uint64_t rng;  /* xorshift state for jitter */
+    int bearer;   /* the key is a v4 token */
+    uint64_t rng; /* xorshift state for jitter */
 };
 
 static int curl_ready;

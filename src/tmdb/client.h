@@ -64,11 +64,11 @@ struct tmdb_req {
     char url[TMDB_URL_LEN]; /* set by the caller (tmdb_client_api_url for API calls) */
     int kind;               /* enum tmdb_req_kind */
     /* results */
-    int rc;           /* enum tmdb_rc */
-    long http;        /* the last HTTP status, 0 when none came */
-    struct buf body;  /* the body of the final response; caller releases with buf_release */
-    int attempts;     /* tries made */
-    char error[256];  /* why rc is not TMDB_OK */
+    int rc;          /* enum tmdb_rc */
+    long http;       /* the last HTTP status, 0 when none came */
+    struct buf body; /* the body of the final response; caller releases with buf_release */
+    int attempts;    /* tries made */
+    char error[256]; /* why rc is not TMDB_OK */
     /* the client's */
     int state;
     double next_at;
@@ -101,7 +101,8 @@ void tmdb_client_free(struct tmdb_client *cl);
 int tmdb_client_api_url(const struct tmdb_client *cl, const char *path_query, char *out);
 
 /* Runs the n requests of reqs (zeroed once by the caller, then url and kind set; the
- * results are reset here, the body buffer reused) until each has its final rc. Returns TMDB_OK when all ran (look at each rc), or TMDB_ERR_SETUP. */
+ * results are reset here, the body buffer reused) until each has its final rc. Returns TMDB_OK when
+ * all ran (look at each rc), or TMDB_ERR_SETUP. */
 int tmdb_client_run(struct tmdb_client *cl, struct tmdb_req *reqs, int n, struct err *e);
 
 /* Copies the counters into out. */

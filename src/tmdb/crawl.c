@@ -28,9 +28,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define BATCH_MAX 64
+#define BATCH_MAX       64
 #define EXPORT_LINE_MAX 4096
-#define EXPORT_BATCH 1000
+#define EXPORT_BATCH    1000
 
 struct crawl {
     struct catalog *c;
@@ -56,8 +56,7 @@ static int stopping(const struct crawl *cr)
     return cr->o.stop != NULL && *cr->o.stop;
 }
 
-int crawl_new(struct catalog *c, const struct crawl_opts *opts, struct crawl **out,
-              struct err *e)
+int crawl_new(struct catalog *c, const struct crawl_opts *opts, struct crawl **out, struct err *e)
 {
     struct crawl *cr = xcalloc(1, sizeof *cr);
     int rc;
@@ -143,8 +142,7 @@ static int state_put_long(struct crawl *cr, const char *key, long v, struct err 
 }
 
 /* Upserts a TMDB person; *id receives the catalogue's id. */
-static int put_person(struct crawl *cr, const struct tmdb_person *tp, int64_t *id,
-                      struct err *e)
+static int put_person(struct crawl *cr, const struct tmdb_person *tp, int64_t *id, struct err *e)
 {
     struct catalog_person p = {0};
 
@@ -178,8 +176,8 @@ static int put_title(struct crawl *cr, const struct tmdb_title *tt, int64_t *id,
     return CRAWL_OK;
 }
 
-static int put_credit(struct crawl *cr, int64_t person, int64_t title,
-                      const struct tmdb_person *tp, struct err *e)
+static int put_credit(struct crawl *cr, int64_t person, int64_t title, const struct tmdb_person *tp,
+                      struct err *e)
 {
     struct catalog_credit k = {0};
 
@@ -264,8 +262,7 @@ static int use_page(struct crawl *cr, const struct page_job *j, const struct tmd
         tmdb_people_page_release(&pp);
         return rc;
     }
-    if (tmdb_parse_title_page(buf_str(&r->body), r->body.len, j->kind, &tp, &pe) ==
-        TMDB_PARSE_OK) {
+    if (tmdb_parse_title_page(buf_str(&r->body), r->body.len, j->kind, &tp, &pe) == TMDB_PARSE_OK) {
         *total = tp.total_pages;
         rc = use_title_page(cr, &tp, e);
     } else {
@@ -277,8 +274,8 @@ static int use_page(struct crawl *cr, const struct page_job *j, const struct tmd
 }
 
 /* Commits page p of job j (its data, the bookmark) in one transaction. */
-static int commit_page(struct crawl *cr, const struct page_job *j, int p,
-                       const struct tmdb_req *r, int *total, struct err *e)
+static int commit_page(struct crawl *cr, const struct page_job *j, int p, const struct tmdb_req *r,
+                       int *total, struct err *e)
 {
     char key[300];
     int rc = cat_fail(catalog_begin(cr->c, e));
@@ -319,8 +316,10 @@ static int req_verdict(const struct tmdb_req *r, const char *what, struct err *e
     if (r->rc == TMDB_ERR_STOPPED)
         return CRAWL_ERR_STOPPED;
     if (r->rc == TMDB_ERR_AUTH) {
-        err_set(e, "%s: TMDB refused the API key (%s); set TMDB_API_KEY to a valid v3 key "
-                   "or v4 read access token", what, r->error);
+        err_set(e,
+                "%s: TMDB refused the API key (%s); set TMDB_API_KEY to a valid v3 key "
+                "or v4 read access token",
+                what, r->error);
         return CRAWL_ERR_AUTH;
     }
     if (r->rc == TMDB_ERR_FAILED) {
@@ -409,17 +408,17 @@ int crawl_top_rated(struct crawl *cr, int kind, int pages, struct err *e)
     struct page_job j = {.kind = kind, .pages = pages};
 
     j.name = kind == TMDB_KIND_TV ? "top_rated.tv" : "top_rated.movie";
-    snprintf(j.path, sizeof j.path, "%s", kind == TMDB_KIND_TV ? "/tv/top_rated?" : "/movie/top_rated?");
+    snprintf(j.path, sizeof j.path, "%s",
+             kind == TMDB_KIND_TV ? "/tv/top_rated?" : "/movie/top_rated?");
     return page_job_run(cr, &j, e);
 }
 
 static const char *const discover_sorts[] = {
-    "popularity.desc", "vote_count.desc", "vote_average.desc", "popularity.asc",
-    "primary_release_date.asc", "primary_release_date.desc",
+    "popularity.desc", "vote_count.desc",          "vote_average.desc",
+    "popularity.asc",  "primary_release_date.asc", "primary_release_date.desc",
 };
 
-int crawl_discover(struct crawl *cr, int kind, int y0, int y1, int deep, int pages,
-                   struct err *e)
+int crawl_discover(struct crawl *cr, int kind, int y0, int y1, int deep, int pages, struct err *e)
 {
     int nsorts = deep ? (int)(sizeof discover_sorts / sizeof discover_sorts[0]) : 1;
     int rc = CRAWL_OK;
@@ -463,16 +462,15 @@ static int make_credits(struct crawl *cr, const struct catalog_queue_item *it, i
 {
     char pq[128];
 
-    snprintf(pq, sizeof pq, kind == TMDB_KIND_TV ? "/tv/%lld/aggregate_credits"
-                                                 : "/movie/%lld/credits",
+    snprintf(pq, sizeof pq,
+             kind == TMDB_KIND_TV ? "/tv/%lld/aggregate_credits" : "/movie/%lld/credits",
              (long long)it->key);
     reqs[*n].kind = TMDB_REQ_JSON;
     return tmdb_client_api_url(cr->cl, pq, reqs[(*n)++].url);
 }
 
 /* Reads a title back from its queue data. */
-static void title_from_data(const struct catalog_queue_item *it, int kind,
-                            struct tmdb_title *t)
+static void title_from_data(const struct catalog_queue_item *it, int kind, struct tmdb_title *t)
 {
     json_t *o = json_loads(it->data, 0, NULL);
 
@@ -520,9 +518,8 @@ static int use_credits(struct crawl *cr, const struct catalog_queue_item *it, in
 }
 
 /* Commits one item: its data, or its failure when a request ended in a final 4xx. */
-static int commit_item(struct crawl *cr, const struct drain *d,
-                       const struct catalog_queue_item *it, struct tmdb_req *reqs,
-                       struct err *e)
+static int commit_item(struct crawl *cr, const struct drain *d, const struct catalog_queue_item *it,
+                       struct tmdb_req *reqs, struct err *e)
 {
     int rc = cat_fail(catalog_begin(cr->c, e));
 
@@ -616,8 +613,8 @@ static int drain_run(struct crawl *cr, const struct drain *d, struct err *e)
 
 int crawl_credits(struct crawl *cr, int kind, struct err *e)
 {
-    struct drain d = {.queue = crawl_credits_queue(kind), .kind = kind,
-                      .make = make_credits, .use = use_credits};
+    struct drain d = {
+        .queue = crawl_credits_queue(kind), .kind = kind, .make = make_credits, .use = use_credits};
 
     return drain_run(cr, &d, e);
 }
@@ -742,9 +739,9 @@ static int make_images(struct crawl *cr, const struct catalog_queue_item *it, in
 /* One person's photos to fetch: the picked profiles, then the display size of the best. */
 struct person_photos {
     int64_t tmdb_id;
-    int n;                         /* downloads, the display one last */
+    int n;                            /* downloads, the display one last */
     char file[8][TMDB_PATH_MAX + 16]; /* file name under photo_dir/<tmdb id>/ */
-    int rank[8];                   /* 1.. ; 0 for the display copy */
+    int rank[8];                      /* 1.. ; 0 for the display copy */
 };
 
 /* Plans person's downloads from its images body, appending requests to reqs at *k. */
@@ -762,8 +759,7 @@ static void plan_photos(struct crawl *cr, const struct tmdb_req *r, struct perso
     n = crawl_pick_profiles(im.profiles, im.n, cr->o.max_photos, cr->o.min_width, pick);
     for (int i = 0; i <= n && n > 0; i++) {
         const struct tmdb_image *p = &im.profiles[pick[i < n ? i : 0]];
-        const char *size = i < n ? crawl_pick_size(&cr->cfg, p->width, p->height,
-                                                   cr->o.min_width)
+        const char *size = i < n ? crawl_pick_size(&cr->cfg, p->width, p->height, cr->o.min_width)
                                  : crawl_pick_size(&cr->cfg, p->width, p->height, 185);
 
         snprintf(reqs[*k].url, TMDB_URL_LEN, "%s%s%s", cr->cfg.base_url, size, p->file_path);
@@ -771,8 +767,7 @@ static void plan_photos(struct crawl *cr, const struct tmdb_req *r, struct perso
         (*k)++;
         pp->rank[pp->n] = i < n ? i + 1 : 0;
         snprintf(pp->file[pp->n++], sizeof pp->file[0], "%s%s",
-                 i < n ? (const char *[]){"1_", "2_", "3_", "4_", "5_", "6_", "7_"}[i]
-                       : "display_",
+                 i < n ? (const char *[]){"1_", "2_", "3_", "4_", "5_", "6_", "7_"}[i] : "display_",
                  p->file_path + 1);
     }
     tmdb_images_release(&im);
@@ -803,8 +798,8 @@ static int write_file(const char *path, const struct buf *data, struct err *e)
 
 /* Saves the downloaded photos of pp; writes the embed item's data (JSON, keys sorted)
  * into out. */
-static int save_photos(struct crawl *cr, const struct person_photos *pp,
-                       struct tmdb_req *reqs, struct buf *out, struct err *e)
+static int save_photos(struct crawl *cr, const struct person_photos *pp, struct tmdb_req *reqs,
+                       struct buf *out, struct err *e)
 {
     char dir[4096], path[4400], *text;
     json_t *o = json_object(), *photos = json_array();
@@ -820,8 +815,8 @@ static int save_photos(struct crawl *cr, const struct person_photos *pp,
         rc = write_file(path, &reqs[i].body, e);
         cr->st.photos += rc == CRAWL_OK;
         if (rc == CRAWL_OK && pp->rank[i] > 0)
-            json_array_append_new(photos, json_pack("{s:s, s:i}", "file", pp->file[i], "rank",
-                                                    pp->rank[i]));
+            json_array_append_new(
+                photos, json_pack("{s:s, s:i}", "file", pp->file[i], "rank", pp->rank[i]));
         else if (rc == CRAWL_OK)
             json_object_set_new(o, "display", json_string(pp->file[i]));
     }
@@ -852,13 +847,14 @@ static int commit_photos(struct crawl *cr, const struct catalog_queue_item *it,
     if (rc == CRAWL_OK && info->rc != TMDB_OK) {
         log_info("images %lld: %s", (long long)it->key, info->error);
         cr->st.failed++;
-        rc = cat_fail(catalog_queue_finish(cr->c, CRAWL_Q_IMAGES, it->key,
-                                           CATALOG_QUEUE_FAILED, (int)info->http, NULL, e));
+        rc = cat_fail(catalog_queue_finish(cr->c, CRAWL_Q_IMAGES, it->key, CATALOG_QUEUE_FAILED,
+                                           (int)info->http, NULL, e));
     } else if (rc == CRAWL_OK) {
-        rc = cat_fail(catalog_queue_finish(cr->c, CRAWL_Q_IMAGES, it->key, CATALOG_QUEUE_DONE,
-                                           200, NULL, e));
+        rc = cat_fail(
+            catalog_queue_finish(cr->c, CRAWL_Q_IMAGES, it->key, CATALOG_QUEUE_DONE, 200, NULL, e));
         if (rc == CRAWL_OK && pp->n > 0)
-            rc = cat_fail(catalog_queue_add(cr->c, CRAWL_Q_EMBED, it->key, buf_str(&data), NULL, e));
+            rc =
+                cat_fail(catalog_queue_add(cr->c, CRAWL_Q_EMBED, it->key, buf_str(&data), NULL, e));
     }
     if (rc == CRAWL_OK)
         rc = cat_fail(catalog_commit(cr->c, e));
@@ -883,8 +879,7 @@ static int downloads_verdict(const struct tmdb_req *r, int n, struct err *e)
 }
 
 /* Fetches and commits one batch of people's photos. */
-static int images_batch(struct crawl *cr, struct catalog_queue_item *items, int n,
-                        struct err *e)
+static int images_batch(struct crawl *cr, struct catalog_queue_item *items, int n, struct err *e)
 {
     static struct person_photos pp[BATCH_MAX];
     struct tmdb_req *info = cr->reqs, *dl = cr->reqs + BATCH_MAX;

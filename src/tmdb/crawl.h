@@ -45,32 +45,32 @@ enum crawl_rc {
 #define CRAWL_PAGES_MAX 500 /* TMDB serves no page past 500 */
 
 /* Queue names in the catalogue. */
-#define CRAWL_Q_IMAGES       "images"
-#define CRAWL_Q_EMBED        "embed"
+#define CRAWL_Q_IMAGES        "images"
+#define CRAWL_Q_EMBED         "embed"
 #define CRAWL_Q_CREDITS_MOVIE "credits.movie"
 #define CRAWL_Q_CREDITS_TV    "credits.tv"
 
 struct crawl_opts {
     struct tmdb_client_opts client;
-    const char *image_base; /* the image CDN's base URL; NULL = /configuration's */
-    const char *photo_dir;  /* where photos go; required by the images job */
-    int batch;              /* units fetched together; 0 = client.connections (8) */
-    int max_photos;         /* profiles per person; 0 = 5 */
-    int min_width;          /* wanted photo width; 0 = 500 */
-    long limit;             /* units (pages, titles, people) per run; 0 = no limit */
-    int progress;           /* 1: a progress report on stderr */
+    const char *image_base;      /* the image CDN's base URL; NULL = /configuration's */
+    const char *photo_dir;       /* where photos go; required by the images job */
+    int batch;                   /* units fetched together; 0 = client.connections (8) */
+    int max_photos;              /* profiles per person; 0 = 5 */
+    int min_width;               /* wanted photo width; 0 = 500 */
+    long limit;                  /* units (pages, titles, people) per run; 0 = no limit */
+    int progress;                /* 1: a progress report on stderr */
     volatile sig_atomic_t *stop; /* also handed to the client */
 };
 
 /* What a run did. */
 struct crawl_stats {
-    long units;    /* pages, titles or people committed */
-    long people;   /* people upserted (seen, not necessarily new) */
+    long units;  /* pages, titles or people committed */
+    long people; /* people upserted (seen, not necessarily new) */
     long titles;
     long credits;
-    long photos;   /* photos saved */
-    long failed;   /* units recorded as failed (404 and the like) */
-    long skipped;  /* units left for a later run (the network kept failing) */
+    long photos;  /* photos saved */
+    long failed;  /* units recorded as failed (404 and the like) */
+    long skipped; /* units left for a later run (the network kept failing) */
     struct tmdb_client_stats http;
     double seconds;
 };
@@ -79,8 +79,7 @@ struct crawl;
 
 /* Makes a crawler writing into c (borrowed; used by this thread only). opts copied, its
  * strings borrowed. Caller frees with crawl_free. */
-int crawl_new(struct catalog *c, const struct crawl_opts *opts, struct crawl **out,
-              struct err *e);
+int crawl_new(struct catalog *c, const struct crawl_opts *opts, struct crawl **out, struct err *e);
 
 /* Frees cr; cr may be NULL. */
 void crawl_free(struct crawl *cr);
@@ -93,8 +92,7 @@ int crawl_top_rated(struct crawl *cr, int kind, int pages, struct err *e);
 
 /* Runs /discover/<kind> for each year from y0 to y1, by popularity, and with deep by
  * several more sort orders; up to pages pages each (0 = all). */
-int crawl_discover(struct crawl *cr, int kind, int y0, int y1, int deep, int pages,
-                   struct err *e);
+int crawl_discover(struct crawl *cr, int kind, int y0, int y1, int deep, int pages, struct err *e);
 
 /* Fetches the casts queued for kind. */
 int crawl_credits(struct crawl *cr, int kind, struct err *e);

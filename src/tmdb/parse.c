@@ -187,8 +187,7 @@ static void read_known_for(const json_t *o, struct tmdb_person *p)
     }
 }
 
-int tmdb_parse_people_page(const char *text, size_t n, struct tmdb_people_page *out,
-                           struct err *e)
+int tmdb_parse_people_page(const char *text, size_t n, struct tmdb_people_page *out, struct err *e)
 {
     json_t *root = load_object(text, n, e);
     json_t *a;

@@ -23,21 +23,21 @@
 
 enum tmdb_parse_rc {
     TMDB_PARSE_OK = 0,
-    TMDB_PARSE_ERR_JSON,   /* not JSON, or JSON of the wrong shape */
-    TMDB_PARSE_ERR_RANGE,  /* a required value out of range */
+    TMDB_PARSE_ERR_JSON,  /* not JSON, or JSON of the wrong shape */
+    TMDB_PARSE_ERR_RANGE, /* a required value out of range */
 };
 
-#define TMDB_NAME_MAX    512  /* bytes of a name or a title, NUL included */
-#define TMDB_TEXT_MAX    128  /* bytes of a character or a department */
-#define TMDB_PATH_MAX    128  /* bytes of an image file path */
-#define TMDB_URL_MAX     512  /* bytes of an image base URL */
-#define TMDB_ID_MAX      2000000000LL
-#define TMDB_PAGE_MAX    1000000 /* total_pages accepted (the API serves at most 500) */
-#define TMDB_LIST_MAX    1000    /* entries read from a page of results */
-#define TMDB_CAST_MAX    10000   /* cast entries read from one title's credits */
-#define TMDB_KNOWN_MAX   10      /* known_for entries read per person */
-#define TMDB_IMAGES_MAX  500     /* profiles read per person */
-#define TMDB_SIZES_MAX   16      /* image sizes read from /configuration */
+#define TMDB_NAME_MAX   512 /* bytes of a name or a title, NUL included */
+#define TMDB_TEXT_MAX   128 /* bytes of a character or a department */
+#define TMDB_PATH_MAX   128 /* bytes of an image file path */
+#define TMDB_URL_MAX    512 /* bytes of an image base URL */
+#define TMDB_ID_MAX     2000000000LL
+#define TMDB_PAGE_MAX   1000000 /* total_pages accepted (the API serves at most 500) */
+#define TMDB_LIST_MAX   1000    /* entries read from a page of results */
+#define TMDB_CAST_MAX   10000   /* cast entries read from one title's credits */
+#define TMDB_KNOWN_MAX  10      /* known_for entries read per person */
+#define TMDB_IMAGES_MAX 500     /* profiles read per person */
+#define TMDB_SIZES_MAX  16      /* image sizes read from /configuration */
 
 enum tmdb_kind {
     TMDB_KIND_UNKNOWN = 0,
@@ -59,12 +59,12 @@ struct tmdb_person {
     int64_t id;
     char name[TMDB_NAME_MAX];
     double popularity;
-    int gender;                       /* 0..3, 0 = unknown */
-    int adult;                        /* 1 when flagged adult */
-    char department[TMDB_TEXT_MAX];   /* known_for_department, "" = unknown */
-    char character[TMDB_TEXT_MAX];    /* in credits: the part played, "" = unknown */
-    int order;                        /* in credits: billing from 0, -1 = unknown */
-    int episodes;                     /* in TV credits: episodes, 0 = unknown */
+    int gender;                     /* 0..3, 0 = unknown */
+    int adult;                      /* 1 when flagged adult */
+    char department[TMDB_TEXT_MAX]; /* known_for_department, "" = unknown */
+    char character[TMDB_TEXT_MAX];  /* in credits: the part played, "" = unknown */
+    int order;                      /* in credits: billing from 0, -1 = unknown */
+    int episodes;                   /* in TV credits: episodes, 0 = unknown */
     int nknown;
     struct tmdb_title known[TMDB_KNOWN_MAX];
 };
@@ -120,8 +120,7 @@ struct tmdb_error {
 
 /* Each parser reads the JSON text (n bytes) into out; returns an enum tmdb_parse_rc with
  * e set on error. kind is the list's enum tmdb_kind where a response does not say. */
-int tmdb_parse_people_page(const char *text, size_t n, struct tmdb_people_page *out,
-                           struct err *e);
+int tmdb_parse_people_page(const char *text, size_t n, struct tmdb_people_page *out, struct err *e);
 int tmdb_parse_title_page(const char *text, size_t n, int kind, struct tmdb_title_page *out,
                           struct err *e);
 int tmdb_parse_credits(const char *text, size_t n, int kind, struct tmdb_credits *out,

@@ -21,8 +21,8 @@
 #define CHUNK 256
 
 /* Appends the rows of one queue item to src; items whose person is gone add nothing. */
-static int item_rows(struct catalog *c, const char *photo_dir,
-                     const struct catalog_queue_item *it, struct source *src, struct err *e)
+static int item_rows(struct catalog *c, const char *photo_dir, const struct catalog_queue_item *it,
+                     struct source *src, struct err *e)
 {
     struct catalog_person p;
     json_t *o, *photos;
@@ -66,8 +66,7 @@ static int items_done(struct catalog *c, const struct catalog_queue_item *items,
     int rc = catalog_begin(c, e);
 
     for (int i = 0; rc == CATALOG_OK && i < n; i++)
-        rc = catalog_queue_finish(c, CRAWL_Q_EMBED, items[i].key, CATALOG_QUEUE_DONE, 0, NULL,
-                                  e);
+        rc = catalog_queue_finish(c, CRAWL_Q_EMBED, items[i].key, CATALOG_QUEUE_DONE, 0, NULL, e);
     if (rc == CATALOG_OK)
         rc = catalog_commit(c, e);
     if (rc != CATALOG_OK)
@@ -106,8 +105,9 @@ static int chunk_run(struct catalog *c, const char *photo_dir,
         memset(&one, 0, sizeof one);
         rc = ingest_run(c, &src, io, &one, e);
         stats_add(st, &one);
-        rc = rc == INGEST_OK ? CRAWL_OK
-                             : rc == INGEST_ERR_STOPPED ? CRAWL_ERR_STOPPED : CRAWL_ERR_CATALOG;
+        rc = rc == INGEST_OK            ? CRAWL_OK
+             : rc == INGEST_ERR_STOPPED ? CRAWL_ERR_STOPPED
+                                        : CRAWL_ERR_CATALOG;
     }
     source_release(&src);
     return rc == CRAWL_OK ? items_done(c, items, n, e) : rc;
