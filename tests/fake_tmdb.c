@@ -486,7 +486,7 @@ static void rewrite_people(json_t *b, int page)
 static void rewrite_titles(json_t *b, int page, json_int_t base, int year)
 {
     json_t *res = json_object_get(b, "results");
-    char date[16];
+    char date[32];
 
     json_object_set_new(b, "page", json_integer(page));
     json_object_set_new(b, "total_pages", json_integer(g.pages));
