@@ -18,7 +18,7 @@ CC      ?= cc
 CLANG   ?= clang
 
 # Libraries, found with pkg-config; the set-up script installs them.
-PKGS := jansson libturbojpeg libpng libwebp libutf8proc openblas sqlite3 libcurl libmicrohttpd
+PKGS := jansson libturbojpeg libpng libwebp libutf8proc openblas sqlite3 libcurl libmicrohttpd zlib
 
 ifeq ($(SAN),1)
 BUILD    := build/san
@@ -99,7 +99,12 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(HARNESS) $(LIB)
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS)
 
-check: $(BIN) $(TEST_BIN)
+# The fake TMDB server the crawler's tests run against (tests/test_crawl.sh).
+FAKE_TMDB := $(BUILD)/tests/fake_tmdb
+$(FAKE_TMDB): $(BUILD)/tests/fake_tmdb.o
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS)
+
+check: $(BIN) $(TEST_BIN) $(FAKE_TMDB)
 	@tests/run.sh $(BUILD)
 
 bench: $(BIN) $(BENCH_BIN)

@@ -220,6 +220,26 @@ for req in '/\n' '/search\nq=keanu&tab=actor' '/search\nq=ma&tab=title' '/actor/
 done
 printf '\021/api/query\nk=1\n\211PNG\r\n' >"$OUT/corpus-web/upload1"
 printf '\014/search\nq=ke' >"$OUT/corpus-web/suggest1"
-for d in jpeg png webp exif names model import index manifest hnsw safetensors web; do
+# TMDB responses (fuzz_tmdb): a parser byte (0 people page, 1 movie page, 2 TV page,
+# 3 movie cast, 4 TV cast, 5 images, 6 configuration, 7 error / export line), then the
+# recorded bodies when DOPPEL_TESTDATA has them, and small hand-made ones.
+mkdir -p "$OUT/corpus-tmdb"
+T="${DOPPEL_TESTDATA:-$ROOT/../shared/data}/tmdb"
+tmdb_seed() { { printf "\\$(printf '%03o' "$1")"; cat "$2"; } >"$OUT/corpus-tmdb/$3"; }
+if [ -d "$T" ]; then
+    tmdb_seed 0 "$T/recorded_2022/person__popular.json" popular
+    tmdb_seed 1 "$T/recorded_2022/movie__top_rated.json" top_movie
+    tmdb_seed 2 "$T/recorded_2022/tv__top_rated.json" top_tv
+    tmdb_seed 1 "$T/recorded_2022/discover__movie.json" discover
+    tmdb_seed 3 "$T/recorded_2022/movie__cast.json" cast
+    tmdb_seed 4 "$T/responses/tv_series/aggregate_credits.json" agg
+    tmdb_seed 5 "$T/responses/people/images.json" images
+    tmdb_seed 6 "$T/recorded_2022/configuration__get.json" config
+    tmdb_seed 7 "$T/curl_captures/invalid-api-key.json" err401
+fi
+printf '\007{"adult":false,"id":31,"name":"Tom Hanks","popularity":18.4}' >"$OUT/corpus-tmdb/export"
+printf '\005{"id":1,"profiles":[{"file_path":"/a.jpg","width":600,"height":900,"vote_average":5.2,"vote_count":3}]}' >"$OUT/corpus-tmdb/images-small"
+
+for d in jpeg png webp exif names model import index manifest hnsw safetensors web tmdb; do
     echo "seeds: $(ls "$OUT/corpus-$d" | wc -l) files in $OUT/corpus-$d"
 done

@@ -20,7 +20,7 @@ need() {
 if [ -n "${TMDB_API_KEY:-}" ]; then
     need crawl
     "$D" crawl popular
-    "$D" crawl images
+    "$D" crawl images --embed
 else
     [ -n "${DOPPEL_PHOTOS:-}" ] ||
         { echo "run: set DOPPEL_PHOTOS=DIR (one sub-folder per person) or TMDB_API_KEY" >&2; exit 2; }

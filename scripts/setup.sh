@@ -27,7 +27,7 @@ MODELS="${DOPPEL_MODELS:-$ROOT/models}"
 # FAISS, hnswlib, PyTorch, wrk and nginx. Fetch: npm.
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
 libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libsqlite3-dev
-libopenblas-dev libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libutf8proc-dev
+libopenblas-dev zlib1g-dev libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libutf8proc-dev
 sqlite3 python3 python3-numpy python3-faiss python3-pil python3-fuzzywuzzy python3-levenshtein
 python3-torch python3-hnswlib ca-certificates curl chromium wrk nginx-light"
 # npm comes from Debian unless the machine already has a Node.js of its own.

@@ -151,23 +151,77 @@ static void test_migrations(void)
     snprintf(path, sizeof path, "%s/new/folder/catalog.db", check_tmpdir());
     REQUIRE(catalog_open(path, CATALOG_OPEN_CREATE, &c, &e) == CATALOG_OK);
     REQUIRE(catalog_stats(c, &s, &e) == CATALOG_OK);
-    CHECK_INT(s.schema, 1);
+    CHECK_INT(s.schema, 2);
     CHECK_INT(s.people + s.photos + s.titles + s.credits + s.nspaces, 0);
     catalog_close(c);
     raw_text(path, "PRAGMA journal_mode", text, sizeof text);
     CHECK_STR(text, "wal");
     raw_text(path, "PRAGMA user_version", text, sizeof text);
-    CHECK_STR(text, "1");
+    CHECK_STR(text, "2");
     raw_text(path,
              "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE "
              "type = 'table' ORDER BY name)",
              text, sizeof text);
-    CHECK_STR(text, "crawl_state,credits,embeddings,people,photos,titles");
+    CHECK_STR(text, "crawl_queue,crawl_state,credits,embeddings,people,photos,titles");
     REQUIRE(catalog_open(path, 0, &c, &e) == CATALOG_OK);
     catalog_close(c);
     REQUIRE(raw_exec(path, "PRAGMA user_version = 99") == SQLITE_OK);
     CHECK_INT(catalog_open(path, 0, &c, &e), CATALOG_ERR_VERSION);
     CHECK(strstr(e.msg, "upgrade doppel") != NULL);
+}
+
+/* A version-1 file gains the crawl queue and keeps its rows. */
+static void test_migrate_v1(void)
+{
+    char path[512], text[64];
+    struct catalog *c = NULL;
+    struct err e;
+
+    snprintf(path, sizeof path, "%s/v1.db", check_tmpdir());
+    REQUIRE(catalog_open(path, CATALOG_OPEN_CREATE, &c, &e) == CATALOG_OK);
+    catalog_close(c);
+    REQUIRE(raw_exec(path, "DROP TABLE crawl_queue; PRAGMA user_version = 1; INSERT INTO "
+                           "crawl_state VALUES ('k', 'v', 0)") == SQLITE_OK);
+    REQUIRE(catalog_open(path, 0, &c, &e) == CATALOG_OK);
+    CHECK_INT(catalog_queue_add(c, "q", 1, NULL, NULL, &e), CATALOG_OK);
+    catalog_close(c);
+    raw_text(path, "SELECT value FROM crawl_state WHERE key = 'k'", text, sizeof text);
+    CHECK_STR(text, "v");
+    raw_text(path, "PRAGMA user_version", text, sizeof text);
+    CHECK_STR(text, "2");
+}
+
+/* Queue items: added once, listed pending in key order after a cursor, finished. */
+static void test_queue(void)
+{
+    static struct catalog_queue_item items[4];
+    struct catalog *c = fresh("queue.db");
+    int64_t counts[3];
+    int created = -1, n = -1;
+    struct err e;
+
+    REQUIRE(c != NULL);
+    for (int64_t k = 5; k >= 1; k--)
+        CHECK_INT(catalog_queue_add(c, "images", k * 10, "d", &created, &e), CATALOG_OK);
+    CHECK_INT(created, 1);
+    CHECK_INT(catalog_queue_add(c, "images", 30, "other", &created, &e), CATALOG_OK);
+    CHECK_INT(created, 0);
+    CHECK_INT(catalog_queue_add(c, "credits.tv", 30, NULL, NULL, &e), CATALOG_OK);
+    CHECK_INT(catalog_queue_finish(c, "images", 20, CATALOG_QUEUE_DONE, 200, "x", &e),
+              CATALOG_OK);
+    CHECK_INT(catalog_queue_finish(c, "images", 40, CATALOG_QUEUE_FAILED, 404, NULL, &e),
+              CATALOG_OK);
+    CHECK_INT(catalog_queue_pending(c, "images", 0, items, 4, &n, &e), CATALOG_OK);
+    CHECK_INT(n, 3);
+    CHECK(items[0].key == 10 && items[1].key == 30 && items[2].key == 50);
+    CHECK_STR(items[1].data, "d");
+    CHECK_INT(catalog_queue_pending(c, "images", 30, items, 1, &n, &e), CATALOG_OK);
+    CHECK(n == 1 && items[0].key == 50);
+    CHECK_INT(catalog_queue_count(c, "images", counts, &e), CATALOG_OK);
+    CHECK(counts[0] == 3 && counts[1] == 1 && counts[2] == 1);
+    CHECK_INT(catalog_queue_finish(c, "images", 10, 7, 0, NULL, &e), CATALOG_ERR_INPUT);
+    CHECK_INT(catalog_queue_add(c, "", 1, NULL, NULL, &e), CATALOG_ERR_INPUT);
+    catalog_close(c);
 }
 
 static void test_reopen(void)
@@ -663,6 +717,8 @@ int main(int argc, char **argv)
     static const struct check_case cases[] = {
         {"open_errors", test_open_errors},
         {"migrations", test_migrations},
+        {"migrate_v1", test_migrate_v1},
+        {"queue", test_queue},
         {"reopen", test_reopen},
         {"person_upserts", test_person_upserts},
         {"people_list", test_people_list},

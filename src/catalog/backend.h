@@ -66,6 +66,14 @@ struct catalog_ops {
                          int *n, struct err *e);
     int (*title_cast)(struct catalog *c, int64_t title_id, struct catalog_cast *out, int max,
                       int *n, struct err *e);
+    int (*queue_add)(struct catalog *c, const char *queue, int64_t key, const char *data,
+                     int *created, struct err *e);
+    /* Appends to out[*n..max) the pending items with key > after, in key order. */
+    int (*queue_pending)(struct catalog *c, const char *queue, int64_t after,
+                         struct catalog_queue_item *out, int max, int *n, struct err *e);
+    int (*queue_finish)(struct catalog *c, const char *queue, int64_t key, int state,
+                        int status, const char *data, struct err *e);
+    int (*queue_count)(struct catalog *c, const char *queue, int64_t counts[3], struct err *e);
 };
 
 struct catalog {

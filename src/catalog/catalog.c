@@ -478,3 +478,55 @@ int catalog_state_set(struct catalog *c, const char *key, const char *value, str
     }
     return c->ops->state_set(c, key, value, e);
 }
+
+/* Refuses an empty queue name or data longer than an item holds. */
+static int queue_check(const char *queue, const char *data, struct err *e)
+{
+    if (*queue == '\0') {
+        err_set(e, "crawl queue: empty name");
+        return CATALOG_ERR_INPUT;
+    }
+    if (data != NULL && strlen(data) >= CATALOG_QUEUE_DATA_MAX) {
+        err_set(e, "crawl queue %s: data of %zu bytes is over the limit", queue, strlen(data));
+        return CATALOG_ERR_INPUT;
+    }
+    return CATALOG_OK;
+}
+
+int catalog_queue_add(struct catalog *c, const char *queue, int64_t key, const char *data,
+                      int *created, struct err *e)
+{
+    int rc = queue_check(queue, data, e);
+
+    if (created != NULL)
+        *created = 0;
+    return rc != CATALOG_OK ? rc : c->ops->queue_add(c, queue, key, data, created, e);
+}
+
+int catalog_queue_pending(struct catalog *c, const char *queue, int64_t after,
+                          struct catalog_queue_item *out, int max, int *n, struct err *e)
+{
+    *n = 0;
+    if (max <= 0)
+        return CATALOG_OK;
+    return c->ops->queue_pending(c, queue, after, out, max, n, e);
+}
+
+int catalog_queue_finish(struct catalog *c, const char *queue, int64_t key, int state,
+                         int status, const char *data, struct err *e)
+{
+    int rc = queue_check(queue, data, e);
+
+    if (rc == CATALOG_OK && (state < CATALOG_QUEUE_PENDING || state > CATALOG_QUEUE_FAILED)) {
+        err_set(e, "crawl queue %s: bad state %d", queue, state);
+        rc = CATALOG_ERR_INPUT;
+    }
+    return rc != CATALOG_OK ? rc : c->ops->queue_finish(c, queue, key, state, status, data, e);
+}
+
+int catalog_queue_count(struct catalog *c, const char *queue, int64_t counts[3],
+                        struct err *e)
+{
+    counts[0] = counts[1] = counts[2] = 0;
+    return c->ops->queue_count(c, queue, counts, e);
+}

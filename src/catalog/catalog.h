@@ -299,6 +299,43 @@ int catalog_state_get(struct catalog *c, const char *key, struct buf *value, int
 /* Sets the crawl-state value of key. */
 int catalog_state_set(struct catalog *c, const char *key, const char *value, struct err *e);
 
+/* The crawler's work queues (src/tmdb/crawl.h): items named by (queue, key), each
+ * pending, done or failed, with the HTTP status of its last attempt and a short data
+ * string. They live beside the data a crawl writes, so both commit together. */
+enum catalog_queue_state {
+    CATALOG_QUEUE_PENDING = 0,
+    CATALOG_QUEUE_DONE,
+    CATALOG_QUEUE_FAILED,
+};
+
+#define CATALOG_QUEUE_DATA_MAX 2048
+
+struct catalog_queue_item {
+    int64_t key;
+    int state;  /* enum catalog_queue_state */
+    int status; /* HTTP status of the last attempt, 0 = none */
+    char data[CATALOG_QUEUE_DATA_MAX];
+};
+
+/* Adds a pending item unless (queue, key) is there in any state; data may be NULL ("").
+ * *created may be NULL. */
+int catalog_queue_add(struct catalog *c, const char *queue, int64_t key, const char *data,
+                      int *created, struct err *e);
+
+/* Reads up to max pending items of queue with key > after, in key order, into out; *n
+ * receives the count (0 when the queue has no more). */
+int catalog_queue_pending(struct catalog *c, const char *queue, int64_t after,
+                          struct catalog_queue_item *out, int max, int *n, struct err *e);
+
+/* Sets an item's state (enum catalog_queue_state), status and, when data is not NULL,
+ * its data. */
+int catalog_queue_finish(struct catalog *c, const char *queue, int64_t key, int state,
+                         int status, const char *data, struct err *e);
+
+/* Counts queue's items by state into counts[enum catalog_queue_state]. */
+int catalog_queue_count(struct catalog *c, const char *queue, int64_t counts[3],
+                        struct err *e);
+
 /* Returns "ok", "no_face" or "decode_error". Static string. */
 const char *catalog_status_name(int status);
 

@@ -100,6 +100,17 @@ static const char *const migrations[] = {
     "  value TEXT NOT NULL,\n"
     "  updated_at INTEGER NOT NULL\n"
     ");\n",
+    /* 2: the crawler's work queues (src/tmdb/crawl.h). */
+    "CREATE TABLE crawl_queue (\n"
+    "  queue TEXT NOT NULL,\n"
+    "  key INTEGER NOT NULL,\n"
+    "  state INTEGER NOT NULL DEFAULT 0 CHECK (state BETWEEN 0 AND 2),\n"
+    "  status INTEGER NOT NULL DEFAULT 0,\n"
+    "  data TEXT NOT NULL DEFAULT '',\n"
+    "  updated_at INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (queue, key)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX crawl_queue_state ON crawl_queue (queue, state, key);\n",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -142,6 +153,10 @@ enum stmt_id {
     ST_PERSON_PHOTOS,
     ST_TITLES_SEARCH,
     ST_TITLE_CAST,
+    ST_QUEUE_ADD,
+    ST_QUEUE_PENDING,
+    ST_QUEUE_FINISH,
+    ST_QUEUE_COUNT,
     ST_COUNT
 };
 
@@ -239,6 +254,17 @@ static const char *const stmt_sql[ST_COUNT] = {
                       "FROM credits c JOIN people p ON p.id = c.person_id WHERE c.title_id = ?1 "
                       "ORDER BY c.cast_order IS NULL, c.cast_order, c.episode_count DESC, "
                       "p.popularity DESC, p.id LIMIT ?2",
+    [ST_QUEUE_ADD] = "INSERT INTO crawl_queue (queue, key, data, updated_at) VALUES (?1, ?2, "
+                     "?3, CAST(strftime('%s', 'now') AS INTEGER)) "
+                     "ON CONFLICT (queue, key) DO NOTHING",
+    [ST_QUEUE_PENDING] = "SELECT key, state, status, data FROM crawl_queue WHERE queue = ?1 "
+                         "AND state = 0 AND key > ?2 ORDER BY key LIMIT ?3",
+    [ST_QUEUE_FINISH] = "UPDATE crawl_queue SET state = ?3, status = ?4, "
+                        "data = coalesce(?5, data), "
+                        "updated_at = CAST(strftime('%s', 'now') AS INTEGER) "
+                        "WHERE queue = ?1 AND key = ?2",
+    [ST_QUEUE_COUNT] = "SELECT state, count(*) FROM crawl_queue WHERE queue = ?1 "
+                       "GROUP BY state",
 };
 
 struct sqlite_catalog {
@@ -1059,6 +1085,88 @@ static int sq_state_set(struct catalog *c, const char *key, const char *value, s
     return run(s, st, "storing crawl state", e);
 }
 
+static int sq_queue_add(struct catalog *c, const char *queue, int64_t key, const char *data,
+                        int *created, struct err *e)
+{
+    struct sqlite_catalog *s = sq(c);
+    sqlite3_stmt *st = stmt(s, ST_QUEUE_ADD, e);
+    int rc;
+
+    if (st == NULL)
+        return CATALOG_ERR_DB;
+    sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, key);
+    sqlite3_bind_text(st, 3, data != NULL ? data : "", -1, SQLITE_STATIC);
+    rc = run(s, st, "queueing crawl work", e);
+    if (rc == CATALOG_OK && created != NULL)
+        *created = sqlite3_changes(s->db) > 0;
+    return rc;
+}
+
+static int sq_queue_pending(struct catalog *c, const char *queue, int64_t after,
+                            struct catalog_queue_item *out, int max, int *n, struct err *e)
+{
+    struct sqlite_catalog *s = sq(c);
+    sqlite3_stmt *st = stmt(s, ST_QUEUE_PENDING, e);
+    int rc;
+
+    if (st == NULL)
+        return CATALOG_ERR_DB;
+    sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, after);
+    sqlite3_bind_int(st, 3, max);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+        struct catalog_queue_item *it = &out[(*n)++];
+
+        it->key = sqlite3_column_int64(st, 0);
+        it->state = sqlite3_column_int(st, 1);
+        it->status = sqlite3_column_int(st, 2);
+        col_text(st, 3, it->data, sizeof it->data);
+    }
+    rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? CATALOG_OK
+                                               : db_fail(s, "reading the crawl queue", e);
+    done(st);
+    return rc;
+}
+
+static int sq_queue_finish(struct catalog *c, const char *queue, int64_t key, int state,
+                           int status, const char *data, struct err *e)
+{
+    struct sqlite_catalog *s = sq(c);
+    sqlite3_stmt *st = stmt(s, ST_QUEUE_FINISH, e);
+
+    if (st == NULL)
+        return CATALOG_ERR_DB;
+    sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, key);
+    sqlite3_bind_int(st, 3, state);
+    sqlite3_bind_int(st, 4, status);
+    if (data != NULL)
+        sqlite3_bind_text(st, 5, data, -1, SQLITE_STATIC);
+    return run(s, st, "updating the crawl queue", e);
+}
+
+static int sq_queue_count(struct catalog *c, const char *queue, int64_t counts[3],
+                          struct err *e)
+{
+    struct sqlite_catalog *s = sq(c);
+    sqlite3_stmt *st = stmt(s, ST_QUEUE_COUNT, e);
+    int rc;
+
+    if (st == NULL)
+        return CATALOG_ERR_DB;
+    sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int state = sqlite3_column_int(st, 0);
+
+        if (state >= 0 && state < 3)
+            counts[state] = sqlite3_column_int64(st, 1);
+    }
+    rc = rc == SQLITE_DONE ? CATALOG_OK : db_fail(s, "counting the crawl queue", e);
+    done(st);
+    return rc;
+}
+
 static void sq_close(struct catalog *c)
 {
     struct sqlite_catalog *s = sq(c);
@@ -1096,6 +1204,10 @@ static const struct catalog_ops sqlite_ops = {
     .title_get = sq_title_get,
     .titles_search = sq_titles_search,
     .title_cast = sq_title_cast,
+    .queue_add = sq_queue_add,
+    .queue_pending = sq_queue_pending,
+    .queue_finish = sq_queue_finish,
+    .queue_count = sq_queue_count,
 };
 
 /* Reads PRAGMA user_version into *v. */

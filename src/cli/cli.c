@@ -16,6 +16,7 @@
 #include <string.h>
 
 static const struct cli_command *const cli_table[] = {
+    &cli_cmd_crawl,
     &cli_cmd_detect,
     &cli_cmd_embed,
     &cli_cmd_image,

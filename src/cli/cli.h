@@ -84,6 +84,10 @@ extern const struct cli_command cli_cmd_index;
 extern const struct cli_command cli_cmd_similar;
 extern const struct cli_command cli_cmd_query;
 extern const struct cli_command cli_cmd_serve;
+extern const struct cli_command cli_cmd_crawl;
+
+/* `doppel embed --pending`: runs `doppel crawl embed` with the other arguments. */
+int cli_crawl_embed_pending(struct cli *cli, int argc, char **argv);
 
 struct search_hit;
 

@@ -288,6 +288,10 @@ static int embed_run(struct cli *cli, const struct cli_command *self, int argc, 
     char wbuf[4200];
     int c;
 
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--pending") == 0)
+            return cli_crawl_embed_pending(cli, argc, argv);
+    }
     optind = 0;
     while ((c = getopt_long(argc, argv, ":hjm:", opts, NULL)) != -1) {
         if (c == 'h') {
@@ -329,6 +333,10 @@ const struct cli_command cli_cmd_embed = {
     .summary = "the embedding of a face in a photo (look, identity or clip space)",
     .usage = "usage: doppel embed IMAGE [--model look|identity|clip] [--all-faces] [--json]\n"
              "                    [--save-face OUT.png] [--weights FILE] [--crop whole|face]\n"
+             "       doppel embed --pending [--jobs N] [--json]\n"
+             "\n"
+             "--pending embeds the photos `doppel crawl images` downloaded (the same as\n"
+             "`doppel crawl embed`); then run `doppel index build`.\n"
              "\n"
              "Detects the faces in IMAGE, aligns the largest (or every face with\n"
              "--all-faces) and prints its embedding. `look` is faceres's 1024-d descriptor,\n"
