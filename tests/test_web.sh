@@ -282,6 +282,7 @@ stop_server
 # Limits: a server with room for 4 connections and a 2 s idle timeout. Slow clients
 # (one byte a second) do not stop others from being answered; past the connection limit
 # a client is turned away; an idle connection is closed after the timeout.
+rm -f "$tmp/serve.out"
 "$D" --data "$tmp/d" serve --port 0 --max-connections 4 --timeout 2 >"$tmp/serve.out" 2>"$tmp/serve.err" &
 pid=$!
 B=""
