@@ -95,7 +95,7 @@ static void *read_file(const char *dir, const char *name, size_t *len)
     void *p;
     long n;
 
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s%s%s", dir ? dir : "", dir ? "/" : "", name);
     f = fopen(path, "rb");
     if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) <= 0)
         die(path, "cannot read");
@@ -136,11 +136,8 @@ static float *make_map(size_t dim, double noise, size_t *latent, float **mean, d
     }
     {
         size_t len, m;
-        char path[4096];
-        float *f;
+        float *f = read_file(NULL, fit, &len);
 
-        snprintf(path, sizeof path, "%s", fit);
-        f = read_file(".", path, &len);
         m = len / (dim * 4);
         if (m < 2 || len % (dim * 4) != 0)
             die(fit, "not raw float32 vectors of that dimension");
@@ -385,6 +382,7 @@ static int cmd_search(int argc, char **argv)
         printf("result lib=doppel ef=%u recall=%.4f qps1=%.0f qps2=%.0f\n", p.q.ef,
                recall(p.rows, gt, nq), q1, q2);
     }
+    printf("result lib=doppel search_rss_mb=%.1f\n", peak_rss_mb());
     {
         size_t ne = nq < 100 ? nq : 100;
         double q1, q2;
@@ -394,10 +392,9 @@ static int cmd_search(int argc, char **argv)
         q1 = timed(&p, ne, 1);
         p.q.threads = 2;
         q2 = timed(&p, ne, 1);
-        printf("result lib=exact recall=%.4f qps1=%.0f qps2=%.0f\n", recall(p.rows, gt, ne), q1,
-               q2);
+        printf("result lib=exact recall=%.4f qps1=%.0f qps2=%.0f rss_mb=%.1f\n",
+               recall(p.rows, gt, ne), q1, q2, peak_rss_mb());
     }
-    printf("result lib=doppel search_rss_mb=%.1f\n", peak_rss_mb());
     free(p.rows);
     free((void *)p.qs);
     free(gt);
