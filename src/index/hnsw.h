@@ -30,7 +30,7 @@
 #define HNSW_M_DEFAULT        16  /* links per node above level 0 (2M at level 0) */
 #define HNSW_M_MAX            64
 #define HNSW_EFC_DEFAULT      100 /* candidates kept while inserting */
-#define HNSW_EF_DEFAULT       64  /* candidates kept while searching (see hnsw.c) */
+#define HNSW_EF_DEFAULT       384 /* candidates kept while searching (see hnsw.c) */
 #define HNSW_EF_MAX           4096
 #define HNSW_SEED_DEFAULT     20261123
 #define HNSW_MIN_ROWS_DEFAULT 50000 /* index build makes a graph from this many rows */
