@@ -29,8 +29,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#define LATENT 32
-#define K      10
+#define LATENT  32
+#define K       10
 #define GT_ROWS 16384 /* catalogue rows scored against all queries at once */
 
 static uint64_t rng = 20261123;

@@ -127,8 +127,8 @@ static uint64_t align64(uint64_t x)
 /* Section offsets of a graph of this shape into off[]; returns the file size. */
 static uint64_t hn_layout(uint64_t count, uint64_t n_upper, uint32_t m, uint64_t *off)
 {
-    uint64_t size[HN_NSECT] = {count * (1 + 2 * (uint64_t)m) * 4, count, count * 4,
-                               n_upper * (1 + (uint64_t)m) * 4, count * 8, count * 8};
+    uint64_t size[HN_NSECT] = {count * (1 + 2 * (uint64_t)m) * 4, count,     count * 4,
+                               n_upper * (1 + (uint64_t)m) * 4,   count * 8, count * 8};
     uint64_t at = HN_HEADER_SIZE;
 
     for (int i = 0; i < HN_NSECT; i++) {
@@ -956,7 +956,8 @@ int hnsw_update(const struct hnsw *old, const struct index *ix, const struct hns
     *out = NULL;
     if (rc != INDEX_OK)
         return rc;
-    if (old->m != (p->m ? p->m : HNSW_M_DEFAULT) || old->seed != p->seed || old->dim != ix->meta.dim)
+    if (old->m != (p->m ? p->m : HNSW_M_DEFAULT) || old->seed != p->seed ||
+        old->dim != ix->meta.dim)
         goto full;
     memset(&b, 0, sizeof b);
     b.g = hn_new(ix, p);
@@ -1084,9 +1085,9 @@ static int check_header(const struct hn_header *h, size_t len, struct err *e)
         err_set(e, "graph format version %u, this doppel reads %d", h->version, HN_VERSION);
         return INDEX_ERR_FORMAT;
     }
-    if (h->count == 0 || h->dim == 0 || h->dim > INDEX_DIM_MAX || h->m < 2 ||
-        h->m > HNSW_M_MAX || h->m0 != 2 * h->m || h->max_level > HNSW_LEVEL_MAX ||
-        h->entry >= h->count || h->n_upper > (uint64_t)h->count * HNSW_LEVEL_MAX) {
+    if (h->count == 0 || h->dim == 0 || h->dim > INDEX_DIM_MAX || h->m < 2 || h->m > HNSW_M_MAX ||
+        h->m0 != 2 * h->m || h->max_level > HNSW_LEVEL_MAX || h->entry >= h->count ||
+        h->n_upper > (uint64_t)h->count * HNSW_LEVEL_MAX) {
         err_set(e, "graph header out of range (count %u, dim %u, M %u, level %u, entry %u)",
                 h->count, h->dim, h->m, h->max_level, h->entry);
         return INDEX_ERR_FORMAT;
@@ -1151,8 +1152,9 @@ static int check_graph(const struct hnsw *g, struct err *e)
 static int check_binding(const struct hnsw *g, const struct index *ix, struct err *e)
 {
     if (ix->meta.count != g->count || ix->meta.dim != g->dim || ix->data_sum != g->ix_sum) {
-        err_set(e, "graph was built for another index (%u rows of %u; the index has %llu of "
-                   "%u): run doppel index build",
+        err_set(e,
+                "graph was built for another index (%u rows of %u; the index has %llu of "
+                "%u): run doppel index build",
                 g->count, g->dim, (unsigned long long)ix->meta.count, ix->meta.dim);
         return INDEX_ERR_MISMATCH;
     }
@@ -1328,7 +1330,8 @@ static int prepare(const struct index *ix, const float *query, const struct inde
             pq->allowed += (uint64_t)__builtin_popcountll(bits);
         }
     }
-    if (pq->skip != NO_NODE && (q->allow == NULL || (q->allow[pq->skip / 64] >> (pq->skip % 64) & 1)))
+    if (pq->skip != NO_NODE &&
+        (q->allow == NULL || (q->allow[pq->skip / 64] >> (pq->skip % 64) & 1)))
         pq->allowed--;
     return INDEX_OK;
 }
@@ -1425,8 +1428,7 @@ static size_t scan_prepared(const struct index *ix, const struct prepared *pq,
 }
 
 int hnsw_scan_allowed(const struct index *ix, const float *query, const struct index_query *q,
-                      struct index_hit *out, size_t *n_out, struct index_stats *st,
-                      struct err *e)
+                      struct index_hit *out, size_t *n_out, struct index_stats *st, struct err *e)
 {
     struct prepared pq = {0};
     struct index_stats s = {0};
