@@ -15,6 +15,9 @@
  *       each ef with 1 thread and with 2 (queries split between them), and prints recall@10
  *       against gt.i32 and queries per second; then the exact scan's; then peak RSS.
  *
+ *   update DIR DIM THREADS          the first 1% of the people leave and the queries join:
+ *       times updating DIR/index.hnsw onto the new index against building it whole.
+ *
  * Output lines start with "result" (key=value pairs) for the script's table.
  */
 #include "index/hnsw.h"
@@ -293,6 +296,67 @@ static int cmd_build(int argc, char **argv)
     return 0;
 }
 
+/* update DIR DIM THREADS: the catalogue changes (the first 1% of the people leave, the
+ * held-out queries join as new people); times updating the old graph against building
+ * the new index's graph whole. */
+static int cmd_update(int argc, char **argv)
+{
+    size_t lv, lq, dim, n, nq, drop, m;
+    struct index_meta meta = {"bench", "synthetic", 0, 0};
+    struct hnsw_params p = {0};
+    struct hnsw_update_stats st;
+    struct index *ix;
+    struct hnsw *old, *a, *b;
+    float *v, *q, *all;
+    int64_t *ids;
+    double t0, tu, tb;
+    struct err e;
+
+    if (argc < 5)
+        die("update", "usage: update DIR DIM THREADS");
+    dim = strtoul(argv[3], NULL, 10);
+    p = (struct hnsw_params){16, 100, HNSW_SEED_DEFAULT, atoi(argv[4]), NULL};
+    v = read_file(argv[2], "vecs.f32", &lv);
+    q = read_file(argv[2], "queries.f32", &lq);
+    n = lv / (dim * 4);
+    nq = lq / (dim * 4);
+    drop = n / 100;
+    m = n - drop + nq;
+    all = malloc(m * dim * sizeof(float));
+    ids = malloc(m * sizeof *ids);
+    memcpy(all, v + drop * dim, (n - drop) * dim * sizeof(float));
+    memcpy(all + (n - drop) * dim, q, nq * dim * sizeof(float));
+    for (size_t r = 0; r < m; r++)
+        ids[r] = r < n - drop ? (int64_t)((r + drop) * 7 + 1000) : (int64_t)(n * 7 + 1000 + r);
+    meta.dim = (uint32_t)dim;
+    meta.count = m;
+    if (hnsw_open(path_in(argv[2], "index.hnsw"), NULL, &old, &e) != INDEX_OK ||
+        index_write(path_in(argv[2], "index2.idx"), &meta, all, ids, &e) != INDEX_OK ||
+        index_open(path_in(argv[2], "index2.idx"), NULL, &ix, &e) != INDEX_OK)
+        die("update", e.msg);
+    t0 = clock_now();
+    if (hnsw_update(old, ix, &p, &a, &st, &e) != INDEX_OK)
+        die("update", e.msg);
+    tu = clock_now() - t0;
+    t0 = clock_now();
+    if (hnsw_build(ix, &p, &b, &e) != INDEX_OK)
+        die("update", e.msg);
+    tb = clock_now() - t0;
+    printf("result lib=doppel update_s=%.2f rebuild_s=%.2f kept=%llu removed=%llu repaired=%llu "
+           "inserted=%llu\n",
+           tu, tb, (unsigned long long)st.kept, (unsigned long long)st.removed,
+           (unsigned long long)st.repaired, (unsigned long long)st.inserted);
+    hnsw_free(a);
+    hnsw_free(b);
+    hnsw_free(old);
+    index_close(ix);
+    free(v);
+    free(q);
+    free(all);
+    free(ids);
+    return 0;
+}
+
 /* One thread's share of a timed pass: queries [q0, q1). */
 struct pass {
     const struct index *ix;
@@ -412,6 +476,8 @@ int main(int argc, char **argv)
         return cmd_build(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "search") == 0)
         return cmd_search(argc, argv);
-    fprintf(stderr, "usage: bench_hnsw gen|index|build|search DIR ...\n");
+    if (argc >= 2 && strcmp(argv[1], "update") == 0)
+        return cmd_update(argc, argv);
+    fprintf(stderr, "usage: bench_hnsw gen|index|build|search|update DIR ...\n");
     return 2;
 }

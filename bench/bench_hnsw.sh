@@ -20,6 +20,9 @@
 # faces) does that with the catalogue's own per-photo embeddings: the look vectors at
 # d = 1024 and the identity descriptors (normalised) at d = 128.
 #
+# Then the catalogue changes (1% of the people leave, the queries join) and doppel's
+# update of its graph is timed against a rebuild.
+#
 # Environment: BENCH_HNSW_N (406317), BENCH_HNSW_DIMS ("128 512 1024"), BENCH_HNSW_QUERIES
 # (1000), BENCH_HNSW_M (16), BENCH_HNSW_EFC (100), BENCH_HNSW_EFS ("16 32 64 96 128 192 256
 # 384"), BENCH_HNSW_BUILD_THREADS (2), BENCH_HNSW_PEERS ("hnswlib faiss").
@@ -63,6 +66,7 @@ PY
         "$BUILD/bench/bench_hnsw" index "$T" "$d" || exit 1
         "$BUILD/bench/bench_hnsw" build "$T" "$M" "$EFC" "$BT" || exit 1
         "$BUILD/bench/bench_hnsw" search "$T" $EFS || exit 1
+        "$BUILD/bench/bench_hnsw" update "$T" "$d" "$BT" || exit 1
         for p in $peers; do
             $PY "$HERE/hnsw_peers.py" build "$p" "$T" "$d" "$M" "$EFC" "$BT" || exit 1
             $PY "$HERE/hnsw_peers.py" search "$p" "$T" "$d" $EFS || exit 1
@@ -116,6 +120,10 @@ for d in sorted(set(k[0] for k in curve)):
 for d in sorted(set(k[0] for k in meta)):
     e = meta.get((d, "exact"), {})
     base = ", ".join("%s %s" % (lib, meta[(d, lib)]["rss_base_mb"]) for lib in ("hnswlib", "faiss") if "rss_base_mb" in meta.get((d, lib), {}))
+    u = meta.get((d, "doppel"), {})
+    if "update_s" in u:
+        print("d=%d: doppel's incremental update (1%% of the people removed, %s added): %s s against %s s to rebuild (%s kept, %s repaired)" %
+              (d, u["inserted"], u["update_s"], u["rebuild_s"], u["kept"], u["repaired"]))
     print("d=%d: doppel's exact scan %s QPS on 1 thread, %s on 2 (recall %s); python peers' RSS includes the interpreter with the library, MB: %s" %
           (d, e.get("qps1", "-"), e.get("qps2", "-"), e.get("recall", "-"), base or "-"))
 PY
