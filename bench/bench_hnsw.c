@@ -15,6 +15,9 @@
  *       each ef with 1 thread and with 2 (queries split between them), and prints recall@10
  *       against gt.i32 and queries per second; then the exact scan's; then peak RSS.
  *
+ *   update DIR DIM THREADS          the first 1% of the people leave and the queries join:
+ *       times updating DIR/index.hnsw onto the new index against building it whole.
+ *
  * Output lines start with "result" (key=value pairs) for the script's table.
  */
 #include "index/hnsw.h"
@@ -29,8 +32,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#define LATENT 32
-#define K      10
+#define LATENT  32
+#define K       10
 #define GT_ROWS 16384 /* catalogue rows scored against all queries at once */
 
 static uint64_t rng = 20261123;
@@ -95,7 +98,7 @@ static void *read_file(const char *dir, const char *name, size_t *len)
     void *p;
     long n;
 
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s%s%s", dir ? dir : "", dir ? "/" : "", name);
     f = fopen(path, "rb");
     if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) <= 0)
         die(path, "cannot read");
@@ -136,11 +139,8 @@ static float *make_map(size_t dim, double noise, size_t *latent, float **mean, d
     }
     {
         size_t len, m;
-        char path[4096];
-        float *f;
+        float *f = read_file(NULL, fit, &len);
 
-        snprintf(path, sizeof path, "%s", fit);
-        f = read_file(".", path, &len);
         m = len / (dim * 4);
         if (m < 2 || len % (dim * 4) != 0)
             die(fit, "not raw float32 vectors of that dimension");
@@ -296,6 +296,67 @@ static int cmd_build(int argc, char **argv)
     return 0;
 }
 
+/* update DIR DIM THREADS: the catalogue changes (the first 1% of the people leave, the
+ * held-out queries join as new people); times updating the old graph against building
+ * the new index's graph whole. */
+static int cmd_update(int argc, char **argv)
+{
+    size_t lv, lq, dim, n, nq, drop, m;
+    struct index_meta meta = {"bench", "synthetic", 0, 0};
+    struct hnsw_params p = {0};
+    struct hnsw_update_stats st;
+    struct index *ix;
+    struct hnsw *old, *a, *b;
+    float *v, *q, *all;
+    int64_t *ids;
+    double t0, tu, tb;
+    struct err e;
+
+    if (argc < 5)
+        die("update", "usage: update DIR DIM THREADS");
+    dim = strtoul(argv[3], NULL, 10);
+    p = (struct hnsw_params){16, 100, HNSW_SEED_DEFAULT, atoi(argv[4]), NULL};
+    v = read_file(argv[2], "vecs.f32", &lv);
+    q = read_file(argv[2], "queries.f32", &lq);
+    n = lv / (dim * 4);
+    nq = lq / (dim * 4);
+    drop = n / 100;
+    m = n - drop + nq;
+    all = malloc(m * dim * sizeof(float));
+    ids = malloc(m * sizeof *ids);
+    memcpy(all, v + drop * dim, (n - drop) * dim * sizeof(float));
+    memcpy(all + (n - drop) * dim, q, nq * dim * sizeof(float));
+    for (size_t r = 0; r < m; r++)
+        ids[r] = r < n - drop ? (int64_t)((r + drop) * 7 + 1000) : (int64_t)(n * 7 + 1000 + r);
+    meta.dim = (uint32_t)dim;
+    meta.count = m;
+    if (hnsw_open(path_in(argv[2], "index.hnsw"), NULL, &old, &e) != INDEX_OK ||
+        index_write(path_in(argv[2], "index2.idx"), &meta, all, ids, &e) != INDEX_OK ||
+        index_open(path_in(argv[2], "index2.idx"), NULL, &ix, &e) != INDEX_OK)
+        die("update", e.msg);
+    t0 = clock_now();
+    if (hnsw_update(old, ix, &p, &a, &st, &e) != INDEX_OK)
+        die("update", e.msg);
+    tu = clock_now() - t0;
+    t0 = clock_now();
+    if (hnsw_build(ix, &p, &b, &e) != INDEX_OK)
+        die("update", e.msg);
+    tb = clock_now() - t0;
+    printf("result lib=doppel update_s=%.2f rebuild_s=%.2f kept=%llu removed=%llu repaired=%llu "
+           "inserted=%llu\n",
+           tu, tb, (unsigned long long)st.kept, (unsigned long long)st.removed,
+           (unsigned long long)st.repaired, (unsigned long long)st.inserted);
+    hnsw_free(a);
+    hnsw_free(b);
+    hnsw_free(old);
+    index_close(ix);
+    free(v);
+    free(q);
+    free(all);
+    free(ids);
+    return 0;
+}
+
 /* One thread's share of a timed pass: queries [q0, q1). */
 struct pass {
     const struct index *ix;
@@ -385,6 +446,7 @@ static int cmd_search(int argc, char **argv)
         printf("result lib=doppel ef=%u recall=%.4f qps1=%.0f qps2=%.0f\n", p.q.ef,
                recall(p.rows, gt, nq), q1, q2);
     }
+    printf("result lib=doppel search_rss_mb=%.1f\n", peak_rss_mb());
     {
         size_t ne = nq < 100 ? nq : 100;
         double q1, q2;
@@ -394,10 +456,9 @@ static int cmd_search(int argc, char **argv)
         q1 = timed(&p, ne, 1);
         p.q.threads = 2;
         q2 = timed(&p, ne, 1);
-        printf("result lib=exact recall=%.4f qps1=%.0f qps2=%.0f\n", recall(p.rows, gt, ne), q1,
-               q2);
+        printf("result lib=exact recall=%.4f qps1=%.0f qps2=%.0f rss_mb=%.1f\n",
+               recall(p.rows, gt, ne), q1, q2, peak_rss_mb());
     }
-    printf("result lib=doppel search_rss_mb=%.1f\n", peak_rss_mb());
     free(p.rows);
     free((void *)p.qs);
     free(gt);
@@ -415,6 +476,8 @@ int main(int argc, char **argv)
         return cmd_build(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "search") == 0)
         return cmd_search(argc, argv);
-    fprintf(stderr, "usage: bench_hnsw gen|index|build|search DIR ...\n");
+    if (argc >= 2 && strcmp(argv[1], "update") == 0)
+        return cmd_update(argc, argv);
+    fprintf(stderr, "usage: bench_hnsw gen|index|build|search|update DIR ...\n");
     return 2;
 }

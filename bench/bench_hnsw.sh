@@ -16,6 +16,13 @@
 # per second on 1 thread and on 2 (the queries split between them; every library the same)
 # for each ef, and the QPS each reaches at recall@10 = 0.99 (interpolated on the curve).
 #
+# BENCH_HNSW_REAL=DATA (a data folder `doppel import` filled, e.g. from ../shared/data/
+# faces) does that with the catalogue's own per-photo embeddings: the look vectors at
+# d = 1024 and the identity descriptors (normalised) at d = 128.
+#
+# Then the catalogue changes (1% of the people leave, the queries join) and doppel's
+# update of its graph is timed against a rebuild.
+#
 # Environment: BENCH_HNSW_N (406317), BENCH_HNSW_DIMS ("128 512 1024"), BENCH_HNSW_QUERIES
 # (1000), BENCH_HNSW_M (16), BENCH_HNSW_EFC (100), BENCH_HNSW_EFS ("16 32 64 96 128 192 256
 # 384"), BENCH_HNSW_BUILD_THREADS (2), BENCH_HNSW_PEERS ("hnswlib faiss").
@@ -37,13 +44,29 @@ peers=""
 for p in $PEERS; do
     if $PY -c "import $p" 2>/dev/null; then peers="$peers $p"; else echo "bench_hnsw: $p not installed; no $p column"; fi
 done
-echo "data: $N unit vectors (32-d Gaussian latent mapped linearly to d, plus noise 0.25 per element), $Q held-out queries; M=$M efConstruction=$EFC, build threads $BT; load: $(uptime | sed 's/.*load/load/')"
+if [ -n "${BENCH_HNSW_REAL:-}${BENCH_FIT:-}" ]; then what="drawn from the mean and covariance of real embeddings (below)"; else what="a 32-d Gaussian latent mapped linearly to d, plus noise 0.25 per element"; fi
+echo "data: $N unit vectors ($what), $Q held-out queries; M=$M efConstruction=$EFC, build threads $BT; load: $(uptime | sed 's/.*load/load/')"
 for d in $DIMS; do
+    if [ -n "${BENCH_HNSW_REAL:-}" ]; then
+        $PY - "$BENCH_HNSW_REAL/catalog.db" "$d" "$T/real.f32" <<'PY' || exit 1
+import sqlite3, sys
+import numpy as np
+db, d, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+space = {1024: "look", 128: "identity"}[d]
+rows = sqlite3.connect(db).execute("SELECT vec FROM embeddings WHERE space = ? AND dim = ?", (space, d)).fetchall()
+v = np.frombuffer(b"".join(r[0] for r in rows), dtype=np.float32).reshape(-1, d)
+v = v / np.linalg.norm(v, axis=1, keepdims=True)
+v.astype(np.float32).tofile(out)
+print("data: d=%d from %d real %s embeddings of %s" % (d, len(v), space, db))
+PY
+        export BENCH_FIT="$T/real.f32"
+    fi
     "$BUILD/bench/bench_hnsw" gen "$T" "$N" "$d" "$Q" || exit 1
     {
         "$BUILD/bench/bench_hnsw" index "$T" "$d" || exit 1
         "$BUILD/bench/bench_hnsw" build "$T" "$M" "$EFC" "$BT" || exit 1
         "$BUILD/bench/bench_hnsw" search "$T" $EFS || exit 1
+        "$BUILD/bench/bench_hnsw" update "$T" "$d" "$BT" || exit 1
         for p in $peers; do
             $PY "$HERE/hnsw_peers.py" build "$p" "$T" "$d" "$M" "$EFC" "$BT" || exit 1
             $PY "$HERE/hnsw_peers.py" search "$p" "$T" "$d" $EFS || exit 1
@@ -97,6 +120,10 @@ for d in sorted(set(k[0] for k in curve)):
 for d in sorted(set(k[0] for k in meta)):
     e = meta.get((d, "exact"), {})
     base = ", ".join("%s %s" % (lib, meta[(d, lib)]["rss_base_mb"]) for lib in ("hnswlib", "faiss") if "rss_base_mb" in meta.get((d, lib), {}))
+    u = meta.get((d, "doppel"), {})
+    if "update_s" in u:
+        print("d=%d: doppel's incremental update (1%% of the people removed, %s added): %s s against %s s to rebuild (%s kept, %s repaired)" %
+              (d, u["inserted"], u["update_s"], u["rebuild_s"], u["kept"], u["repaired"]))
     print("d=%d: doppel's exact scan %s QPS on 1 thread, %s on 2 (recall %s); python peers' RSS includes the interpreter with the library, MB: %s" %
           (d, e.get("qps1", "-"), e.get("qps2", "-"), e.get("recall", "-"), base or "-"))
 PY

@@ -140,8 +140,8 @@ static int fixture(void)
 static double recall(const struct index *ix, const float *q, const uint64_t *allow,
                      const struct index_hit *hits, size_t nh)
 {
-    struct index_query eq = {.k = K, .exclude = INDEX_NO_ID, .flags = INDEX_SEARCH_EXACT,
-                             .allow = allow};
+    struct index_query eq = {
+        .k = K, .exclude = INDEX_NO_ID, .flags = INDEX_SEARCH_EXACT, .allow = allow};
     struct index_hit ex[K];
     size_t ne, found = 0;
     struct err e;
@@ -379,7 +379,8 @@ static void test_concurrent(void)
 
 static void test_deterministic(void)
 {
-    struct hnsw_params p1 = {16, 80, 7, 1, NULL}, p3 = {16, 80, 7, 3, NULL}, other = {16, 80, 8, 3, NULL};
+    struct hnsw_params p1 = {16, 80, 7, 1, NULL}, p3 = {16, 80, 7, 3, NULL},
+                       other = {16, 80, 8, 3, NULL};
     struct hnsw *a = NULL, *b = NULL, *c = NULL;
     size_t la, lb, lc;
     struct err e;

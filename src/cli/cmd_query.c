@@ -136,7 +136,7 @@ const struct cli_command cli_cmd_query = {
              "Options:\n"
              "  -k N       look-alikes per face (default 10, at most 50)\n"
              "  --exact    scan every row even where the space has a graph\n"
-             "  --ef N     graph candidates kept per query (default 64)\n"
+             "  --ef N     graph candidates kept per query (default 384)\n"
              "  --gender G look-alikes only among female, male or nonbinary people\n"
              "  --json     machine-readable output: file, faces[] with box, score,\n"
              "             identity, lookalikes[] (id, name, score, rank_pct, tmdb_id, photo)\n"

@@ -166,7 +166,7 @@ const struct cli_command cli_cmd_similar = {
              "               clip (CLIP's embedding of whole photos, when imported with it)\n"
              "  --exact      scan every row even where the space has a graph (index build\n"
              "               makes one from 50,000 people): exact, slower\n"
-             "  --ef N       graph candidates kept per query (default 64; more: better\n"
+             "  --ef N       graph candidates kept per query (default 384; more: better\n"
              "               recall, slower)\n"
              "  --gender G   only people TMDB lists as female, male or nonbinary\n"
              "  --json       machine-readable output: query, space, results[] with id, name,\n"

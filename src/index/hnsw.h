@@ -27,10 +27,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HNSW_M_DEFAULT        16  /* links per node above level 0 (2M at level 0) */
+#define HNSW_M_DEFAULT        16 /* links per node above level 0 (2M at level 0) */
 #define HNSW_M_MAX            64
 #define HNSW_EFC_DEFAULT      100 /* candidates kept while inserting */
-#define HNSW_EF_DEFAULT       64  /* candidates kept while searching (see hnsw.c) */
+#define HNSW_EF_DEFAULT       384 /* candidates kept while searching (see hnsw.c) */
 #define HNSW_EF_MAX           4096
 #define HNSW_SEED_DEFAULT     20261123
 #define HNSW_MIN_ROWS_DEFAULT 50000 /* index build makes a graph from this many rows */
@@ -97,8 +97,7 @@ int hnsw_search(const struct hnsw *g, const float *query, const struct index_que
 /* The exact top q->k among the rows q->allow keeps (all when NULL) of ix: int8 scores of
  * those rows, the best re-ranked in float32. Thread-safe. */
 int hnsw_scan_allowed(const struct index *ix, const float *query, const struct index_query *q,
-                      struct index_hit *out, size_t *n_out, struct index_stats *st,
-                      struct err *e);
+                      struct index_hit *out, size_t *n_out, struct index_stats *st, struct err *e);
 
 /* The graph's node count, M, links at level 0 and top level; for tools and tests. */
 uint32_t hnsw_count(const struct hnsw *g);
