@@ -18,7 +18,7 @@ CC      ?= cc
 CLANG   ?= clang
 
 # Libraries, found with pkg-config; the set-up script installs them.
-PKGS := jansson libturbojpeg libpng libwebp libutf8proc openblas sqlite3 libcurl zlib
+PKGS := jansson libturbojpeg libpng libwebp libutf8proc openblas sqlite3 libcurl libmicrohttpd zlib
 
 ifeq ($(SAN),1)
 BUILD    := build/san

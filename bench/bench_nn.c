@@ -5,13 +5,15 @@
  *
  * Usage: bench_nn MODEL.json SIDE BATCH RUNS OUTPUT[,OUTPUT...]
  * MODEL may also be face-api's face_recognition_model-weights_manifest.json: dlib's
- * ResNet, built in C (nn/dlib.h; SIDE 150, OUTPUT descriptor).
+ * ResNet, built in C (nn/dlib.h; SIDE 150, OUTPUT descriptor), or a CLIP checkpoint
+ * (*.safetensors: the ViT of nn/clip.h; SIDE 224 for ViT-B/32, OUTPUT clip_embedding).
  * BENCH_THREADS=T runs the forward pass on T threads (default 1); OpenBLAS, which only
  * computes products doppel has not packed, gets the same count. A batch runs as its
  * separate images (nn_model_run_batch), the way doppel embeds several faces;
  * BENCH_WHOLE=1 runs it as one batched pass instead, for comparison.
  */
 #include "nn/blas.h"
+#include "nn/clip.h"
 #include "nn/dlib.h"
 #include "nn/kern.h"
 #include "nn/model.h"
@@ -21,14 +23,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A TFJS model.json, or dlib's ResNet from a face-api manifest. */
-static int load(const char *path, struct nn_model **m, struct err *e)
+/* 1 when path ends with tail. */
+static int ends_with(const char *path, const char *tail)
 {
     size_t n = strlen(path);
-    const char *tail = "weights_manifest.json";
 
-    if (n >= strlen(tail) && strcmp(path + n - strlen(tail), tail) == 0)
+    return n >= strlen(tail) && strcmp(path + n - strlen(tail), tail) == 0;
+}
+
+/* A TFJS model.json, dlib's ResNet from a face-api manifest, or a CLIP checkpoint. */
+static int load(const char *path, struct nn_model **m, struct err *e)
+{
+    struct nn_clip_config cfg;
+
+    if (ends_with(path, "weights_manifest.json"))
         return nn_dlib_load(path, m, e);
+    if (ends_with(path, ".safetensors"))
+        return nn_clip_load(path, m, &cfg, e);
     return nn_model_load(path, m, e);
 }
 

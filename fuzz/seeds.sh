@@ -182,6 +182,44 @@ for i, (dtype, q) in enumerate(forms):
     m = [{"paths": ["w.bin"], "weights": [w, bias]}]
     open("%s/small%d.json" % (sys.argv[1], i), "w").write(json.dumps(m))
 PY
+# safetensors checkpoints (fuzz_safetensors): tiny CLIP vision towers in both naming
+# schemes and three dtypes (where torch is installed), and a few bare headers.
+mkdir -p "$OUT/corpus-safetensors"
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    for v in "hf F32 quick_gelu" "openai F16 gelu" "hf BF16 quick_gelu"; do
+        set -- $v
+        /usr/bin/python3 "$ROOT/tests/clip_ref.py" make "$OUT/corpus-safetensors/tiny-$1-$2.st" \
+            --config tiny --naming "$1" --dtype "$2" --act "$3"
+    done
+fi
+/usr/bin/python3 - "$OUT/corpus-safetensors" <<'PY'
+import json, struct, sys
+for name, h, n in (("empty", {}, 0),
+                   ("one", {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, 8),
+                   ("meta", {"__metadata__": {"hidden_act": "gelu"},
+                             "x": {"dtype": "BF16", "shape": [1, 2], "data_offsets": [0, 4]}}, 4)):
+    b = json.dumps(h).encode()
+    open("%s/%s.st" % (sys.argv[1], name), "wb").write(struct.pack("<Q", len(b)) + b + bytes(n))
+PY
+# Graph files: fuzz_hnsw patches its own valid graph; seeds are patch lists (the first
+# byte's low bit reseals the checksum), and one whole-file header.
+mkdir -p "$OUT/corpus-hnsw"
+printf '\000' >"$OUT/corpus-hnsw/none"
+printf '\001\000\001\000\000\377' >"$OUT/corpus-hnsw/link"
+printf '\001\030\000\000\000\005' >"$OUT/corpus-hnsw/entry"
+printf 'DOPPELHN\001\000\000\000\300\000\000\000' >"$OUT/corpus-hnsw/header"
+# Web requests: method byte, path, query line, upload.
+mkdir -p "$OUT/corpus-web"
+i=0
+for req in '/\n' '/search\nq=keanu&tab=actor' '/search\nq=ma&tab=title' '/actor/1\nspace=identity&k=3' \
+    '/actor/2\nk=x' '/title/1\n' '/about\n' '/api/search\nq=tom&k=2' '/api/similar/1\nk=2' \
+    '/api/titles\nq=matrix' '/api/titles/1/cast\n' '/api/people/2\n' '/img/person/1\nn=2' \
+    '/photo\n\n\377\330\377' '/api/query\nk=2\nGIF89a'; do
+    i=$((i + 1))
+    printf "\0$req" >"$OUT/corpus-web/r$i"
+done
+printf '\021/api/query\nk=1\n\211PNG\r\n' >"$OUT/corpus-web/upload1"
+printf '\014/search\nq=ke' >"$OUT/corpus-web/suggest1"
 # TMDB responses (fuzz_tmdb): a parser byte (0 people page, 1 movie page, 2 TV page,
 # 3 movie cast, 4 TV cast, 5 images, 6 configuration, 7 error / export line), then the
 # recorded bodies when DOPPEL_TESTDATA has them, and small hand-made ones.
@@ -202,6 +240,6 @@ fi
 printf '\007{"adult":false,"id":31,"name":"Tom Hanks","popularity":18.4}' >"$OUT/corpus-tmdb/export"
 printf '\005{"id":1,"profiles":[{"file_path":"/a.jpg","width":600,"height":900,"vote_average":5.2,"vote_count":3}]}' >"$OUT/corpus-tmdb/images-small"
 
-for d in jpeg png webp exif names model import index manifest tmdb; do
+for d in jpeg png webp exif names model import index manifest hnsw safetensors web tmdb; do
     echo "seeds: $(ls "$OUT/corpus-$d" | wc -l) files in $OUT/corpus-$d"
 done

@@ -9,7 +9,8 @@
 #
 #   scripts/setup.sh              packages, then models
 #   scripts/setup.sh --packages   Debian packages only
-#   scripts/setup.sh --models     models and the tfjs reference runtime only (needs npm)
+#   scripts/setup.sh --models     models, the tfjs reference runtime and playwright-core
+#                                 for the browser tests only (needs npm)
 #   scripts/setup.sh --verify     check the files already under models/, fetch nothing
 #
 # Environment: DOPPEL_MODELS (models folder, default ./models beside this script's
@@ -22,12 +23,13 @@ LOCK="$ROOT/scripts/models.lock"
 MODELS="${DOPPEL_MODELS:-$ROOT/models}"
 
 # Build: compiler, pkg-config and the libraries. Test: clang for libFuzzer and the
-# sanitizers, Python references. Bench peers: numpy, FAISS, PyTorch. Fetch: npm.
+# sanitizers, Python references, curl and chromium for the web tests. Bench peers: numpy,
+# FAISS, hnswlib, PyTorch, wrk and nginx. Fetch: npm.
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
 libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libsqlite3-dev
 libopenblas-dev zlib1g-dev libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libutf8proc-dev
 sqlite3 python3 python3-numpy python3-faiss python3-pil python3-fuzzywuzzy python3-levenshtein
-python3-torch ca-certificates"
+python3-torch python3-hnswlib ca-certificates curl chromium wrk nginx-light"
 # npm comes from Debian unless the machine already has a Node.js of its own.
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
 
@@ -126,22 +128,30 @@ fetch_models() {
     say "models in $MODELS"
 }
 
-# install_tfjs: the real TensorFlow.js runtime that tests use as the reference for doppel's
-# C runtime, pinned with integrity hashes in tools/tfjs/package-lock.json.
-install_tfjs() {
-    d="$ROOT/tools/tfjs"
+# install_npm_tool DIR WHAT: npm ci in tools/DIR from its committed lock file (pinned
+# versions with integrity hashes), skipped when that lock is already installed.
+install_npm_tool() {
+    d="$ROOT/tools/$1"
     if [ -f "$d/node_modules/.package-lock.json" ] &&
         cmp -s "$d/package-lock.json" "$d/node_modules/.doppel-lock" 2>/dev/null; then
-        say "tfjs reference runtime: present"
+        say "$2: present"
         return 0
     fi
     command -v npm >/dev/null 2>&1 || die "npm not found (run scripts/setup.sh --packages)"
-    say "installing the tfjs reference runtime (npm ci in tools/tfjs)"
+    say "installing $2 (npm ci in tools/$1)"
     (cd "$d" && npm ci --silent --no-audit --no-fund >/dev/null 2>"$d/npm.log") ||
-        die "npm ci in tools/tfjs failed: $(tail -n 3 "$d/npm.log")"
+        die "npm ci in tools/$1 failed: $(tail -n 3 "$d/npm.log")"
     rm -f "$d/npm.log"
     cp "$d/package-lock.json" "$d/node_modules/.doppel-lock"
 }
+
+# install_tfjs: the real TensorFlow.js runtime that tests use as the reference for doppel's
+# C runtime, pinned in tools/tfjs/package-lock.json.
+install_tfjs() { install_npm_tool tfjs "tfjs reference runtime"; }
+
+# install_browser: playwright-core, which the browser tests use to drive Debian's chromium
+# (no browser download), pinned in tools/browser/package-lock.json.
+install_browser() { install_npm_tool browser "playwright-core for the browser tests"; }
 
 # verify_models: checks every file, names each missing or altered one, fails if any.
 verify_models() {
@@ -164,9 +174,9 @@ verify_models() {
 }
 
 case "${1:-all}" in
-all) install_packages; fetch_models; install_tfjs ;;
+all) install_packages; fetch_models; install_tfjs; install_browser ;;
 --packages) install_packages ;;
---models) fetch_models; install_tfjs ;;
+--models) fetch_models; install_tfjs; install_browser ;;
 --verify) verify_models ;;
 -h | --help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
 *) die "unknown option '$1' (try --help)" ;;

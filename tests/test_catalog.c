@@ -628,6 +628,45 @@ static void test_titles_linking(void)
     catalog_close(c);
 }
 
+/* Title search (prefix first, accents and case ignored) and a title's cast by billing. */
+static void test_titles_search(void)
+{
+    struct catalog *c = fresh("search.db");
+    struct catalog_title t[8];
+    struct catalog_cast cast[8];
+    struct titles_stats st;
+    struct err e;
+    int n;
+
+    REQUIRE(c != NULL);
+    add_person(c, "Keanu Reeves", 0, 0);
+    add_person(c, "Penélope Cruz", 0, 0);
+    add_person(c, "Tom Hanks", 0, 0);
+    REQUIRE(titles_import(c, streaming_csv, strlen(streaming_csv), &st, &e) == TITLES_OK);
+    REQUIRE(titles_import(c, imdb_csv, strlen(imdb_csv), &st, &e) == TITLES_OK);
+    REQUIRE(catalog_titles_search(c, "VANILLA", t, 8, &n, &e) == CATALOG_OK);
+    REQUIRE(n == 1);
+    CHECK_STR(t[0].title, "Vanilla Sky");
+    REQUIRE(catalog_titles_search(c, "sky", t, 8, &n, &e) == CATALOG_OK);
+    CHECK_INT(n, 1);
+    REQUIRE(catalog_titles_search(c, "!!", t, 8, &n, &e) == CATALOG_OK);
+    CHECK_INT(n, 0);
+    REQUIRE(catalog_titles_search(c, "zzzz", t, 8, &n, &e) == CATALOG_OK);
+    CHECK_INT(n, 0);
+    REQUIRE(catalog_titles_search(c, "Vanilla Sky", t, 1, &n, &e) == CATALOG_OK);
+    REQUIRE(n == 1);
+    REQUIRE(catalog_title_cast(c, t[0].id, cast, 8, &n, &e) == CATALOG_OK);
+    REQUIRE(n >= 1);
+    CHECK_STR(cast[n - 1].person.name, "Penélope Cruz");
+    CHECK_INT(cast[n - 1].credit.order, 2);
+    REQUIRE(catalog_title_get(c, t[0].id, &t[1], &e) == CATALOG_OK);
+    CHECK_STR(t[1].title, "Vanilla Sky");
+    CHECK_INT(catalog_title_get(c, 99999, &t[1], &e), CATALOG_NOT_FOUND);
+    REQUIRE(catalog_title_cast(c, 99999, cast, 8, &n, &e) == CATALOG_OK);
+    CHECK_INT(n, 0);
+    catalog_close(c);
+}
+
 static void test_crawl_state(void)
 {
     struct catalog *c = fresh("state.db");
@@ -690,6 +729,7 @@ int main(int argc, char **argv)
         {"titles", test_titles},
         {"titles_fields", test_titles_fields},
         {"titles_linking", test_titles_linking},
+        {"titles_search", test_titles_search},
         {"crawl_state", test_crawl_state},
         {"transactions", test_transactions},
     };

@@ -9,7 +9,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 t_expect "index_no_action" 2 "$D" index
 t_expect "index_bad_action" 2 "$D" index drop
-t_expect "index_bad_space" 2 "$D" index build --space clip
+t_expect "index_bad_space" 2 "$D" index build --space clap
 t_expect "index_help" 0 "$D" index --help
 t_expect "index_no_catalogue" 1 "$D" --data "$tmp/none" index build
 t_expect "similar_no_name" 2 "$D" similar
@@ -18,6 +18,11 @@ t_expect "similar_help" 0 "$D" similar --help
 t_grep "similar_help_usage" '^usage: doppel similar NAME_OR_ID'
 t_expect "query_no_photo" 2 "$D" query
 t_expect "query_bad_k" 2 "$D" query -k 51 x.jpg
+t_expect "similar_bad_ef" 2 "$D" similar --ef 0 x
+t_expect "similar_bad_gender" 2 "$D" similar --gender robot x
+t_grep "similar_bad_gender_says" 'female, male or nonbinary'
+t_expect "query_bad_ef" 2 "$D" query --ef 5000 x.jpg
+t_expect "index_bad_graph_m" 2 "$D" index build --graph-m 1
 t_expect "query_not_photo" 1 "$D" --data "$tmp/none" query "$DOPPEL_ROOT/README.md"
 
 G="${DOPPEL_TESTDATA:-/nonexistent}/faces/glint"
@@ -81,6 +86,28 @@ t_expect "query_identity_other" 0 "$D" --data "$tmp/d" query "$G/Tom Hanks/010.p
 t_grep "query_identity_other_is" 'is Tom Hanks \(distance'
 t_expect "query_identity_stranger" 0 "$D" --data "$tmp/d" query "$G/Tina Fey/001.png" -k 1
 t_grep "query_identity_stranger_not" 'is probably not'
+# The graph: forced on this small catalogue, it answers like the scan; a second build
+# updates it (everyone kept); a corrupt graph is refused with a warning and the scan
+# answers.
+[ -f "$tmp/d/index/look.hnsw" ] && t_bad "graph_not_below_min" "a graph for 8 people" || t_ok "graph_not_below_min"
+t_expect "index_build_graph" 0 "$D" --data "$tmp/d" index build --graph-min 1 --json
+t_grep "index_build_graph_json" '"graph": true'
+[ -f "$tmp/d/index/look.hnsw" ] && t_ok "graph_file" || t_bad "graph_file" "no $tmp/d/index/look.hnsw"
+t_expect "similar_graph" 0 "$D" --data "$tmp/d" similar "Keanu A" -k 1
+t_grep "similar_graph_finds_b" '1\. Keanu B'
+t_expect "similar_graph_exact" 0 "$D" --data "$tmp/d" similar "Keanu A" -k 1 --exact --ef 10
+t_grep "similar_graph_exact_finds_b" '1\. Keanu B'
+t_expect "similar_gender_filter" 0 "$D" --data "$tmp/d" similar "Keanu A" -k 3 --gender female --json
+printf '%s\n' "$t_out" | grep -q '"name": "Keanu B"' && t_bad "similar_gender_filter_keeps_out" "$t_out" ||
+    t_ok "similar_gender_filter_keeps_out"
+t_expect "index_rebuild_graph" 0 "$D" --data "$tmp/d" index build --space look --graph-min 1
+t_grep "index_rebuild_graph_updates" 'graph updated: 8 people kept, 0 removed, 0 inserted'
+printf 'XXXX' | dd of="$tmp/d/index/look.hnsw" bs=1 seek=300 conv=notrunc 2>/dev/null
+t_expect "similar_corrupt_graph" 0 "$D" --data "$tmp/d" similar "Keanu A" -k 1
+t_grep "similar_corrupt_graph_warns" 'look.hnsw: graph file checksum mismatch'
+t_grep "similar_corrupt_graph_answers" '1\. Keanu B'
+t_expect "index_build_small_removes_graph" 0 "$D" --data "$tmp/d" index build --space look
+[ -f "$tmp/d/index/look.hnsw" ] && t_bad "graph_removed" "stale graph kept" || t_ok "graph_removed"
 : >"$tmp/d/index/look.idx"
 t_expect "similar_corrupt_index" 1 "$D" --data "$tmp/d" similar "Keanu A"
 t_grep "similar_corrupt_index_says" 'index build'

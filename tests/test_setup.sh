@@ -12,7 +12,8 @@ fi
 t_expect "verify_real" 0 env DOPPEL_MODELS="$DOPPEL_MODELS" "$S" --verify
 
 d=$(mktemp -d)
-cp -R "$DOPPEL_MODELS" "$d/models"
+# -L: the models folder is often a symlink; a copy of the link would tamper with the real one.
+cp -RL "$DOPPEL_MODELS" "$d/models"
 printf 'x' >>"$d/models/human-models/faceres.json"
 t_expect "verify_tampered_fails" 1 env DOPPEL_MODELS="$d/models" "$S" --verify
 t_grep "verify_tampered_named" 'checksum mismatch: .*human-models/faceres.json: expected sha256 5b83d49c'

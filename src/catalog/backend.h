@@ -58,6 +58,14 @@ struct catalog_ops {
     int (*state_get)(struct catalog *c, const char *key, struct buf *value, int *found,
                      struct err *e);
     int (*state_set)(struct catalog *c, const char *key, const char *value, struct err *e);
+    int (*person_photos)(struct catalog *c, int64_t person_id, struct catalog_photo *out,
+                         int max, int *n, struct err *e);
+    int (*title_get)(struct catalog *c, int64_t id, struct catalog_title *out, struct err *e);
+    /* norm is the normalised query, non-empty. */
+    int (*titles_search)(struct catalog *c, const char *norm, struct catalog_title *out, int max,
+                         int *n, struct err *e);
+    int (*title_cast)(struct catalog *c, int64_t title_id, struct catalog_cast *out, int max,
+                      int *n, struct err *e);
     int (*queue_add)(struct catalog *c, const char *queue, int64_t key, const char *data,
                      int *created, struct err *e);
     /* Appends to out[*n..max) the pending items with key > after, in key order. */

@@ -416,6 +416,47 @@ int catalog_known_for(struct catalog *c, int64_t person_id, struct catalog_known
     return c->ops->known_for(c, person_id, out, max, n, e);
 }
 
+int catalog_person_photos(struct catalog *c, int64_t person_id, struct catalog_photo *out,
+                          int max, int *n, struct err *e)
+{
+    *n = 0;
+    if (max <= 0)
+        return CATALOG_OK;
+    return c->ops->person_photos(c, person_id, out, max, n, e);
+}
+
+int catalog_title_get(struct catalog *c, int64_t id, struct catalog_title *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    return c->ops->title_get(c, id, out, e);
+}
+
+int catalog_titles_search(struct catalog *c, const char *query, struct catalog_title *out,
+                          int max, int *n, struct err *e)
+{
+    struct buf norm;
+    int rc;
+
+    *n = 0;
+    buf_init(&norm, 0);
+    rc = norm_name(query, strlen(query), CATALOG_NAME_MAX, &norm);
+    if (rc == NORM_OK && norm.len > 0 && max > 0)
+        rc = c->ops->titles_search(c, buf_str(&norm), out, max, n, e);
+    else
+        rc = CATALOG_OK;
+    buf_release(&norm);
+    return rc;
+}
+
+int catalog_title_cast(struct catalog *c, int64_t title_id, struct catalog_cast *out, int max,
+                       int *n, struct err *e)
+{
+    *n = 0;
+    if (max <= 0)
+        return CATALOG_OK;
+    return c->ops->title_cast(c, title_id, out, max, n, e);
+}
+
 int catalog_stats(struct catalog *c, struct catalog_stats *out, struct err *e)
 {
     memset(out, 0, sizeof *out);

@@ -264,6 +264,31 @@ int catalog_person_photo(struct catalog *c, int64_t person_id, char *out, size_t
 int catalog_known_for(struct catalog *c, int64_t person_id, struct catalog_known *out, int max,
                       int *n, struct err *e);
 
+/* A person in a title's cast, with their part. */
+struct catalog_cast {
+    struct catalog_person person;
+    struct catalog_credit credit;
+};
+
+/* Reads up to max of person_id's ok photos, best vote rank first (the ones averaged),
+ * into out; *n receives the count. */
+int catalog_person_photos(struct catalog *c, int64_t person_id, struct catalog_photo *out,
+                          int max, int *n, struct err *e);
+
+/* Reads the title with this id into out; CATALOG_NOT_FOUND when none. */
+int catalog_title_get(struct catalog *c, int64_t id, struct catalog_title *out, struct err *e);
+
+/* Reads up to max titles whose normalised title contains query's normalised form into out
+ * (titles starting with it first, then by popularity); *n receives the count. A query
+ * with no letter or digit finds nothing. Read-only, for the web app's title search. */
+int catalog_titles_search(struct catalog *c, const char *query, struct catalog_title *out,
+                          int max, int *n, struct err *e);
+
+/* Reads up to max people credited in title_id into out, by billing order (unknown last),
+ * then episode count; *n receives the count. */
+int catalog_title_cast(struct catalog *c, int64_t title_id, struct catalog_cast *out, int max,
+                       int *n, struct err *e);
+
 /* Counts people, photos by status, embeddings per space and model, titles, credits. */
 int catalog_stats(struct catalog *c, struct catalog_stats *out, struct err *e);
 

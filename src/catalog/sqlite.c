@@ -115,6 +115,7 @@ static const char *const migrations[] = {
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
+#define TITLE_COLS "id, tmdb_id, kind, title, year, popularity"
 #define PERSON_COLS "id, name, tmdb_id, popularity, gender, birth_year, department"
 
 enum stmt_id {
@@ -148,6 +149,10 @@ enum stmt_id {
     ST_COUNT_SPACES,
     ST_STATE_GET,
     ST_STATE_SET,
+    ST_TITLE_GET,
+    ST_PERSON_PHOTOS,
+    ST_TITLES_SEARCH,
+    ST_TITLE_CAST,
     ST_QUEUE_ADD,
     ST_QUEUE_PENDING,
     ST_QUEUE_FINISH,
@@ -235,6 +240,20 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_STATE_SET] = "INSERT INTO crawl_state (key, value, updated_at) VALUES (?1, ?2, "
                      "CAST(strftime('%s', 'now') AS INTEGER)) ON CONFLICT (key) DO UPDATE "
                      "SET value = excluded.value, updated_at = excluded.updated_at",
+    [ST_PERSON_PHOTOS] = "SELECT id, source, sha256, width, height, vote_rank, faces, face_x1, "
+                          "face_y1, face_x2, face_y2, face_score FROM photos WHERE person_id = ?1 "
+                          "AND status = 'ok' ORDER BY coalesce(nullif(vote_rank, 0), 1 << 30), "
+                          "id LIMIT ?2",
+    [ST_TITLE_GET] = "SELECT " TITLE_COLS " FROM titles WHERE id = ?1",
+    /* A scan of the titles (tens of thousands): fast enough for a search box. */
+    [ST_TITLES_SEARCH] = "SELECT " TITLE_COLS " FROM titles WHERE instr(norm_title, ?1) > 0 "
+                         "ORDER BY instr(norm_title, ?1) <> 1, popularity DESC, "
+                         "year IS NULL, year DESC, id LIMIT ?2",
+    [ST_TITLE_CAST] = "SELECT p.id, p.name, p.tmdb_id, p.popularity, p.gender, p.birth_year, "
+                      "p.department, c.character, c.cast_order, c.episode_count "
+                      "FROM credits c JOIN people p ON p.id = c.person_id WHERE c.title_id = ?1 "
+                      "ORDER BY c.cast_order IS NULL, c.cast_order, c.episode_count DESC, "
+                      "p.popularity DESC, p.id LIMIT ?2",
     [ST_QUEUE_ADD] = "INSERT INTO crawl_queue (queue, key, data, updated_at) VALUES (?1, ?2, "
                      "?3, CAST(strftime('%s', 'now') AS INTEGER)) "
                      "ON CONFLICT (queue, key) DO NOTHING",
@@ -860,6 +879,109 @@ static int sq_known_for(struct catalog *c, int64_t person_id, struct catalog_kno
     return step == SQLITE_ROW || step == SQLITE_DONE ? CATALOG_OK : db_fail(s, "reading titles", e);
 }
 
+static int sq_person_photos(struct catalog *c, int64_t person_id, struct catalog_photo *out,
+                            int max, int *n, struct err *e)
+{
+    struct sqlite_catalog *s = sq(c);
+    sqlite3_stmt *st = stmt(s, ST_PERSON_PHOTOS, e);
+    int step = SQLITE_DONE;
+
+    if (st == NULL)
+        return CATALOG_ERR_DB;
+    sqlite3_bind_int64(st, 1, person_id);
+    sqlite3_bind_int(st, 2, max);
+    while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct catalog_photo *p = &out[(*n)++];
+
+        memset(p, 0, sizeof *p);
+        p->id = sqlite3_column_int64(st, 0);
+        p->person_id = person_id;
+        col_text(st, 1, p->source, sizeof p->source);
+        col_text(st, 2, p->sha256, sizeof p->sha256);
+        p->width = sqlite3_column_int(st, 3);
+        p->height = sqlite3_column_int(st, 4);
+        p->rank = sqlite3_column_int(st, 5);
+        p->faces = sqlite3_column_int(st, 6);
+        for (int i = 0; i < 4; i++)
+            p->box[i] = (float)sqlite3_column_double(st, 7 + i);
+        p->score = (float)sqlite3_column_double(st, 11);
+    }
+    done(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? CATALOG_OK : db_fail(s, "reading photos", e);
+}
+
+static void read_title(sqlite3_stmt *st, struct catalog_title *t)
+{
+    memset(t, 0, sizeof *t);
+    t->id = sqlite3_column_int64(st, 0);
+    t->tmdb_id = sqlite3_column_int64(st, 1);
+    t->kind = kind_code((const char *)sqlite3_column_text(st, 2));
+    col_text(st, 3, t->title, sizeof t->title);
+    t->year = sqlite3_column_int(st, 4);
+    t->popularity = sqlite3_column_double(st, 5);
+}
+
+static int sq_title_get(struct catalog *c, int64_t id, struct catalog_title *out, struct err *e)
+{
+    struct sqlite_catalog *s = sq(c);
+    sqlite3_stmt *st = stmt(s, ST_TITLE_GET, e);
+    int rc;
+
+    if (st == NULL)
+        return CATALOG_ERR_DB;
+    sqlite3_bind_int64(st, 1, id);
+    rc = row(s, st, "reading a title", e);
+    if (rc == CATALOG_OK) {
+        read_title(st, out);
+        done(st);
+    }
+    return rc;
+}
+
+static int sq_titles_search(struct catalog *c, const char *norm, struct catalog_title *out,
+                            int max, int *n, struct err *e)
+{
+    struct sqlite_catalog *s = sq(c);
+    sqlite3_stmt *st = stmt(s, ST_TITLES_SEARCH, e);
+    int step = SQLITE_DONE;
+
+    if (st == NULL)
+        return CATALOG_ERR_DB;
+    sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, max);
+    while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW)
+        read_title(st, &out[(*n)++]);
+    done(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? CATALOG_OK
+                                                     : db_fail(s, "searching titles", e);
+}
+
+static int sq_title_cast(struct catalog *c, int64_t title_id, struct catalog_cast *out, int max,
+                         int *n, struct err *e)
+{
+    struct sqlite_catalog *s = sq(c);
+    sqlite3_stmt *st = stmt(s, ST_TITLE_CAST, e);
+    int step = SQLITE_DONE;
+
+    if (st == NULL)
+        return CATALOG_ERR_DB;
+    sqlite3_bind_int64(st, 1, title_id);
+    sqlite3_bind_int(st, 2, max);
+    while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct catalog_cast *k = &out[(*n)++];
+
+        read_person(st, &k->person);
+        memset(&k->credit, 0, sizeof k->credit);
+        k->credit.person_id = k->person.id;
+        k->credit.title_id = title_id;
+        col_text(st, 7, k->credit.character, sizeof k->credit.character);
+        k->credit.order = sqlite3_column_int(st, 8);
+        k->credit.episodes = sqlite3_column_int(st, 9);
+    }
+    done(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? CATALOG_OK : db_fail(s, "reading a cast", e);
+}
+
 static int stats_counts(struct sqlite_catalog *s, struct catalog_stats *out, struct err *e)
 {
     sqlite3_stmt *st = stmt(s, ST_COUNTS, e);
@@ -1078,6 +1200,10 @@ static const struct catalog_ops sqlite_ops = {
     .stats = sq_stats,
     .state_get = sq_state_get,
     .state_set = sq_state_set,
+    .person_photos = sq_person_photos,
+    .title_get = sq_title_get,
+    .titles_search = sq_titles_search,
+    .title_cast = sq_title_cast,
     .queue_add = sq_queue_add,
     .queue_pending = sq_queue_pending,
     .queue_finish = sq_queue_finish,

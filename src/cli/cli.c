@@ -27,6 +27,7 @@ static const struct cli_command *const cli_table[] = {
     &cli_cmd_index,
     &cli_cmd_similar,
     &cli_cmd_query,
+    &cli_cmd_serve,
     &cli_cmd_titles,
     &cli_cmd_verify,
     &cli_cmd_help,

@@ -83,12 +83,33 @@ extern const struct cli_command cli_cmd_stats;
 extern const struct cli_command cli_cmd_index;
 extern const struct cli_command cli_cmd_similar;
 extern const struct cli_command cli_cmd_query;
+extern const struct cli_command cli_cmd_serve;
 extern const struct cli_command cli_cmd_crawl;
 
 /* `doppel embed --pending`: runs `doppel crawl embed` with the other arguments. */
 int cli_crawl_embed_pending(struct cli *cli, int argc, char **argv);
 
 struct search_hit;
+
+/* Search options shared by similar and query: --exact, --ef N, --gender G. */
+struct search;
+
+struct cli_search_opts {
+    int exact;
+    long ef;    /* 0 = the default */
+    int gender; /* enum catalog_gender, 0 = any */
+};
+
+#define CLI_SEARCH_OPTIONS                                                                     \
+    {"exact", no_argument, NULL, 'X'}, {"ef", required_argument, NULL, 'E'},                   \
+        {"gender", required_argument, NULL, 'G'}
+
+/* Handles option c (with optarg arg) when it is one of CLI_SEARCH_OPTIONS: returns 1 when
+ * it was and parsed, -1 with *why set when it was and its argument is bad, 0 otherwise. */
+int cli_search_opt(int c, const char *arg, struct cli_search_opts *o, const char **why);
+
+/* Applies o to s (search_set_mode, search_set_gender). */
+void cli_search_apply(struct search *s, const struct cli_search_opts *o);
 
 /* One search result as a JSON object with the stable keys of `similar` and `query`
  * (id, name, score, rank_pct, tmdb_id, photo); caller owns the reference. */

@@ -9,6 +9,7 @@
 #include "catalog/catalog.h"
 #include "catalog/ingest.h"
 #include "core/paths.h"
+#include "face/clip_embed.h"
 #include "tmdb/crawl.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -395,8 +396,10 @@ static void photo_dir(const struct cli *cli, char *out, size_t n)
 
 static int embed_exec(const struct cli *cli, struct catalog *cat, const struct crawl_args *a)
 {
-    struct ingest_opts io = {paths_models_dir(cli->models_dir), (int)a->jobs, 0,
-                             log_get_level() >= LOG_INFO, &crawl_stop};
+    char wbuf[4200];
+    const char *models = paths_models_dir(cli->models_dir);
+    struct ingest_opts io = {models, (int)a->jobs, 0, log_get_level() >= LOG_INFO, &crawl_stop,
+                             clip_embed_default_weights(models, wbuf, sizeof wbuf)};
     struct ingest_stats st;
     char dir[4200];
     struct err e;

@@ -9,11 +9,13 @@
 #include "catalog/ingest.h"
 #include "catalog/source.h"
 #include "core/paths.h"
+#include "face/clip_embed.h"
 #include "util/log.h"
 
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct import_args {
@@ -23,6 +25,7 @@ struct import_args {
     long threads;
     long batch;
     int json;
+    const char *clip_weights; /* NULL: $DOPPEL_CLIP_WEIGHTS, when set */
 };
 
 static volatile sig_atomic_t import_stop;
@@ -117,8 +120,12 @@ static int load_source(const struct import_args *a, struct source *src)
 
 static int import_exec(struct cli *cli, const struct import_args *a)
 {
-    struct ingest_opts o = {paths_models_dir(cli->models_dir), (int)a->threads, (int)a->batch,
-                            log_get_level() >= LOG_INFO, &import_stop};
+    char wbuf[4200];
+    const char *models = paths_models_dir(cli->models_dir);
+    struct ingest_opts o = {models, (int)a->threads, (int)a->batch, log_get_level() >= LOG_INFO,
+                            &import_stop,
+                            a->clip_weights ? a->clip_weights
+                                            : clip_embed_default_weights(models, wbuf, sizeof wbuf)};
     struct catalog *cat = NULL;
     struct ingest_stats st;
     struct source src;
@@ -155,10 +162,11 @@ static int import_run(struct cli *cli, const struct cli_command *self, int argc,
         {"jobs", required_argument, NULL, 'j'},
         {"batch", required_argument, NULL, 'b'},
         {"json", no_argument, NULL, 'J'},
+        {"clip-weights", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct import_args a = {NULL, NULL, SOURCE_CASE_AUTO, 0, 0, 0};
+    struct import_args a = {NULL, NULL, SOURCE_CASE_AUTO, 0, 0, 0, NULL};
     int c;
 
     optind = 0;
@@ -170,6 +178,8 @@ static int import_run(struct cli *cli, const struct cli_command *self, int argc,
             a.json = 1;
         } else if (c == 'm') {
             a.manifest = optarg;
+        } else if (c == 'c') {
+            a.clip_weights = optarg;
         } else if (c == 'n' && parse_case(optarg, &a.name_case) != 0) {
             return cli_usage_error(self, "--name-case takes auto, keep or title");
         } else if (c == 'j' && cli_parse_long(optarg, 1, 256, &a.threads) != 0) {
@@ -213,6 +223,9 @@ const struct cli_command cli_cmd_import = {
              "                      the default), keep, or title\n"
              "  -j, --jobs N        worker threads (default: one per core)\n"
              "  --batch N           photos per transaction (default 64; also every second)\n"
+             "  --clip-weights FILE also fill the clip space: CLIP's embedding of each\n"
+             "                      whole photo (default: $DOPPEL_CLIP_WEIGHTS, else the\n"
+             "                      weights `doppel models fetch clip` downloaded, if any)\n"
              "  --json              machine-readable summary\n"
              "  -h, --help\n",
     .run = import_run,

@@ -50,7 +50,8 @@ static void print_faces(const char *file, const struct search_face *f, int n)
     }
 }
 
-static int query_exec(struct cli *cli, const char *file, long k, int json)
+static int query_exec(struct cli *cli, const char *file, long k, int json,
+                      const struct cli_search_opts *so)
 {
     struct search *s = NULL;
     struct search_face *faces = xcalloc(SEARCH_FACES_MAX, sizeof *faces);
@@ -60,8 +61,12 @@ static int query_exec(struct cli *cli, const char *file, long k, int json)
 
     if (img_load_file(file, NULL, &im, &e) != IMG_OK ||
         search_open(paths_data_dir(cli->data_dir), paths_models_dir(cli->models_dir),
-                    cli->threads, &s, &e) != SEARCH_OK ||
-        search_photo(s, &im, (int)k, faces, &n, &e) != SEARCH_OK) {
+                    cli->threads, &s, &e) != SEARCH_OK) {
+        log_error("%s", e.msg);
+        goto out;
+    }
+    cli_search_apply(s, so);
+    if (search_photo(s, &im, (int)k, faces, &n, &e) != SEARCH_OK) {
         log_error("%s", e.msg);
         goto out;
     }
@@ -85,9 +90,12 @@ out:
 static int query_run(struct cli *cli, const struct cli_command *self, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, CLI_SEARCH_OPTIONS,
+        {NULL, 0, NULL, 0}};
+    struct cli_search_opts so = {0, 0, 0};
+    const char *why = NULL;
     long k = 10;
-    int c, json = 0;
+    int c, r, json = 0;
 
     optind = 0;
     while ((c = getopt_long(argc, argv, ":hk:", opts, NULL)) != -1) {
@@ -99,6 +107,9 @@ static int query_run(struct cli *cli, const struct cli_command *self, int argc, 
                 return cli_usage_error(self, "-k takes a number from 1 to 50");
         } else if (c == 'j') {
             json = 1;
+        } else if ((r = cli_search_opt(c, optarg, &so, &why)) != 0) {
+            if (r < 0)
+                return cli_usage_error(self, "%s", why);
         } else {
             return cli_option_error(self, c, argv);
         }
@@ -107,13 +118,13 @@ static int query_run(struct cli *cli, const struct cli_command *self, int argc, 
         return cli_usage_error(self, "query needs a PHOTO");
     if (optind + 1 < argc)
         return cli_usage_error(self, "one photo at a time");
-    return query_exec(cli, argv[optind], k, json);
+    return query_exec(cli, argv[optind], k, json, &so);
 }
 
 const struct cli_command cli_cmd_query = {
     .name = "query",
     .summary = "every face in a photo, and who it looks like",
-    .usage = "usage: doppel query PHOTO [-k N] [--json]\n"
+    .usage = "usage: doppel query PHOTO [-k N] [--exact] [--ef N] [--gender G] [--json]\n"
              "\n"
              "Finds every face in the photo (largest first) and, for each, the k catalogue\n"
              "people it looks most like (look space), with cosine similarity and the share\n"
@@ -124,6 +135,9 @@ const struct cli_command cli_cmd_query = {
              "\n"
              "Options:\n"
              "  -k N       look-alikes per face (default 10, at most 50)\n"
+             "  --exact    scan every row even where the space has a graph\n"
+             "  --ef N     graph candidates kept per query (default 64)\n"
+             "  --gender G look-alikes only among female, male or nonbinary people\n"
              "  --json     machine-readable output: file, faces[] with box, score,\n"
              "             identity, lookalikes[] (id, name, score, rank_pct, tmdb_id, photo)\n"
              "  -h, --help\n",

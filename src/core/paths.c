@@ -8,6 +8,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #ifndef DOPPEL_SHAREDIR
 #define DOPPEL_SHAREDIR "/usr/local/share/doppel"
@@ -50,4 +52,30 @@ int paths_join(char *out, size_t n, const char *dir, const char *name)
     else
         w = snprintf(out, n, "%s/%s", dir, name);
     return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+const char *paths_web_dir(const char *flag)
+{
+    static char built[4096];
+    char exe[4000], css[4200];
+    ssize_t n;
+    char *slash;
+
+    if (nonempty(flag))
+        return flag;
+    if (nonempty(getenv("DOPPEL_WEB")))
+        return getenv("DOPPEL_WEB");
+    if (fs_is_file("./web/style.css"))
+        return "./web";
+    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    slash = strrchr(exe, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+        snprintf(built, sizeof built, "%s/../../web", exe);
+        snprintf(css, sizeof css, "%s/style.css", built);
+        if (fs_is_file(css))
+            return built;
+    }
+    return DOPPEL_SHAREDIR "/web";
 }

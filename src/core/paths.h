@@ -19,6 +19,11 @@ const char *paths_data_dir(const char *flag);
  * likewise. */
 const char *paths_models_dir(const char *flag);
 
+/* Returns the web assets folder: flag, else DOPPEL_WEB, else ./web when it holds
+ * style.css, else the web folder of the source tree the running binary was built in
+ * (build/<mode>/doppel), else the installed share folder. Borrowed or static. */
+const char *paths_web_dir(const char *flag);
+
 /* Joins dir and name with one '/' into out (n bytes). Returns 0, or -1 if truncated. */
 int paths_join(char *out, size_t n, const char *dir, const char *name);
 

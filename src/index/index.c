@@ -16,6 +16,7 @@
 #include "index/index.h"
 
 #include "index/basis.h"
+#include "index/hnsw.h"
 #include "index/layout.h"
 #include "util/xalloc.h"
 
@@ -495,6 +496,7 @@ void index_close(struct index *ix)
         return;
     if (ix->mapped)
         munmap((void *)ix->base, ix->len);
+    hnsw_free(ix->hnsw);
     free(ix->name);
     free(ix);
 }

@@ -70,6 +70,7 @@ struct index_meta {
 };
 
 struct index;
+struct hnsw;
 
 struct index_hit {
     int64_t id; /* person id */
@@ -84,10 +85,24 @@ struct index_stats {
     uint64_t tail_rows; /* rows whose int8 tail was read as well */
     uint64_t reranked;  /* candidates re-scored in float32 */
     uint64_t bytes;     /* bytes of the index the search read */
+    uint64_t nodes;     /* graph nodes scored (0: the search was a scan) */
 };
 
 enum index_search_flags {
-    INDEX_SEARCH_FULL = 1 << 0, /* read every row's whole int8 copy: no pruning */
+    INDEX_SEARCH_FULL = 1 << 0,  /* read every row's whole int8 copy: no pruning */
+    INDEX_SEARCH_EXACT = 1 << 1, /* scan, even when a graph is attached */
+};
+
+/* One question to index_query. A zero-initialised struct with k set asks for the k best
+ * rows of all, through the graph when one is attached. */
+struct index_query {
+    size_t k;
+    int64_t exclude;       /* person id to skip, INDEX_NO_ID (-1) for none */
+    int threads;           /* for scans: as index_search; 0 means 1 */
+    unsigned flags;        /* enum index_search_flags */
+    uint32_t ef;           /* graph candidates kept (0: the default); see hnsw.h */
+    const uint64_t *allow; /* filter: row r is allowed when bit r % 64 of word r / 64 is
+                              set (count bits, borrowed); NULL allows every row */
 };
 
 /* Writes an index of meta->count rows to path: vecs (count x dim float32, each
@@ -144,6 +159,21 @@ int index_search(const struct index *ix, const float *query, size_t k, int64_t e
 int index_search_ex(const struct index *ix, const float *query, size_t k, int64_t exclude,
                     int threads, unsigned flags, struct index_hit *out, size_t *n_out,
                     struct index_stats *stats, struct err *e);
+
+/* Attaches an approximate-search graph (index/hnsw.h) built for ix's rows; ix takes
+ * ownership and frees it in index_close. Call before ix is shared between threads. */
+void index_attach_hnsw(struct index *ix, struct hnsw *g);
+
+/* Returns the attached graph or NULL; borrowed, valid until index_close. */
+const struct hnsw *index_get_hnsw(const struct index *ix);
+
+/* The top q->k rows by cosine with query, through the attached graph (approximate:
+ * recall@10 >= 0.99 at the default ef on the benchmark) unless there is none or q->flags
+ * has INDEX_SEARCH_EXACT; rows the filter q->allow rejects and the row of q->exclude are
+ * never returned. Hits and errors as index_search; a graph's rank_pct takes its hits as
+ * the true top. Thread-safe. */
+int index_query(const struct index *ix, const float *query, const struct index_query *q,
+                struct index_hit *out, size_t *n_out, struct index_stats *st, struct err *e);
 
 /* Forces the int8 kernel of every later search in the process: "scalar", "avx2",
  * "avx512" (AVX-512BW), "vnni" (AVX-512 VNNI) or "auto" (the best this CPU has, the

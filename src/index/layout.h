@@ -90,6 +90,7 @@ struct index {
     const int8_t *qhead, *qtail;
     uint64_t data_sum;
     char *name; /* the path, for messages; NULL for an image in memory */
+    struct hnsw *hnsw; /* attached approximate-search graph, owned; NULL for none */
 };
 
 /* Returns padded (dim rounded up to 64). */

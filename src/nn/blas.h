@@ -11,6 +11,12 @@
 void nn_sgemm(int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c,
               int accumulate);
 
+/* C = alpha A B (+ C when accumulate) on strided row-major matrices: A is m x k (k x m
+ * when ta) with rows lda floats apart, B is k x n (n x k when tb) with rows ldb apart,
+ * C is m x n with rows ldc apart. For views into wider tensors (attention heads). */
+void nn_sgemm_ld(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                 const float *b, int ldb, float *c, int ldc, int accumulate);
+
 /* Sets BLAS's thread count once, before any work (1 where doppel runs its own workers). */
 void nn_blas_set_threads(int n);
 

@@ -66,6 +66,30 @@ int nn_build_mean(struct nn_build *b, const char *name, int x, const int *axes, 
 /* Matrix product x (2-D) by w (2-D, a constant packed at finish). */
 int nn_build_matmul(struct nn_build *b, const char *name, int x, int w);
 
+/* x (2-D) times w (a constant [K, N], or [N, K] when transpose_w: PyTorch's Linear
+ * layout), plus bias (a constant [N], or -1 for none). */
+int nn_build_linear(struct nn_build *b, const char *name, int x, int w, int bias, int transpose_w);
+
+/* Layer normalisation over the last axis: (x - mean) / sqrt(var + eps) * gamma + beta,
+ * gamma and beta constants as wide as that axis. */
+int nn_build_layernorm(struct nn_build *b, const char *name, int x, int gamma, int beta, float eps);
+
+/* Multi-head self-attention over qkv, [T, 3D] (q, k, v side by side): per head of
+ * D / heads channels, softmax(scale q k^T) v; the output is [T, D], heads side by side. */
+int nn_build_attention(struct nn_build *b, const char *name, int qkv, int heads, float scale);
+
+/* GELU, exact (erf) or CLIP's quick form x * sigmoid(1.702 x). */
+int nn_build_gelu(struct nn_build *b, const char *name, int x, int quick);
+
+/* Rows [first, first + count) of x's first axis. */
+int nn_build_slice(struct nn_build *b, const char *name, int x, int64_t first, int64_t count);
+
+/* x with a new shape (nd dims, one of them may be -1) of the same element count. */
+int nn_build_reshape(struct nn_build *b, const char *name, int x, const int64_t *shape, int nd);
+
+/* xs[0..n) joined along axis (negative counts from the end). */
+int nn_build_concat(struct nn_build *b, const char *name, const int *xs, int n, int axis);
+
 /* Zero padding: pads[2 d] values before and pads[2 d + 1] after axis d, for the rank
  * nd of x (checked when the model runs). */
 int nn_build_pad(struct nn_build *b, const char *name, int x, const int64_t *pads, int nd);

@@ -191,6 +191,8 @@ static int build(struct nn_weights *w, struct nn_model **out, struct err *e)
     } else {
         rc = nn_build_finish(net.b, out, e);
     }
+    if (rc == NN_OK) /* batches of faces: the 4 x 4 and 2 x 2 layers read their weights */
+        nn_model_set_batch_group(*out, NN_DLIB_BATCH_GROUP); /* once per group */
     nn_build_free(net.b);
     return rc;
 }

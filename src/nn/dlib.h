@@ -15,6 +15,7 @@
 
 #include "nn/model.h"
 
+#define NN_DLIB_BATCH_GROUP 8 /* faces per pass in nn_model_run_batch (measured) */
 #define NN_DLIB_SIDE   150
 #define NN_DLIB_DIM    128
 #define NN_DLIB_INPUT  "input"

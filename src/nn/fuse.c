@@ -282,6 +282,49 @@ static int64_t depthwise_channels(const struct nn_model *m, const struct nn_node
     return w->value.shape[2] * w->value.shape[3];
 }
 
+/* 1 when node c (a constant) is read only as the packed weights of products, which
+ * never touch its values again (only its shape). */
+static int only_packed(const struct nn_model *m, int c)
+{
+    int users = 0;
+
+    for (int i = 0; i < m->nnodes; i++) {
+        const struct nn_node *nd = &m->nodes[i];
+
+        for (int k = 0; k < nd->nin; k++) {
+            if (nd->in[k] != c)
+                continue;
+            if (k != 1 || nd->packed.p == NULL ||
+                (nd->op == NN_OP_MATMUL && nd->transpose_a) ||
+                (nd->op != NN_OP_MATMUL && nd->op != NN_OP_CONV2D))
+                return 0;
+            users++;
+        }
+    }
+    return users > 0;
+}
+
+/* Frees the values of constants that now live packed (half the weights' memory): the
+ * node keeps its shape and dtype, with data NULL. */
+static void release_packed(struct nn_model *m)
+{
+    struct nn_weights *w = &m->weights;
+
+    for (int c = 0; c < m->nnodes; c++) {
+        struct nn_node *nd = &m->nodes[c];
+
+        if (nd->op != NN_OP_CONST || nd->value.data == NULL || !only_packed(m, c))
+            continue;
+        for (int j = 0; j < w->n; j++)
+            if (w->t[j].data == nd->value.data && w->t[j].owned) {
+                free(w->t[j].data);
+                w->t[j].data = NULL;
+                nd->value.data = NULL;
+                break;
+            }
+    }
+}
+
 void nn_graph_pack(struct nn_model *m)
 {
     for (int i = 0; i < m->nnodes; i++) {
@@ -294,4 +337,5 @@ void nn_graph_pack(struct nn_model *m)
         if (n > 0 && (w != NULL || nd->op == NN_OP_DEPTHWISE))
             fold_post(m, nd, n);
     }
+    release_packed(m);
 }

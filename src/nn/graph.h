@@ -42,6 +42,11 @@ enum nn_op {
     NN_OP_EXPAND_DIMS,
     NN_OP_CONCAT,
     NN_OP_SOFTMAX,
+    NN_OP_LAYERNORM, /* over the last axis: x, gamma, beta; eps */
+    NN_OP_ATTENTION, /* multi-head self-attention over [T, 3D] packed q, k, v; heads, scale */
+    NN_OP_GELU,      /* erf form */
+    NN_OP_GELU_QUICK, /* x * sigmoid(1.702 x), CLIP's */
+    NN_OP_SLICE,     /* rows [slice[0], slice[0] + slice[1]) of the first axis */
     NN_OP_FUSED, /* folded into the epilogue of its input node at load time */
     NN_OP_COUNT
 };
@@ -93,6 +98,10 @@ struct nn_node {
     struct nn_step epi[NN_MAX_EPILOGUE]; /* conv, depthwise, matmul: after bias/act */
     int nepi;
     int fused_step; /* NN_OP_FUSED: its position (1-based) in the producer's epilogue */
+    float eps;      /* LayerNorm */
+    int heads;      /* Attention: heads, each D / heads wide */
+    float scale;    /* Attention: applied to q k^T before the softmax */
+    int64_t slice[2]; /* Slice: first row, row count */
     struct nn_packed packed; /* Conv2D, MatMul with constant weights: packed at load */
     struct nn_post post;     /* bias, activation and epilogue folded (post.scale != NULL) */
     float *post_buf;         /* owned: post.scale and post.shift */
@@ -104,6 +113,7 @@ struct nn_model {
     int nnodes;
     int *order; /* topological order of node indices */
     int input;  /* the Placeholder */
+    int batch_group; /* nn_model_run_batch: samples per pass (0 or 1: one at a time) */
     struct nn_weights weights; /* owned: every Const's value (nodes borrow them) */
 };
 
@@ -173,6 +183,21 @@ void nn_ctx_end(struct nn_ctx *ctx, const struct nn_model *m, const struct nn_te
  * node when shapes do not fit. */
 int nn_op_eval(const struct nn_node *nd, const struct nn_tensor *const *in, struct nn_tensor *out,
                struct nn_ctx *ctx, struct err *e);
+
+/* For op files beside ops.c: sets e to "node <name>: why" and returns NN_ERR_RUN. */
+int nn_op_fail(const struct nn_node *nd, struct err *e, const char *why);
+
+/* For op files beside ops.c: allocates out (float32 or int32, rank dims) for nd from the
+ * run's arena, refusing sizes a hostile model could use to exhaust memory. */
+int nn_op_alloc(struct nn_ctx *ctx, const struct nn_node *nd, struct nn_tensor *out,
+                enum nn_dtype dt, int rank, const int64_t *shape, struct err *e);
+
+/* Softmax of each of the rows of s (n floats wide), in place. */
+void nn_softmax_rows(float *s, int64_t rows, int64_t n);
+
+/* The transformer ops (ops_tx.c): LayerNorm, Attention, Gelu, GeluQuick, Slice. */
+int nn_op_transformer(const struct nn_node *nd, const struct nn_tensor *const *in,
+                      struct nn_tensor *out, struct nn_ctx *ctx, struct err *e);
 
 /* Folds chains of element-wise ops with constant scalar or per-channel operands into the
  * epilogue of the convolution or matrix product that feeds them (load time). */

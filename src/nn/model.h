@@ -79,6 +79,11 @@ int nn_model_run_batch(const struct nn_model *m, struct nn_ctx *ctx, const struc
                        const char *const *outputs, int nout, struct nn_tensor *results,
                        struct err *e);
 
+/* Sets how many samples nn_model_run_batch runs as one pass (default 1): more reads the
+ * weights of late, small layers once per group instead of once per sample, at the cost
+ * of larger activations (set at load, before any run; measured per model). */
+void nn_model_set_batch_group(struct nn_model *m, int group);
+
 /* nn_model_run_ctx on the calling thread's own one-thread context (made on first use,
  * freed when the thread exits). */
 int nn_model_run(const struct nn_model *m, const struct nn_tensor *input,

@@ -46,6 +46,17 @@ static int out_alloc(struct nn_ctx *ctx, const struct nn_node *nd, struct nn_ten
     return NN_OK;
 }
 
+int nn_op_fail(const struct nn_node *nd, struct err *e, const char *why)
+{
+    return bad(nd, e, why);
+}
+
+int nn_op_alloc(struct nn_ctx *ctx, const struct nn_node *nd, struct nn_tensor *out,
+                enum nn_dtype dt, int rank, const int64_t *shape, struct err *e)
+{
+    return out_alloc(ctx, nd, out, dt, rank, shape, e);
+}
+
 static int is_f32(const struct nn_tensor *t)
 {
     return t->dtype == NN_F32;
@@ -825,28 +836,32 @@ static int op_reduce(const struct nn_node *nd, const struct nn_tensor *const *in
     return NN_OK;
 }
 
+void nn_softmax_rows(float *s, int64_t rows, int64_t n)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        float *v = s + r * n, mx = -INFINITY, sum = 0;
+
+        for (int64_t i = 0; i < n; i++)
+            mx = v[i] > mx ? v[i] : mx;
+        for (int64_t i = 0; i < n; i++)
+            sum += v[i] = expf(v[i] - mx);
+        for (int64_t i = 0; i < n; i++)
+            v[i] /= sum;
+    }
+}
+
 static int op_softmax(const struct nn_node *nd, const struct nn_tensor *const *in,
                       struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     const struct nn_tensor *x = in[0];
-    int64_t c = x->nd > 0 ? x->shape[x->nd - 1] : 1, rows;
+    int64_t c = x->nd > 0 ? x->shape[x->nd - 1] : 1;
 
     if (!is_f32(x) || c < 1)
         return bad(nd, e, "input is not a float tensor");
     if (out_alloc(ctx, nd, out, NN_F32, x->nd, x->shape, e) != NN_OK)
         return NN_ERR_RUN;
-    rows = nn_numel(x) / c;
-    for (int64_t r = 0; r < rows; r++) {
-        const float *xi = F(x) + r * c;
-        float *yi = F(out) + r * c, mx = -INFINITY, sum = 0;
-
-        for (int64_t i = 0; i < c; i++)
-            mx = xi[i] > mx ? xi[i] : mx;
-        for (int64_t i = 0; i < c; i++)
-            sum += yi[i] = expf(xi[i] - mx);
-        for (int64_t i = 0; i < c; i++)
-            yi[i] /= sum;
-    }
+    memcpy(out->data, x->data, (size_t)nn_numel(x) * 4);
+    nn_softmax_rows(F(out), nn_numel(x) / c, c);
     return NN_OK;
 }
 
@@ -909,6 +924,8 @@ static int arity_ok(const struct nn_node *nd)
     case NN_OP_MINIMUM: case NN_OP_PRELU: case NN_OP_MEAN: case NN_OP_SUM: case NN_OP_MAX:
     case NN_OP_PAD: case NN_OP_RESHAPE: case NN_OP_EXPAND_DIMS:
         return nd->nin == 2;
+    case NN_OP_LAYERNORM:
+        return nd->nin == 3;
     case NN_OP_CONCAT:
         return nd->nin >= 2;
     default:
@@ -938,6 +955,8 @@ int nn_op_eval(const struct nn_node *nd, const struct nn_tensor *const *in, stru
     case NN_OP_CONCAT: return op_concat(nd, in, out, ctx, e);
     case NN_OP_SOFTMAX: return op_softmax(nd, in, out, ctx, e);
     case NN_OP_IDENTITY: return op_identity(nd, in, out, ctx, e);
+    case NN_OP_LAYERNORM: case NN_OP_ATTENTION: case NN_OP_GELU: case NN_OP_GELU_QUICK:
+    case NN_OP_SLICE: return nn_op_transformer(nd, in, out, ctx, e);
     default: return bad(nd, e, "op cannot be evaluated");
     }
 }

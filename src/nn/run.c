@@ -220,91 +220,115 @@ int nn_model_run_ctx(const struct nn_model *m, struct nn_ctx *ctx, const struct 
     return rc;
 }
 
-/* nn_model_run_batch: one task per sample. */
+/* nn_model_run_batch: one task per group of samples run as one pass. */
 struct batch {
     const struct nn_model *m;
     struct nn_ctx *ctx;
     const struct nn_tensor *input;
     const char *const *outputs;
     int nout;
-    struct nn_tensor *per; /* [sample * nout + output] */
-    int *rc;               /* per sample */
-    struct err *errs;      /* per sample */
+    int64_t n, group;      /* samples, samples per task */
+    struct nn_tensor *per; /* [task * nout + output] */
+    int *rc;               /* per task */
+    struct err *errs;      /* per task */
     double *flops;         /* per thread */
 };
+
+/* The number of samples of task i. */
+static int64_t task_samples(const struct batch *b, int64_t i)
+{
+    return b->n - i * b->group < b->group ? b->n - i * b->group : b->group;
+}
 
 static void batch_task(void *arg, int64_t i, int thread)
 {
     const struct batch *b = arg;
-    struct nn_tensor one = *b->input;
+    struct nn_tensor some = *b->input;
     int64_t each = nn_numel(b->input) / b->input->shape[0];
     struct nn_ctx *sub = nn_ctx_sub(b->ctx, thread);
 
-    one.shape[0] = 1;
-    one.owned = 0;
-    one.data = (float *)b->input->data + i * each;
-    b->rc[i] = nn_model_run_ctx(b->m, sub, &one, b->outputs, b->nout, &b->per[i * b->nout],
+    some.shape[0] = task_samples(b, i);
+    some.owned = 0;
+    some.data = (float *)b->input->data + i * b->group * each;
+    b->rc[i] = nn_model_run_ctx(b->m, sub, &some, b->outputs, b->nout, &b->per[i * b->nout],
                                 &b->errs[i]);
     b->flops[thread] += sub->flops;
 }
 
-/* Stacks output o of every sample into result (first axis = samples). */
-static int stack(const struct batch *b, int64_t n, int o, struct nn_tensor *result, struct err *e)
+/* Stacks output o of every task into result (first axis = samples). */
+static int stack(const struct batch *b, int64_t tasks, int o, struct nn_tensor *result,
+                 struct err *e)
 {
     const struct nn_tensor *first = &b->per[o];
-    int64_t each = nn_numel(first), shape[NN_MAX_DIMS];
+    int64_t shape[NN_MAX_DIMS], done = 0;
 
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; i < tasks; i++) {
         const struct nn_tensor *t = &b->per[i * b->nout + o];
+        int ok = t->nd == first->nd && t->nd >= 1 && t->shape[0] == task_samples(b, i) &&
+                 t->dtype == first->dtype;
 
-        if (t->nd < 1 || t->shape[0] != 1 || !nn_same_shape(t, first) || t->dtype != first->dtype) {
+        for (int d = 1; ok && d < t->nd; d++)
+            ok = t->shape[d] == first->shape[d];
+        if (!ok) {
             err_set(e, "output %s: samples do not stack (the model mixes its batch)",
                     b->outputs[o]);
             return NN_ERR_RUN;
         }
     }
     memcpy(shape, first->shape, sizeof shape);
-    shape[0] = n;
+    shape[0] = b->n;
     nn_tensor_alloc(result, first->dtype, first->nd, shape);
-    for (int64_t i = 0; i < n; i++)
-        memcpy((char *)result->data + (size_t)(i * each) * 4, b->per[i * b->nout + o].data,
-               (size_t)each * 4);
+    for (int64_t i = 0; i < tasks; i++) {
+        const struct nn_tensor *t = &b->per[i * b->nout + o];
+
+        memcpy((char *)result->data + (size_t)done * 4, t->data, (size_t)nn_numel(t) * 4);
+        done += nn_numel(t);
+    }
     return NN_OK;
+}
+
+void nn_model_set_batch_group(struct nn_model *m, int group)
+{
+    m->batch_group = group > 1 ? group : 1;
 }
 
 int nn_model_run_batch(const struct nn_model *m, struct nn_ctx *ctx, const struct nn_tensor *input,
                        const char *const *outputs, int nout, struct nn_tensor *results,
                        struct err *e)
 {
-    int64_t n = input != NULL && input->nd >= 1 ? input->shape[0] : 0;
-    struct batch b = {m, ctx, input, outputs, nout, NULL, NULL, NULL, NULL};
+    int64_t n = input != NULL && input->nd >= 1 ? input->shape[0] : 0, tasks;
+    struct batch b = {m, ctx, input, outputs, nout, n, 1, NULL, NULL, NULL, NULL};
     int rc = NN_OK;
 
     if (n <= 1)
         return nn_model_run_ctx(m, ctx, input, outputs, nout, results, e);
     if (ctx == NULL)
         b.ctx = ctx = own_ctx();
-    b.per = xcalloc((size_t)(n * nout), sizeof *b.per);
-    b.rc = xcalloc((size_t)n, sizeof *b.rc);
-    b.errs = xcalloc((size_t)n, sizeof *b.errs);
+    b.group = m->batch_group > 1 ? m->batch_group : 1; /* never fewer tasks than threads */
+    if (b.group > (n + ctx->threads - 1) / ctx->threads)
+        b.group = (n + ctx->threads - 1) / ctx->threads;
+    tasks = (n + b.group - 1) / b.group;
+    b.per = xcalloc((size_t)(tasks * nout), sizeof *b.per);
+    b.rc = xcalloc((size_t)tasks, sizeof *b.rc);
+    b.errs = xcalloc((size_t)tasks, sizeof *b.errs);
     b.flops = xcalloc((size_t)ctx->threads, sizeof *b.flops);
     for (int t = 0; t < ctx->threads; t++) /* made here: the tasks only read them */
         nn_ctx_sub(ctx, t);
-    nn_pool_run(ctx->pool, n, batch_task, &b);
+    nn_pool_run(ctx->pool, tasks, batch_task, &b);
     ctx->flops = 0;
     for (int t = 0; t < ctx->threads; t++)
         ctx->flops += b.flops[t];
-    for (int64_t i = 0; i < n && rc == NN_OK; i++)
+    for (int64_t i = 0; i < tasks && rc == NN_OK; i++)
         if (b.rc[i] != NN_OK) {
             rc = b.rc[i];
             err_set(e, "%s", b.errs[i].msg);
         }
     memset(results, 0, sizeof *results * (size_t)nout);
     for (int o = 0; o < nout && rc == NN_OK; o++)
-        rc = stack(&b, n, o, &results[o], e);
+        rc = stack(&b, tasks, o, &results[o], e);
     for (int o = 0; o < nout && rc != NN_OK; o++)
         nn_tensor_release(&results[o]);
-    for (int64_t i = 0; i < n * nout; i++)
+    for (int64_t i = 0; i < tasks * nout; i++)
         nn_tensor_release(&b.per[i]);
     free(b.flops);
     free(b.errs);

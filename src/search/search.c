@@ -13,11 +13,14 @@
 #include "core/paths.h"
 #include "face/embed.h"
 #include "face/identity.h"
+#include "index/hnsw.h"
 #include "index/index.h"
 #include "names/names.h"
 #include "nn/model.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -27,10 +30,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define NSPACES 2
+#define NSPACES 3
 #define IDENTIFY_CANDIDATES 5 /* people whose photos a face is compared with */
 
-static const char *const space_names[NSPACES] = {"look", "identity"};
+static const char *const space_names[NSPACES] = {"look", "identity", "clip"};
 
 struct search {
     struct catalog *cat;
@@ -44,6 +47,10 @@ struct search {
     struct identity *idm;
     struct names_index *names; /* over people, row i = ids[i] */
     int64_t *ids;
+    int exact;                 /* scan even where a graph exists */
+    uint32_t ef;               /* graph candidates, 0 = default */
+    int gender;                /* filter: 0 = none */
+    uint64_t *allow[NSPACES];  /* the filter's rows per space, built on first use */
 };
 
 static int space_of(const char *name)
@@ -59,6 +66,32 @@ static int index_path(char *out, size_t n, const char *data_dir, const char *spa
     int w = snprintf(out, n, "%s/index/%s.idx", data_dir, space);
 
     return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+static int graph_path(char *out, size_t n, const char *data_dir, const char *space)
+{
+    int w = snprintf(out, n, "%s/index/%s.hnsw", data_dir, space);
+
+    return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+/* Attaches the space's graph file to ix when there is one. A graph that does not open
+ * (corrupt, or built for an older index) is refused with a warning naming the file and
+ * the problem, and searches of the space scan exactly. */
+static void open_graph(struct index *ix, const char *data_dir, const char *space)
+{
+    char path[4200];
+    struct hnsw *g;
+    struct err e;
+
+    if (graph_path(path, sizeof path, data_dir, space) != 0 || !fs_is_file(path))
+        return;
+    if (hnsw_open(path, ix, &g, &e) != INDEX_OK) {
+        log_warn("%s; searching %s exactly (rebuild with doppel index build --space %s)", e.msg,
+                 space, space);
+        return;
+    }
+    index_attach_hnsw(ix, g);
 }
 
 int search_open(const char *data_dir, const char *models_dir, int threads, struct search **out,
@@ -89,6 +122,8 @@ int search_open(const char *data_dir, const char *models_dir, int threads, struc
             search_close(s);
             return SEARCH_ERR_INDEX;
         }
+        if (s->ix[i] != NULL)
+            open_graph(s->ix[i], data_dir, space_names[i]);
     }
     *out = s;
     return SEARCH_OK;
@@ -98,8 +133,10 @@ void search_close(struct search *s)
 {
     if (s == NULL)
         return;
-    for (int i = 0; i < NSPACES; i++)
+    for (int i = 0; i < NSPACES; i++) {
         index_close(s->ix[i]);
+        free(s->allow[i]);
+    }
     names_index_free(s->names);
     free(s->ids);
     identity_free(s->idm);
@@ -159,27 +196,74 @@ static int read_averages(struct catalog *c, const char *space, int max_photos, f
     return rc == CATALOG_DONE ? SEARCH_OK : SEARCH_ERR_CATALOG;
 }
 
-int search_build_index(struct catalog *c, const char *data_dir, const char *space,
-                       int max_photos, int64_t *people, struct err *e)
+/* Builds the graph of the index just written at ipath, from the old graph file when one
+ * opens (only its ids and links are reused), and writes it beside the index. */
+static int build_graph(const char *ipath, const char *gpath, const char *space,
+                       const struct search_build_opts *o, struct search_build_info *info,
+                       struct err *e)
+{
+    struct hnsw_params p = {o->m, o->efc, o->seed, o->threads, NULL};
+    struct progress pr;
+    char label[64];
+    struct hnsw_update_stats st = {0};
+    struct index *ix = NULL;
+    struct hnsw *old = NULL, *g = NULL;
+    double t0 = clock_now();
+    struct err oe;
+    int rc = SEARCH_ERR_INDEX;
+
+    if (p.threads <= 0)
+        p.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (index_open(ipath, space, &ix, e) != INDEX_OK)
+        goto out;
+    if (fs_is_file(gpath) && hnsw_open(gpath, NULL, &old, &oe) != INDEX_OK)
+        log_warn("%s; building the graph whole", oe.msg);
+    snprintf(label, sizeof label, "%s graph", space);
+    progress_init(&pr, label, old == NULL ? index_get_meta(ix)->count : 0);
+    p.progress = &pr;
+    rc = old != NULL ? hnsw_update(old, ix, &p, &g, &st, e) : hnsw_build(ix, &p, &g, e);
+    progress_finish(&pr);
+    if (rc != INDEX_OK || hnsw_write(g, gpath, e) != INDEX_OK) {
+        rc = SEARCH_ERR_INDEX;
+        goto out;
+    }
+    info->graph = 1;
+    info->graph_full = old == NULL || st.full;
+    info->kept = st.kept;
+    info->removed = st.removed;
+    info->inserted = old == NULL ? index_get_meta(ix)->count : st.inserted;
+    info->graph_seconds = clock_now() - t0;
+    rc = SEARCH_OK;
+out:
+    hnsw_free(g);
+    hnsw_free(old);
+    index_close(ix);
+    return rc;
+}
+
+int search_build_index_ex(struct catalog *c, const char *data_dir, const char *space,
+                          const struct search_build_opts *o, struct search_build_info *info,
+                          struct err *e)
 {
     struct index_meta meta = {{0}, {0}, 0, 0};
-    char dir[4200], path[4200];
+    char dir[4200], path[4200], gpath[4200];
     float *vecs = NULL;
-    int64_t *ids = NULL, count;
+    int64_t *ids = NULL, count, min = o->graph_min < 0 ? HNSW_MIN_ROWS_DEFAULT : o->graph_min;
     int rc;
 
-    *people = 0;
+    memset(info, 0, sizeof *info);
     if (space_of(space) < 0 || strlen(space) >= sizeof meta.space) {
         err_set(e, "unknown space '%s' (look or identity)", space);
         return SEARCH_ERR_INPUT;
     }
-    rc = read_averages(c, space, max_photos, &vecs, &ids, &count, &meta.dim, e);
+    rc = read_averages(c, space, o->max_photos, &vecs, &ids, &count, &meta.dim, e);
     if (rc == SEARCH_OK && count == 0) {
         err_set(e, "the catalogue has no %s vectors (doppel import first)", space);
         rc = SEARCH_ERR_INPUT;
     }
     if (rc == SEARCH_OK && (snprintf(dir, sizeof dir, "%s/index", data_dir) >= (int)sizeof dir ||
-                            index_path(path, sizeof path, data_dir, space) != 0)) {
+                            index_path(path, sizeof path, data_dir, space) != 0 ||
+                            graph_path(gpath, sizeof gpath, data_dir, space) != 0)) {
         err_set(e, "the data folder's path is too long");
         rc = SEARCH_ERR_INPUT;
     }
@@ -191,11 +275,41 @@ int search_build_index(struct catalog *c, const char *data_dir, const char *spac
         meta.count = (uint64_t)count;
         rc = index_write(path, &meta, vecs, ids, e) == INDEX_OK ? SEARCH_OK : SEARCH_ERR_INDEX;
     }
-    if (rc == SEARCH_OK)
-        *people = count;
     free(ids);
     free(vecs);
+    if (rc == SEARCH_OK)
+        info->people = count;
+    if (rc == SEARCH_OK && count >= min)
+        rc = build_graph(path, gpath, space, o, info, e);
+    else if (rc == SEARCH_OK && unlink(gpath) != 0 && errno != ENOENT)
+        log_warn("cannot remove the stale graph %s: %s", gpath, strerror(errno));
     return rc;
+}
+
+int search_build_index(struct catalog *c, const char *data_dir, const char *space,
+                       int max_photos, int64_t *people, struct err *e)
+{
+    struct search_build_opts o = {max_photos, -1, 0, 0, HNSW_SEED_DEFAULT, 0};
+    struct search_build_info info;
+    int rc = search_build_index_ex(c, data_dir, space, &o, &info, e);
+
+    *people = info.people;
+    return rc;
+}
+
+void search_set_mode(struct search *s, int exact, uint32_t ef)
+{
+    s->exact = exact;
+    s->ef = ef;
+}
+
+void search_set_gender(struct search *s, int gender)
+{
+    s->gender = gender;
+    for (int i = 0; i < NSPACES; i++) {
+        free(s->allow[i]);
+        s->allow[i] = NULL;
+    }
 }
 
 /* ---- people ------------------------------------------------------------------------ */
@@ -336,10 +450,8 @@ static int describe(struct search *s, const struct index_hit *h, struct search_h
     out->id = h->id;
     out->score = h->score;
     out->rank_pct = h->rank_pct;
-    if (rc == CATALOG_NOT_FOUND) { /* the index is older than the catalogue */
-        snprintf(out->name, sizeof out->name, "(person %lld, since removed)", (long long)h->id);
-        return SEARCH_OK;
-    }
+    if (rc == CATALOG_NOT_FOUND) /* the index is older than the catalogue */
+        return SEARCH_NOT_FOUND;
     if (rc != CATALOG_OK)
         return SEARCH_ERR_CATALOG;
     snprintf(out->name, sizeof out->name, "%s", p.name);
@@ -349,19 +461,70 @@ static int describe(struct search *s, const struct index_hit *h, struct search_h
     return SEARCH_OK;
 }
 
-/* Searches ix for q and describes the hits. */
-static int nearest(struct search *s, struct index *ix, const float *q, int k, int64_t exclude,
+struct allow_ctx {
+    const struct index *ix;
+    int gender;
+    uint64_t *bits;
+};
+
+static int allow_person(void *arg, const struct catalog_person *p)
+{
+    struct allow_ctx *a = arg;
+    uint32_t row;
+
+    if (p->gender == a->gender && index_find_id(a->ix, p->id, &row))
+        a->bits[row / 64] |= 1ull << (row % 64);
+    return 0;
+}
+
+/* The rows of space k's index the gender filter keeps (NULL: no filter), built once. */
+static const uint64_t *allowed_rows(struct search *s, int k, struct err *e)
+{
+    struct allow_ctx a = {s->ix[k], s->gender, NULL};
+
+    if (s->gender == 0 || s->allow[k] != NULL)
+        return s->allow[k];
+    a.bits = xcalloc((index_get_meta(a.ix)->count + 63) / 64 + 1, sizeof *a.bits);
+    if (catalog_people_list(s->cat, allow_person, &a, e) != CATALOG_OK) {
+        free(a.bits);
+        return NULL;
+    }
+    s->allow[k] = a.bits;
+    return a.bits;
+}
+
+/* Searches space k's index for q and describes the hits. People the catalogue no longer
+ * has (removed since the index was built) are dropped, and more hits asked for in their
+ * place, so they are never returned. */
+static int nearest(struct search *s, int space, const float *q, int k, int64_t exclude,
                    struct search_hit *out, int *n, struct err *e)
 {
-    struct index_hit *hits = xcalloc((size_t)k, sizeof *hits);
-    size_t nh = 0;
+    struct index_query iq = {.exclude = exclude, .threads = s->threads, .ef = s->ef};
+    size_t want = (size_t)k, nh = 0;
+    struct index_hit *hits = NULL;
     int rc = SEARCH_OK;
 
-    *n = 0;
-    if (index_search(ix, q, (size_t)k, exclude, s->threads, hits, &nh, e) != INDEX_OK)
-        rc = SEARCH_ERR_INDEX;
-    for (size_t i = 0; i < nh && rc == SEARCH_OK; i++)
-        rc = describe(s, &hits[i], &out[(*n)++], e);
+    iq.flags = s->exact ? INDEX_SEARCH_EXACT : 0;
+    iq.allow = allowed_rows(s, space, e);
+    if (s->gender != 0 && iq.allow == NULL)
+        return SEARCH_ERR_CATALOG;
+    for (;;) {
+        *n = 0;
+        iq.k = want;
+        hits = xrealloc(hits, want * sizeof *hits);
+        if (index_query(s->ix[space], q, &iq, hits, &nh, NULL, e) != INDEX_OK) {
+            rc = SEARCH_ERR_INDEX;
+            break;
+        }
+        for (size_t i = 0; i < nh && *n < k && rc == SEARCH_OK; i++) {
+            rc = describe(s, &hits[i], &out[*n], e);
+            *n += rc == SEARCH_OK;
+            rc = rc == SEARCH_NOT_FOUND ? SEARCH_OK : rc;
+        }
+        if (rc != SEARCH_OK || *n == k || nh < want)
+            break;
+        want *= 2;
+    }
     free(hits);
     return rc;
 }
@@ -385,7 +548,7 @@ int search_similar(struct search *s, const char *space, int64_t id, int k, struc
                    "imported after the last doppel index build)", (long long)id, space);
         return SEARCH_NOT_FOUND;
     }
-    return nearest(s, ix, index_get_vector(ix, row), k, id, out, n, e);
+    return nearest(s, space_of(space), index_get_vector(ix, row), k, id, out, n, e);
 }
 
 /* ---- photos ------------------------------------------------------------------------ */
@@ -443,6 +606,8 @@ static int closest_photo(struct search *s, int64_t id, const float *d, float *be
 static int identify(struct search *s, const float *d, struct search_face *f, struct err *e)
 {
     struct index_hit cand[IDENTIFY_CANDIDATES];
+    struct index_query iq = {.k = IDENTIFY_CANDIDATES, .exclude = INDEX_NO_ID,
+                             .threads = s->threads, .ef = s->ef};
     float unit[IDENTITY_DIM], norm = 0, dist;
     size_t n = 0;
     int best = -1, rc = SEARCH_OK;
@@ -451,8 +616,8 @@ static int identify(struct search *s, const float *d, struct search_face *f, str
         norm += d[i] * d[i];
     for (int i = 0; i < IDENTITY_DIM; i++)
         unit[i] = norm > 0 ? d[i] / sqrtf(norm) : 0;
-    if (index_search(s->ix[1], unit, IDENTIFY_CANDIDATES, INDEX_NO_ID, s->threads, cand, &n, e) !=
-        INDEX_OK)
+    iq.flags = s->exact ? INDEX_SEARCH_EXACT : 0;
+    if (index_query(s->ix[1], unit, &iq, cand, &n, NULL, e) != INDEX_OK)
         return SEARCH_ERR_INDEX;
     f->distance = 1e9f;
     for (size_t i = 0; i < n && rc == SEARCH_OK; i++) {
@@ -464,6 +629,10 @@ static int identify(struct search *s, const float *d, struct search_face *f, str
     }
     if (rc == SEARCH_OK && best >= 0)
         rc = describe(s, &cand[best], &f->identity, e);
+    if (rc == SEARCH_NOT_FOUND) { /* removed since the index was built: nobody */
+        rc = SEARCH_OK;
+        best = -1;
+    }
     f->has_identity = rc == SEARCH_OK && best >= 0;
     f->same_person = f->has_identity && f->distance < IDENTITY_THRESHOLD;
     return rc;
@@ -506,7 +675,7 @@ int search_photo(struct search *s, const struct image *im, int k, struct search_
     for (int i = 0; i < nb && rc == SEARCH_OK; i++) {
         memset(&faces[i], 0, sizeof faces[i]);
         faces[i].box = boxes[i];
-        rc = nearest(s, ix, em[i].v, k, INDEX_NO_ID, faces[i].looks, &faces[i].nlooks, e);
+        rc = nearest(s, 0, em[i].v, k, INDEX_NO_ID, faces[i].looks, &faces[i].nlooks, e);
         if (rc == SEARCH_OK && s->idm != NULL)
             rc = identify(s, ids + (size_t)i * IDENTITY_DIM, &faces[i], e);
         *n = i + 1;

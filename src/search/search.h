@@ -72,6 +72,39 @@ struct catalog *search_catalog(struct search *s);
 int search_build_index(struct catalog *c, const char *data_dir, const char *space,
                        int max_photos, int64_t *people, struct err *e);
 
+/* How index build makes a space's approximate-search graph (index/<space>.hnsw). */
+struct search_build_opts {
+    int max_photos;    /* 0 = the default 5 */
+    int64_t graph_min; /* a graph for this many people or more; < 0: the default 50,000 */
+    uint32_t m, efc;   /* graph parameters, 0 = defaults (index/hnsw.h) */
+    uint64_t seed;     /* levels' seed; the same seed keeps an update incremental */
+    int threads;       /* graph build threads, 0 = every core */
+};
+
+/* What index build did besides the index file. */
+struct search_build_info {
+    int64_t people;
+    int graph;            /* 1 when a graph was written, 0 when the space is too small */
+    int graph_full;       /* 1 when it was built whole, 0 when an old graph was updated */
+    uint64_t kept, removed, inserted; /* people kept from the old graph, gone, inserted */
+    double graph_seconds;
+};
+
+/* search_build_index with graph options, then (when the space has o->graph_min people or
+ * more) the graph, updated from the old graph file when there is one: see index/hnsw.h.
+ * A space below the threshold gets no graph, and a stale graph file is removed. */
+int search_build_index_ex(struct catalog *c, const char *data_dir, const char *space,
+                          const struct search_build_opts *o, struct search_build_info *info,
+                          struct err *e);
+
+/* Makes later searches scan exactly (exact = 1) even where a graph exists, and sets the
+ * graph's ef (0 = the default). */
+void search_set_mode(struct search *s, int exact, uint32_t ef);
+
+/* Restricts later look-alike searches to people of that gender (enum catalog_gender; 0 =
+ * no filter). The filter is built from the catalogue on first use. */
+void search_set_gender(struct search *s, int gender);
+
 /* Finds a person from what a user typed: a catalogue id ("42"), a TMDB id ("tmdb:6384"),
  * a name (exact after normalisation, else the closest name by fuzzy match, with
  * *guessed set). */

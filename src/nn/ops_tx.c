@@ -1,0 +1,236 @@
+/*
+ * ops_tx: the ops a vision transformer needs beyond convolutions and products.
+ *
+ * A ViT-B/32 block on one image is 50 tokens x 768 channels: its four products (7 of 8
+ * GFLOP of the whole network) run on the packed kernels in ops.c, and what is left here
+ * must only stay out of their way. LayerNorm is two passes over each row (mean, then
+ * variance of the centred values, as PyTorch computes it) and one to write. Attention
+ * reads q, k and v as strided views of the packed [T, 3D] projection, so no transpose is
+ * ever made: per head, S = scale q k^T and O = softmax(S) v are two products through the
+ * BLAS wrapper into a per-thread T x T scratch, with heads spread over the threads.
+ * GELU's exponentials take most of an element-wise pass, so they use a branch-free
+ * exp (Cody-Waite reduction, degree-6 polynomial, relative error under 2e-7) that the
+ * compiler vectorises; rows are split over the threads when the tensor is large.
+ */
+#include "nn/graph.h"
+
+#include "nn/blas.h"
+
+#include <math.h>
+#include <string.h>
+
+#define F(t) ((float *)(t)->data)
+
+/* ---- LayerNorm ---------------------------------------------------------------------- */
+
+struct rows_job {
+    const struct nn_node *nd;
+    const float *x, *g, *b;
+    float *y;
+    int64_t rows, cols, per_task;
+};
+
+NN_SIMD
+static void layernorm_rows(const struct rows_job *j, int64_t r0, int64_t r1)
+{
+    const int64_t c = j->cols;
+
+    for (int64_t r = r0; r < r1; r++) {
+        const float *x = j->x + r * c;
+        float *y = j->y + r * c, mean = 0, var = 0, inv;
+
+        for (int64_t i = 0; i < c; i++)
+            mean += x[i];
+        mean /= (float)c;
+        for (int64_t i = 0; i < c; i++)
+            var += (x[i] - mean) * (x[i] - mean);
+        inv = 1.0f / sqrtf(var / (float)c + j->nd->eps);
+        for (int64_t i = 0; i < c; i++)
+            y[i] = (x[i] - mean) * inv * j->g[i] + j->b[i];
+    }
+}
+
+static void layernorm_task(void *arg, int64_t t, int thread)
+{
+    const struct rows_job *j = arg;
+    int64_t r0 = t * j->per_task, r1 = r0 + j->per_task < j->rows ? r0 + j->per_task : j->rows;
+
+    (void)thread;
+    layernorm_rows(j, r0, r1);
+}
+
+static int op_layernorm(const struct nn_node *nd, const struct nn_tensor *const *in,
+                        struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
+{
+    const struct nn_tensor *x = in[0];
+    int64_t c = x->nd > 0 ? x->shape[x->nd - 1] : 0;
+    struct rows_job j = {nd, F(x), F(in[1]), F(in[2]), NULL, 0, c, 0};
+
+    if (x->dtype != NN_F32 || in[1]->dtype != NN_F32 || in[2]->dtype != NN_F32 || c < 1 ||
+        nn_numel(in[1]) != c || nn_numel(in[2]) != c)
+        return nn_op_fail(nd, e, "LayerNorm needs a float tensor and a gamma and beta as wide");
+    if (nn_op_alloc(ctx, nd, out, NN_F32, x->nd, x->shape, e) != NN_OK)
+        return NN_ERR_RUN;
+    j.y = F(out);
+    j.rows = nn_numel(x) / c;
+    j.per_task = (32768 + c - 1) / c;
+    if (ctx->threads > 1 && j.rows > j.per_task)
+        nn_pool_run(ctx->pool, (j.rows + j.per_task - 1) / j.per_task, layernorm_task, &j);
+    else
+        layernorm_rows(&j, 0, j.rows);
+    return NN_OK;
+}
+
+/* ---- Attention ---------------------------------------------------------------------- */
+
+struct attn_job {
+    const float *qkv;
+    float *y;
+    struct nn_ctx *ctx;
+    int64_t t, d, dh;
+    float scale;
+};
+
+static void attn_task(void *arg, int64_t h, int thread)
+{
+    const struct attn_job *j = arg;
+    const int64_t t = j->t, ld = 3 * j->d;
+    const float *q = j->qkv + h * j->dh, *k = q + j->d, *v = q + 2 * j->d;
+    float *s = nn_ctx_scratch(j->ctx, thread, (size_t)(t * t));
+
+    nn_sgemm_ld(0, 1, (int)t, (int)t, (int)j->dh, j->scale, q, (int)ld, k, (int)ld, s, (int)t, 0);
+    nn_softmax_rows(s, t, t);
+    nn_sgemm_ld(0, 0, (int)t, (int)j->dh, (int)t, 1.0f, s, (int)t, v, (int)ld, j->y + h * j->dh,
+                (int)j->d, 0);
+}
+
+static int op_attention(const struct nn_node *nd, const struct nn_tensor *const *in,
+                        struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
+{
+    const struct nn_tensor *x = in[0];
+    struct attn_job j = {F(x), NULL, ctx, 0, 0, 0, nd->scale};
+    int64_t shape[2];
+
+    if (x->dtype != NN_F32 || x->nd != 2 || x->shape[1] % 3 != 0 || nd->heads < 1 ||
+        x->shape[1] / 3 % nd->heads != 0)
+        return nn_op_fail(nd, e, "Attention needs a [T, 3D] float tensor, D a multiple of heads");
+    if (x->shape[0] > 4096 || x->shape[1] > (1 << 20)) /* scratch: T x T floats per thread */
+        return nn_op_fail(nd, e, "Attention input too large");
+    j.t = x->shape[0];
+    j.d = x->shape[1] / 3;
+    j.dh = j.d / nd->heads;
+    shape[0] = j.t, shape[1] = j.d;
+    if (nn_op_alloc(ctx, nd, out, NN_F32, 2, shape, e) != NN_OK)
+        return NN_ERR_RUN;
+    j.y = F(out);
+    ctx->flops += 4.0 * (double)j.t * (double)j.t * (double)j.d;
+    if (j.t > 0)
+        nn_pool_run(ctx->pool, nd->heads, attn_task, &j);
+    return NN_OK;
+}
+
+/* ---- GELU --------------------------------------------------------------------------- */
+
+/* e^x for x in [-87, 88] (clamped outside), branch-free so loops over it vectorise. */
+static inline float exp_fast(float x)
+{
+    const float log2e = 1.44269504f, ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
+    float k, r, p, s;
+    int32_t bits;
+
+    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+    k = x * log2e + 12582912.0f; /* 1.5 x 2^23: the addition rounds to an integer */
+    k -= 12582912.0f;
+    r = x - k * ln2_hi - k * ln2_lo;
+    p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    bits = ((int32_t)k + 127) << 23;
+    memcpy(&s, &bits, sizeof s);
+    return p * s;
+}
+
+struct flat_job {
+    enum nn_op op;
+    const float *x;
+    float *y;
+    int64_t n, chunk;
+};
+
+NN_SIMD
+static void gelu_quick(const float *x, float *y, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        y[i] = x[i] / (1.0f + exp_fast(-1.702f * x[i]));
+}
+
+static void gelu_erf(const float *x, float *y, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678f));
+}
+
+static void gelu_task(void *arg, int64_t t, int thread)
+{
+    const struct flat_job *j = arg;
+    int64_t s = t * j->chunk, len = s + j->chunk < j->n ? j->chunk : j->n - s;
+
+    (void)thread;
+    if (j->op == NN_OP_GELU_QUICK)
+        gelu_quick(j->x + s, j->y + s, len);
+    else
+        gelu_erf(j->x + s, j->y + s, len);
+}
+
+static int op_gelu(const struct nn_node *nd, const struct nn_tensor *const *in,
+                   struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
+{
+    struct flat_job j = {nd->op, F(in[0]), NULL, nn_numel(in[0]), 16384};
+
+    if (in[0]->dtype != NN_F32)
+        return nn_op_fail(nd, e, "input is not a float tensor");
+    if (nn_op_alloc(ctx, nd, out, NN_F32, in[0]->nd, in[0]->shape, e) != NN_OK)
+        return NN_ERR_RUN;
+    j.y = F(out);
+    if (ctx->threads > 1 && j.n >= 2 * j.chunk)
+        nn_pool_run(ctx->pool, (j.n + j.chunk - 1) / j.chunk, gelu_task, &j);
+    else if (j.n > 0)
+        j.chunk = j.n, gelu_task(&j, 0, 0);
+    return NN_OK;
+}
+
+/* ---- Slice -------------------------------------------------------------------------- */
+
+static int op_slice(const struct nn_node *nd, const struct nn_tensor *const *in,
+                    struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
+{
+    const struct nn_tensor *x = in[0];
+    int64_t shape[NN_MAX_DIMS], row;
+
+    if (x->nd < 1 || nd->slice[0] < 0 || nd->slice[1] < 0 ||
+        nd->slice[0] + nd->slice[1] > x->shape[0])
+        return nn_op_fail(nd, e, "Slice rows fall outside the tensor");
+    memcpy(shape, x->shape, sizeof shape);
+    shape[0] = nd->slice[1];
+    if (nn_op_alloc(ctx, nd, out, x->dtype, x->nd, shape, e) != NN_OK)
+        return NN_ERR_RUN;
+    row = x->shape[0] > 0 ? nn_numel(x) / x->shape[0] : 0;
+    memcpy(out->data, (const char *)x->data + 4 * nd->slice[0] * row, (size_t)(4 * nn_numel(out)));
+    return NN_OK;
+}
+
+int nn_op_transformer(const struct nn_node *nd, const struct nn_tensor *const *in,
+                      struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
+{
+    switch (nd->op) {
+    case NN_OP_LAYERNORM: return op_layernorm(nd, in, out, ctx, e);
+    case NN_OP_ATTENTION: return op_attention(nd, in, out, ctx, e);
+    case NN_OP_GELU: case NN_OP_GELU_QUICK: return op_gelu(nd, in, out, ctx, e);
+    case NN_OP_SLICE: return op_slice(nd, in, out, ctx, e);
+    default: return nn_op_fail(nd, e, "not a transformer op");
+    }
+}

@@ -1,0 +1,588 @@
+/* Tests for index/hnsw: recall against the exact search on low-rank generated data (the
+ * floors sit well below what the benchmark measures, so they do not flake), persistence,
+ * corrupt and mismatched files, concurrent queries, determinism for a seed whatever the
+ * thread count, incremental update with deleted, changed and new people, filters (recall
+ * and never a rejected row), exclusion, and index_query's choice of graph or scan. */
+#include "check.h"
+
+#include "index/hnsw.h"
+#include "index/index.h"
+#include "index/layout.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DIM    96
+#define LATENT 24
+#define N      8000
+#define NQ     100
+#define K      10
+
+/* ---- data ----------------------------------------------------------------------------- */
+
+static uint64_t rng = 1;
+
+static double uniform(void)
+{
+    uint64_t z = (rng += 0x9E3779B97F4A7C15ull);
+
+    z = (z ^ z >> 30) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ z >> 27) * 0x94D049BB133111EBull;
+    return ((double)((z ^ z >> 31) >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static double gauss(void)
+{
+    return sqrt(-2 * log(uniform())) * cos(6.283185307179586 * uniform());
+}
+
+static void normalise(float *v, uint32_t dim)
+{
+    double n = 0;
+
+    for (uint32_t i = 0; i < dim; i++)
+        n += (double)v[i] * v[i];
+    for (uint32_t i = 0; i < dim; i++)
+        v[i] = (float)(v[i] / sqrt(n));
+}
+
+static float map_[LATENT * DIM];
+
+/* n unit vectors: a LATENT-d Gaussian through one fixed map to DIM, plus 25% noise. */
+static float *make_vecs(size_t n, uint64_t seed)
+{
+    float *v = malloc(n * DIM * sizeof(float));
+    double z[LATENT];
+
+    rng = 99;
+    for (size_t i = 0; i < LATENT * DIM; i++)
+        map_[i] = (float)gauss();
+    rng = seed;
+    for (size_t r = 0; r < n; r++) {
+        for (int l = 0; l < LATENT; l++)
+            z[l] = gauss();
+        for (int i = 0; i < DIM; i++) {
+            double s = 0;
+
+            for (int l = 0; l < LATENT; l++)
+                s += z[l] * map_[l * DIM + i];
+            v[r * DIM + i] = (float)(s + 0.25 * sqrt((double)LATENT) * gauss());
+        }
+        normalise(v + r * DIM, DIM);
+    }
+    return v;
+}
+
+static const char *tmp_path(const char *name)
+{
+    static char path[4][1024];
+    static int next;
+    char *p = path[next++ % 4];
+
+    snprintf(p, sizeof path[0], "%s/%s", check_tmpdir(), name);
+    return p;
+}
+
+static struct index *build_index(const char *name, const float *v, const int64_t *ids, size_t n)
+{
+    struct index_meta m = {"look", "test", DIM, n};
+    struct index *ix = NULL;
+    struct err e;
+
+    if (index_write(tmp_path(name), &m, v, ids, &e) != INDEX_OK) {
+        check_fail(__FILE__, __LINE__, "write: %s", e.msg);
+        return NULL;
+    }
+    if (index_open(tmp_path(name), "look", &ix, &e) != INDEX_OK)
+        check_fail(__FILE__, __LINE__, "open: %s", e.msg);
+    return ix;
+}
+
+static int64_t *seq_ids(size_t n, int64_t first)
+{
+    int64_t *ids = malloc(n * sizeof *ids);
+
+    for (size_t r = 0; r < n; r++)
+        ids[r] = first + (int64_t)r * 3;
+    return ids;
+}
+
+/* The shared fixture: N rows, an index and a graph built with 2 threads. */
+static float *vecs, *queries;
+static int64_t *ids;
+static struct index *fix;
+static struct hnsw *fgraph;
+
+static int fixture(void)
+{
+    struct hnsw_params p = {16, 80, 7, 2, NULL};
+    struct err e;
+
+    if (fix != NULL)
+        return 1;
+    vecs = make_vecs(N, 5);
+    queries = make_vecs(NQ, 6);
+    ids = seq_ids(N, 10);
+    fix = build_index("fix.idx", vecs, ids, N);
+    if (fix == NULL)
+        return 0;
+    if (hnsw_build(fix, &p, &fgraph, &e) != INDEX_OK) {
+        check_fail(__FILE__, __LINE__, "build: %s", e.msg);
+        return 0;
+    }
+    return 1;
+}
+
+/* The fraction of the exact top-K ids (a float scan of the allowed rows) in hits. */
+static double recall(const struct index *ix, const float *q, const uint64_t *allow,
+                     const struct index_hit *hits, size_t nh)
+{
+    struct index_query eq = {.k = K, .exclude = INDEX_NO_ID, .flags = INDEX_SEARCH_EXACT,
+                             .allow = allow};
+    struct index_hit ex[K];
+    size_t ne, found = 0;
+    struct err e;
+
+    if (index_query(ix, q, &eq, ex, &ne, NULL, &e) != INDEX_OK || ne == 0)
+        return 0;
+    for (size_t i = 0; i < ne; i++)
+        for (size_t j = 0; j < nh; j++)
+            found += ex[i].row == hits[j].row;
+    return (double)found / (double)ne;
+}
+
+static double mean_recall(const struct hnsw *g, const struct index *ix, uint32_t ef,
+                          const uint64_t *allow)
+{
+    struct index_query q = {.k = K, .exclude = INDEX_NO_ID, .ef = ef, .allow = allow};
+    struct index_hit h[K];
+    double sum = 0;
+    size_t n;
+    struct err e;
+
+    for (int i = 0; i < NQ; i++) {
+        if (hnsw_search(g, queries + (size_t)i * DIM, &q, h, &n, NULL, &e) != INDEX_OK)
+            return 0;
+        sum += recall(ix, queries + (size_t)i * DIM, allow, h, n);
+    }
+    return sum / NQ;
+}
+
+/* ---- tests ---------------------------------------------------------------------------- */
+
+static void test_recall(void)
+{
+    double r64, r200;
+
+    REQUIRE(fixture());
+    r64 = mean_recall(fgraph, fix, 64, NULL);
+    r200 = mean_recall(fgraph, fix, 200, NULL);
+    printf("  recall@10: ef 64 %.3f, ef 200 %.3f\n", r64, r200);
+    CHECK(r64 >= 0.85);
+    CHECK(r200 >= 0.95);
+    CHECK(r200 >= r64 - 0.01);
+    CHECK(hnsw_count(fgraph) == N);
+    CHECK(hnsw_m(fgraph) == 16);
+}
+
+static void test_hits_sorted_and_exclude(void)
+{
+    struct index_query q = {.k = K, .exclude = 10 + 3 * 17};
+    struct index_hit h[K];
+    size_t n;
+    struct err e;
+
+    REQUIRE(fixture());
+    REQUIRE(hnsw_search(fgraph, vecs + 17 * DIM, &q, h, &n, NULL, &e) == INDEX_OK);
+    CHECK_INT((int)n, K);
+    for (size_t i = 0; i < n; i++) {
+        CHECK(h[i].id != q.exclude);
+        CHECK(h[i].id == ids[h[i].row]);
+        CHECK(i == 0 || h[i].score <= h[i - 1].score);
+        CHECK(h[i].rank_pct >= 0 && h[i].rank_pct <= 100);
+    }
+    q.exclude = INDEX_NO_ID;
+    REQUIRE(hnsw_search(fgraph, vecs + 17 * DIM, &q, h, &n, NULL, &e) == INDEX_OK);
+    CHECK(h[0].row == 17);
+    CHECK_NEAR(h[0].score, 1.0, 1e-4);
+    CHECK(hnsw_search(fgraph, (float[DIM]){0}, &q, h, &n, NULL, &e) == INDEX_ERR_INPUT);
+}
+
+static void test_round_trip(void)
+{
+    struct hnsw *g = NULL;
+    struct index_query q = {.k = K, .exclude = INDEX_NO_ID};
+    struct index_hit a[K], b[K];
+    size_t na, nb, la, lb;
+    struct err e;
+
+    REQUIRE(fixture());
+    REQUIRE(hnsw_write(fgraph, tmp_path("fix.hnsw"), &e) == INDEX_OK);
+    if (hnsw_open(tmp_path("fix.hnsw"), fix, &g, &e) != INDEX_OK)
+        check_fail(__FILE__, __LINE__, "open: %s", e.msg);
+    REQUIRE(g != NULL);
+    const void *ia = hnsw_image(fgraph, &la), *ib = hnsw_image(g, &lb);
+    CHECK(la == lb && memcmp(ia, ib, la) == 0);
+    for (int i = 0; i < 10; i++) {
+        REQUIRE(hnsw_search(fgraph, queries + i * DIM, &q, a, &na, NULL, &e) == INDEX_OK);
+        REQUIRE(hnsw_search(g, queries + i * DIM, &q, b, &nb, NULL, &e) == INDEX_OK);
+        CHECK(na == nb && memcmp(a, b, na * sizeof *a) == 0);
+    }
+    hnsw_free(g);
+}
+
+/* Opens a copy of the graph image altered by fn; returns the open's result, message in e. */
+static int open_altered(size_t len, void (*fn)(unsigned char *, size_t *), const struct index *ix,
+                        struct err *e)
+{
+    size_t n;
+    const void *img = hnsw_image(fgraph, &n);
+    unsigned char *buf = aligned_alloc(64, (n + 64) / 64 * 64);
+    struct hnsw *g = NULL;
+    int rc;
+
+    memcpy(buf, img, n);
+    n = len ? len : n;
+    fn(buf, &n);
+    rc = hnsw_open_mem(buf, n, ix, &g, e);
+    hnsw_free(g);
+    free(buf);
+    return rc;
+}
+
+static void flip_middle(unsigned char *b, size_t *n)
+{
+    b[*n / 2] ^= 0x10;
+}
+
+static void truncate_end(unsigned char *b, size_t *n)
+{
+    (void)b;
+    *n -= 64;
+}
+
+static void bad_magic(unsigned char *b, size_t *n)
+{
+    (void)n;
+    b[0] = 'X';
+}
+
+/* Sets node 5's first level-0 link out of range and fixes the checksum, so only the
+ * structural validation can refuse it. */
+static void bad_link_resealed(unsigned char *b, size_t *n)
+{
+    uint64_t off0, sum;
+    uint32_t big = 0xFFFFFF;
+
+    memcpy(&off0, b + 80, 8); /* off[SEC_L0] */
+    memcpy(b + off0 + 5 * (1 + 32) * 4 + 4, &big, 4);
+    memset(b + 128, 0, 8);
+    {
+        unsigned char h[192];
+
+        memcpy(h, b, 192);
+        sum = layout_sum64(h, 192, 0x484e5357);
+        sum = layout_sum64(b + 192, *n - 192, sum);
+    }
+    memcpy(b + 128, &sum, 8);
+}
+
+static void test_corrupt_refused(void)
+{
+    struct err e;
+    struct index *other;
+    float *v2;
+
+    REQUIRE(fixture());
+    CHECK_INT(open_altered(0, flip_middle, fix, &e), INDEX_ERR_FORMAT);
+    CHECK(strstr(e.msg, "checksum") != NULL);
+    CHECK_INT(open_altered(0, truncate_end, fix, &e), INDEX_ERR_FORMAT);
+    CHECK_INT(open_altered(0, bad_magic, fix, &e), INDEX_ERR_FORMAT);
+    CHECK(strstr(e.msg, "magic") != NULL);
+    CHECK_INT(open_altered(0, bad_link_resealed, NULL, &e), INDEX_ERR_FORMAT);
+    CHECK(strstr(e.msg, "links to node") != NULL);
+    v2 = make_vecs(N, 77);
+    other = build_index("other.idx", v2, ids, N);
+    REQUIRE(other != NULL);
+    {
+        size_t n;
+        struct hnsw *g = NULL;
+
+        const void *img = hnsw_image(fgraph, &n);
+
+        CHECK_INT(hnsw_open_mem(img, n, other, &g, &e), INDEX_ERR_MISMATCH);
+        CHECK(strstr(e.msg, "another index") != NULL);
+        hnsw_free(g);
+    }
+    index_close(other);
+    free(v2);
+    {
+        FILE *f = fopen(tmp_path("junk.hnsw"), "wb");
+        struct hnsw *g = NULL;
+
+        REQUIRE(f != NULL);
+        fputs("not a graph", f);
+        fclose(f);
+        CHECK_INT(hnsw_open(tmp_path("junk.hnsw"), fix, &g, &e), INDEX_ERR_FORMAT);
+        CHECK(strstr(e.msg, "junk.hnsw") != NULL);
+        CHECK_INT(hnsw_open(tmp_path("missing.hnsw"), fix, &g, &e), INDEX_ERR_IO);
+    }
+}
+
+struct worker {
+    int first;
+    int bad;
+};
+
+static void *run_queries(void *arg)
+{
+    struct worker *w = arg;
+    struct index_query q = {.k = K, .exclude = INDEX_NO_ID};
+    struct index_hit a[K], b[K];
+    size_t na, nb;
+    struct err e;
+
+    for (int i = 0; i < 40; i++) {
+        const float *qv = queries + (size_t)((w->first + i) % NQ) * DIM;
+
+        if (hnsw_search(fgraph, qv, &q, a, &na, NULL, &e) != INDEX_OK)
+            w->bad++;
+        q.ef = (uint32_t)(32 + i % 3 * 40);
+        if (hnsw_search(fgraph, qv, &q, b, &nb, NULL, &e) != INDEX_OK || nb != K)
+            w->bad++;
+        q.ef = 0;
+        if (hnsw_search(fgraph, qv, &q, b, &nb, NULL, &e) != INDEX_OK || nb != na ||
+            memcmp(a, b, na * sizeof *a) != 0)
+            w->bad++;
+    }
+    return NULL;
+}
+
+static void test_concurrent(void)
+{
+    pthread_t t[8];
+    struct worker w[8];
+
+    REQUIRE(fixture());
+    for (int i = 0; i < 8; i++) {
+        w[i] = (struct worker){i * 13, 0};
+        REQUIRE(pthread_create(&t[i], NULL, run_queries, &w[i]) == 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_INT(w[i].bad, 0);
+    }
+}
+
+static void test_deterministic(void)
+{
+    struct hnsw_params p1 = {16, 80, 7, 1, NULL}, p3 = {16, 80, 7, 3, NULL}, other = {16, 80, 8, 3, NULL};
+    struct hnsw *a = NULL, *b = NULL, *c = NULL;
+    size_t la, lb, lc;
+    struct err e;
+
+    REQUIRE(fixture());
+    REQUIRE(hnsw_build(fix, &p1, &a, &e) == INDEX_OK);
+    REQUIRE(hnsw_build(fix, &p3, &b, &e) == INDEX_OK);
+    REQUIRE(hnsw_build(fix, &other, &c, &e) == INDEX_OK);
+    const void *ia = hnsw_image(a, &la), *ib = hnsw_image(b, &lb), *ic = hnsw_image(c, &lc);
+    const void *ifx = hnsw_image(fgraph, &lc);
+    CHECK(la == lb && memcmp(ia, ib, la) == 0);
+    CHECK(la == lc && memcmp(ia, ifx, la) == 0); /* the fixture: 2 threads */
+    hnsw_image(c, &lc);
+    CHECK(la != lc || memcmp(ia, ic, la) != 0);
+    hnsw_free(a);
+    hnsw_free(b);
+    hnsw_free(c);
+}
+
+/* Drops every 10th person, changes every 50th person's vector, and adds 1500 people;
+ * updates the fixture's graph onto that, then checks recall, that removed people never
+ * come back, and the update's counts. */
+static void test_update(void)
+{
+    size_t nn = 0, added = 1500;
+    float *nv = malloc((N + added) * DIM * sizeof(float)), *fresh = make_vecs(added, 42);
+    int64_t *nid = malloc((N + added) * sizeof *nid);
+    struct hnsw_params p = {16, 80, 7, 2, NULL};
+    struct hnsw_update_stats st;
+    struct hnsw *g = NULL;
+    struct index *ix;
+    struct err e;
+    uint64_t changed = 0, dropped = 0;
+
+    REQUIRE(fixture());
+    for (size_t r = 0; r < N; r++) {
+        if (r % 10 == 3) {
+            dropped++;
+            continue;
+        }
+        memcpy(nv + nn * DIM, vecs + r * DIM, DIM * sizeof(float));
+        if (r % 50 == 7) {
+            memcpy(nv + nn * DIM, fresh + (r / 50 % added) * DIM, DIM * sizeof(float));
+            changed++;
+        }
+        nid[nn++] = ids[r];
+    }
+    for (size_t i = 0; i < added; i++, nn++) {
+        memcpy(nv + nn * DIM, fresh + i * DIM, DIM * sizeof(float));
+        nid[nn] = 1000000 + (int64_t)i;
+    }
+    ix = build_index("upd.idx", nv, nid, nn);
+    REQUIRE(ix != NULL);
+    REQUIRE(hnsw_update(fgraph, ix, &p, &g, &st, &e) == INDEX_OK);
+    CHECK_INT(st.full, 0);
+    CHECK(st.kept == N - dropped - changed);
+    CHECK(st.removed == dropped + changed);
+    CHECK(st.inserted == added + changed);
+    CHECK(st.repaired > 0);
+    CHECK(mean_recall(g, ix, 64, NULL) >= 0.85);
+    {
+        struct index_query q = {.k = K, .exclude = INDEX_NO_ID};
+        struct index_hit h[K];
+        size_t n;
+
+        for (size_t r = 3; r < N; r += 10 * 7) {
+            REQUIRE(hnsw_search(g, vecs + r * DIM, &q, h, &n, NULL, &e) == INDEX_OK);
+            for (size_t i = 0; i < n; i++)
+                CHECK(h[i].id != ids[r]);
+        }
+    }
+    REQUIRE(hnsw_write(g, tmp_path("upd.hnsw"), &e) == INDEX_OK);
+    hnsw_free(g);
+    REQUIRE(hnsw_open(tmp_path("upd.hnsw"), ix, &g, &e) == INDEX_OK);
+    hnsw_free(g);
+    p.seed = 8; /* another seed: nothing reusable, a full build */
+    REQUIRE(hnsw_update(fgraph, ix, &p, &g, &st, &e) == INDEX_OK);
+    CHECK_INT(st.full, 1);
+    hnsw_free(g);
+    index_close(ix);
+    free(nv);
+    free(nid);
+    free(fresh);
+}
+
+static uint64_t *make_filter(double frac, uint64_t seed)
+{
+    uint64_t *b = calloc((N + 63) / 64, sizeof *b);
+
+    rng = seed;
+    for (size_t r = 0; r < N; r++)
+        if (uniform() < frac)
+            b[r / 64] |= 1ull << (r % 64);
+    return b;
+}
+
+static void test_filter(void)
+{
+    static const double fracs[] = {0.5, 0.15, 0.01};
+
+    REQUIRE(fixture());
+    for (size_t f = 0; f < sizeof fracs / sizeof fracs[0]; f++) {
+        uint64_t *allow = make_filter(fracs[f], 3 + f);
+        struct index_query q = {.k = K, .exclude = INDEX_NO_ID, .allow = allow};
+        struct index_hit h[K];
+        size_t n;
+        struct err e;
+        double r = mean_recall(fgraph, fix, 0, allow);
+
+        printf("  filter keeping %.0f%%: recall@10 %.3f\n", 100 * fracs[f], r);
+        CHECK(r >= (fracs[f] < 0.02 ? 0.999 : 0.85));
+        for (int i = 0; i < 20; i++) {
+            REQUIRE(hnsw_search(fgraph, queries + i * DIM, &q, h, &n, NULL, &e) == INDEX_OK);
+            for (size_t j = 0; j < n; j++)
+                CHECK(allow[h[j].row / 64] >> (h[j].row % 64) & 1);
+        }
+        free(allow);
+    }
+}
+
+static void test_index_query(void)
+{
+    struct index_query q = {.k = K, .exclude = INDEX_NO_ID};
+    struct index_hit a[K], b[K];
+    struct index_stats st;
+    size_t na, nb;
+    struct err e;
+    struct hnsw *g = NULL;
+
+    REQUIRE(fixture());
+    REQUIRE(index_query(fix, queries, &q, a, &na, &st, &e) == INDEX_OK);
+    CHECK(st.nodes == 0);
+    REQUIRE(index_search(fix, queries, K, INDEX_NO_ID, 1, b, &nb, &e) == INDEX_OK);
+    CHECK(na == nb && memcmp(a, b, na * sizeof *a) == 0);
+    REQUIRE(hnsw_open(tmp_path("fix.hnsw"), fix, &g, &e) == INDEX_OK);
+    index_attach_hnsw(fix, g);
+    CHECK(index_get_hnsw(fix) == g);
+    REQUIRE(index_query(fix, queries, &q, a, &na, &st, &e) == INDEX_OK);
+    CHECK(st.nodes > 0 && st.nodes < N);
+    q.flags = INDEX_SEARCH_EXACT;
+    REQUIRE(index_query(fix, queries, &q, a, &na, &st, &e) == INDEX_OK);
+    CHECK(st.nodes == 0);
+    CHECK(na == nb && memcmp(a, b, na * sizeof *a) == 0);
+    index_attach_hnsw(fix, NULL);
+}
+
+static void test_bad_params(void)
+{
+    struct hnsw_params p = {1, 0, 0, 1, NULL};
+    struct hnsw *g = NULL;
+    struct err e;
+
+    REQUIRE(fixture());
+    CHECK_INT(hnsw_build(fix, &p, &g, &e), INDEX_ERR_INPUT);
+    p.m = 1000;
+    CHECK_INT(hnsw_build(fix, &p, &g, &e), INDEX_ERR_INPUT);
+    CHECK(g == NULL);
+}
+
+static void test_tiny(void)
+{
+    float *v = make_vecs(3, 9);
+    int64_t *id = seq_ids(3, 1);
+    struct index *ix = build_index("tiny.idx", v, id, 3);
+    struct hnsw_params p = {4, 10, 1, 2, NULL};
+    struct index_query q = {.k = 5, .exclude = INDEX_NO_ID};
+    struct index_hit h[5];
+    struct hnsw *g = NULL;
+    size_t n;
+    struct err e;
+
+    REQUIRE(ix != NULL);
+    REQUIRE(hnsw_build(ix, &p, &g, &e) == INDEX_OK);
+    REQUIRE(hnsw_search(g, v, &q, h, &n, NULL, &e) == INDEX_OK);
+    CHECK_INT((int)n, 3);
+    CHECK(h[0].row == 0);
+    hnsw_free(g);
+    index_close(ix);
+    free(v);
+    free(id);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct check_case cases[] = {
+        {"recall", test_recall},
+        {"hits_sorted_and_exclude", test_hits_sorted_and_exclude},
+        {"round_trip", test_round_trip},
+        {"corrupt_refused", test_corrupt_refused},
+        {"concurrent", test_concurrent},
+        {"deterministic", test_deterministic},
+        {"update", test_update},
+        {"filter", test_filter},
+        {"index_query", test_index_query},
+        {"bad_params", test_bad_params},
+        {"tiny", test_tiny},
+    };
+    int rc = check_main("hnsw", cases, sizeof cases / sizeof cases[0], argc, argv);
+
+    hnsw_free(fgraph);
+    index_close(fix);
+    free(vecs);
+    free(queries);
+    free(ids);
+    return rc;
+}
