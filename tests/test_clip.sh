@@ -95,6 +95,28 @@ if [ -f "$P" ]; then
     t_grep "clip_similar_other" '"name": "Other One"'
     t_expect "clip_import_again" 0 env -u DOPPEL_CLIP_WEIGHTS "$D" -q --data "$tmp/d" import --json "$tmp/people"
     t_grep "clip_import_again_known" '"known": 2'
+    # The web page and API offer the clip space once its index exists.
+    "$D" --data "$tmp/d" serve --port 0 >"$tmp/serve.out" 2>"$tmp/serve.err" &
+    spid=$!
+    B=""
+    for _ in $(seq 1 100); do
+        B=$(grep -o 'http://127.0.0.1:[0-9]*' "$tmp/serve.out" 2>/dev/null) && break
+        sleep 0.1
+    done
+    if [ -n "$B" ] && command -v curl >/dev/null; then
+        id=$("$D" -q --data "$tmp/d" similar "Other One" --space clip --json |
+            "$PY" -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["id"])')
+        t_out=$(curl -s "$B/api/similar/$id?space=clip")
+        t_grep "clip_web_api" '"name": ?"Other One"'
+        t_out=$(curl -s "$B/actor/$id?space=clip")
+        t_grep "clip_web_toggle" 'space=clip" aria-current="page">Looks like \(CLIP\)'
+        t_out=$(curl -s "$B/actor/$id?space=clop")
+        t_grep "clip_web_bad_space" 'look, identity or clip'
+    else
+        t_bad "clip_web" "the server did not start or curl is missing: $(cat "$tmp/serve.err")"
+    fi
+    kill "$spid" 2>/dev/null
+    wait "$spid" 2>/dev/null
 else
     t_skipped "clip_space" "needs DOPPEL_TESTDATA (shared photos)"
 fi

@@ -91,7 +91,8 @@ t_grep "actor_fragment_cards" 'class="card"'
 get "actor_identity" 200 "/actor/$A?space=identity&k=3"
 t_grep "actor_identity_heading" 'have the same face as'
 [ "$(printf '%s\n' "$t_out" | grep -o 'class="card"' | wc -l)" -eq 3 ] && t_ok "actor_k" || t_bad "actor_k" "not 3 cards"
-get "actor_bad_space" 400 "/actor/$A?space=clip"
+get "actor_bad_space" 400 "/actor/$A?space=clop"
+get "actor_no_clip_index" 503 "/actor/$A?space=clip"
 get "actor_bad_k" 400 "/actor/$A?k=x"
 get "actor_unknown" 404 "/actor/999999"
 get "actor_not_id" 404 "/actor/abc"
@@ -282,6 +283,7 @@ stop_server
 # Limits: a server with room for 4 connections and a 2 s idle timeout. Slow clients
 # (one byte a second) do not stop others from being answered; past the connection limit
 # a client is turned away; an idle connection is closed after the timeout.
+rm -f "$tmp/serve.out"
 "$D" --data "$tmp/d" serve --port 0 --max-connections 4 --timeout 2 >"$tmp/serve.out" 2>"$tmp/serve.err" &
 pid=$!
 B=""

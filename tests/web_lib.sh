@@ -23,6 +23,7 @@ web_make_data() {
 # start_server DATA: starts doppel serve on a free port (output in $tmp/serve.*); sets
 # $pid and $B (the base URL). Returns non-zero if it does not start.
 start_server() {
+    rm -f "$tmp/serve.out" # else the loop below may read a previous server's address
     "$D" --data "$1" serve --port 0 >"$tmp/serve.out" 2>"$tmp/serve.err" &
     pid=$!
     B=""

@@ -529,6 +529,13 @@ static int nearest(struct search *s, int space, const float *q, int k, int64_t e
     return rc;
 }
 
+int search_has_index(const struct search *s, const char *space)
+{
+    int i = space_of(space);
+
+    return i >= 0 && s->ix[i] != NULL;
+}
+
 int search_similar(struct search *s, const char *space, int64_t id, int k, struct search_hit *out,
                    int *n, struct err *e)
 {

@@ -115,6 +115,9 @@ int search_find_person(struct search *s, const char *query, struct catalog_perso
  * valid until search_close) and, in *ids, each row's person id; NULL on error. */
 const struct names_index *search_names(struct search *s, const int64_t **ids, struct err *e);
 
+/* 1 when s has an index file for space ("look", "identity", "clip"). */
+int search_has_index(const struct search *s, const char *space);
+
 /* The k people closest to person id in space (the person excluded), best first, into
  * out[0..*n). */
 int search_similar(struct search *s, const char *space, int64_t id, int k, struct search_hit *out,

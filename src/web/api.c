@@ -148,8 +148,9 @@ void web_api_similar(struct web_req *r, struct web_resp *resp, int64_t id)
 
     if (space == NULL || *space == '\0')
         space = "look";
-    if (strcmp(space, "look") != 0 && strcmp(space, "identity") != 0) {
-        web_api_error(resp, 400, "space must be look or identity");
+    if (strcmp(space, "look") != 0 && strcmp(space, "identity") != 0 &&
+        strcmp(space, "clip") != 0) {
+        web_api_error(resp, 400, "space must be look, identity or clip");
         return;
     }
     if (k < 0) {

@@ -183,7 +183,8 @@ static const char *space_arg(struct web_req *r)
 
     if (s == NULL || *s == '\0')
         return "look";
-    return strcmp(s, "look") == 0 || strcmp(s, "identity") == 0 ? s : NULL;
+    return strcmp(s, "look") == 0 || strcmp(s, "identity") == 0 || strcmp(s, "clip") == 0 ? s
+                                                                                          : NULL;
 }
 
 /* ---- home, about --------------------------------------------------------------------- */
@@ -369,7 +370,7 @@ static void put_person_head(struct buf *b, struct search *h, const struct catalo
     if (n == 0)
         put_thumb(b, p->id, p->name, 0);
     html_fmt(b, "</div><div><h1>Actors who %s <span class=\"who\">%s</span></h1>",
-             strcmp(space, "look") == 0 ? "look like" : "have the same face as", p->name);
+             strcmp(space, "identity") == 0 ? "have the same face as" : "look like", p->name);
     if (n > 1)
         html_fmt(b, "<p class=\"avg\">The average of these %d photos.</p>", n);
     put_known(b, h, p->id, 3);
@@ -377,9 +378,13 @@ static void put_person_head(struct buf *b, struct search *h, const struct catalo
     html_fmt(b,
              "<nav class=\"toggle\" aria-label=\"Compare by\">"
              "<a href=\"/actor/%L?space=look\"%R>Looks like</a>"
-             "<a href=\"/actor/%L?space=identity\"%R>Same face</a></nav></div></section>",
+             "<a href=\"/actor/%L?space=identity\"%R>Same face</a>",
              p->id, strcmp(space, "look") == 0 ? " aria-current=\"page\"" : "", p->id,
              strcmp(space, "identity") == 0 ? " aria-current=\"page\"" : "");
+    if (search_has_index(h, "clip")) /* only where the catalogue was embedded with CLIP */
+        html_fmt(b, "<a href=\"/actor/%L?space=clip\"%R>Looks like (CLIP)</a>", p->id,
+                 strcmp(space, "clip") == 0 ? " aria-current=\"page\"" : "");
+    html_fmt(b, "</nav></div></section>");
 }
 
 void web_page_actor(struct web_req *r, struct web_resp *resp, int64_t id)
@@ -394,7 +399,7 @@ void web_page_actor(struct web_req *r, struct web_resp *resp, int64_t id)
 
     if (space == NULL || k < 0) {
         web_page_error(r, resp, 400,
-                       space ? "k must be a number" : "space must be look or identity");
+                       space ? "k must be a number" : "space must be look, identity or clip");
         return;
     }
     h = web_snap_get(r->snap);

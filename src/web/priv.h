@@ -25,6 +25,8 @@
  * models) and one handle for photo queries (models loaded on first use, one query at a
  * time; it uses every core itself). refs counts the server's own reference plus every
  * request holding it; guarded by the server's lock. */
+#define WEB_SIG_LEN 6 /* inode and mtime of the look, identity and clip index files */
+
 struct web_snap {
     int refs;
     pthread_mutex_t mu;
@@ -44,7 +46,7 @@ struct web_state {
     pthread_mutex_t mu;
     struct web_snap *cur;
     int64_t generations;
-    long sig[4]; /* inode and mtime of each index file at the last load */
+    long sig[WEB_SIG_LEN]; /* inode and mtime of each index file at the last load */
 };
 
 /* Returns the current snapshot with a reference taken; release with web_snap_release. */
@@ -66,7 +68,7 @@ struct search *web_snap_get(struct web_snap *s);
 void web_snap_put(struct web_snap *s, struct search *h);
 
 /* Fingerprint (inode and mtime) of the data folder's index files into sig. */
-void web_snap_signature(const char *data_dir, long sig[4]);
+void web_snap_signature(const char *data_dir, long sig[WEB_SIG_LEN]);
 
 /* A response under construction: status, type, body and caching. */
 struct web_resp {

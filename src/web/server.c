@@ -361,7 +361,7 @@ int web_server_port(const struct web_server *w)
 int web_server_reload(struct web_server *w, struct err *e)
 {
     struct web_snap *next, *old;
-    long sig[4];
+    long sig[WEB_SIG_LEN];
 
     web_snap_signature(w->opts.data_dir, sig);
     if (web_snap_open(&w->opts, w->npool, w->state.generations + 1, &next, e) != WEB_OK)
@@ -378,7 +378,7 @@ int web_server_reload(struct web_server *w, struct err *e)
 
 int web_server_check(struct web_server *w, int *reloaded, struct err *e)
 {
-    long sig[4];
+    long sig[WEB_SIG_LEN];
 
     *reloaded = 0;
     web_snap_signature(w->opts.data_dir, sig);

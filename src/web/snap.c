@@ -111,13 +111,13 @@ void web_snap_put(struct web_snap *s, struct search *h)
     pthread_mutex_unlock(&s->mu);
 }
 
-void web_snap_signature(const char *data_dir, long sig[4])
+void web_snap_signature(const char *data_dir, long sig[WEB_SIG_LEN])
 {
-    static const char *const files[2] = {"look", "identity"};
+    static const char *const files[WEB_SIG_LEN / 2] = {"look", "identity", "clip"};
     char path[4200];
     struct stat sb;
 
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < WEB_SIG_LEN / 2; i++) {
         sig[2 * i] = sig[2 * i + 1] = 0;
         snprintf(path, sizeof path, "%s/index/%s.idx", data_dir, files[i]);
         if (stat(path, &sb) == 0) {
