@@ -219,7 +219,7 @@ fake_start sigint --delay-ms 150
 crawl "$tmp/s" popular --pages $PAGES >/dev/null
 "$D" --data "$tmp/s" crawl images --api-base "$API" --rate 0 --backoff-ms 20 >/dev/null 2>"$tmp/s.err" &
 cpid=$!
-sleep 1
+sleep 2.5
 kill -INT "$cpid"
 t0=$(date +%s)
 wait "$cpid"
