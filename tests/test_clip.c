@@ -321,6 +321,52 @@ static void test_tiny_matches_reference(void)
     ckpt_release(&c);
 }
 
+/* A batch run as groups of images in one pass (products over all their rows, attention
+ * per image) gives each image's embedding as when it runs alone. */
+static void test_tiny_batch(void)
+{
+    struct ckpt c;
+    struct buf b;
+    struct nn_safetensors st;
+    struct nn_model *m = NULL;
+    struct nn_clip_config cfg;
+    struct nn_tensor in, one, res, alone;
+    struct nn_ctx *ctx = nn_ctx_new(2);
+    const char *outs[1] = {NN_CLIP_OUTPUT};
+    const int n = 5;
+    float worst = 0;
+    struct err e;
+
+    make_tiny(&c);
+    serialise(&c, "", &b);
+    REQUIRE(nn_safetensors_parse(&st, b.data, b.len, &e) == NN_OK);
+    REQUIRE(nn_clip_build(&st, &m, &cfg, &e) == NN_OK);
+    nn_tensor_alloc(&in, NN_F32, 4, (int64_t[]){n, S, S, 3});
+    for (int i = 0; i < n * S * S * 3; i++)
+        ((float *)in.data)[i] = frand(1, 0);
+    REQUIRE(nn_model_run_batch(m, ctx, &in, outs, 1, &res, &e) == NN_OK);
+    CHECK(res.nd == 2 && res.shape[0] == n && res.shape[1] == D);
+    for (int i = 0; i < n; i++) {
+        one = in;
+        one.owned = 0;
+        one.shape[0] = 1;
+        one.data = (float *)in.data + (size_t)i * S * S * 3;
+        REQUIRE(nn_model_run(m, &one, outs, 1, &alone, &e) == NN_OK);
+        for (int k = 0; k < D; k++)
+            worst = fmaxf(worst, fabsf(((float *)alone.data)[k] - ((float *)res.data)[i * D + k]));
+        nn_tensor_release(&alone);
+    }
+    if (worst > 1e-6f)
+        check_fail(__FILE__, __LINE__, "batch differs from single runs by %g", (double)worst);
+    nn_tensor_release(&in);
+    nn_tensor_release(&res);
+    nn_ctx_free(ctx);
+    nn_model_free(m);
+    nn_safetensors_release(&st);
+    buf_release(&b);
+    ckpt_release(&c);
+}
+
 /* A checkpoint without a tensor, or with one misshapen, fails naming it. */
 static void test_tiny_missing_and_misshapen(void)
 {
@@ -460,6 +506,7 @@ int main(int argc, char **argv)
         {"safetensors_decode", test_safetensors_decode},
         {"safetensors_refused", test_safetensors_refused},
         {"tiny_matches_reference", test_tiny_matches_reference},
+        {"tiny_batch", test_tiny_batch},
         {"tiny_missing_and_misshapen", test_tiny_missing_and_misshapen},
     };
 

@@ -255,17 +255,25 @@ int nn_build_layernorm(struct nn_build *b, const char *name, int x, int gamma, i
     return id;
 }
 
-int nn_build_attention(struct nn_build *b, const char *name, int qkv, int heads, float scale)
+int nn_build_attention(struct nn_build *b, const char *name, int qkv, int heads, float scale,
+                       int64_t tokens)
 {
     int id = add_node(b, name, NN_OP_ATTENTION, &qkv, 1);
 
-    if (id >= 0 && (heads < 1 || heads > 1024 || !(scale > 0)))
-        return fail(b, ": Attention needs 1 to 1024 heads and a positive scale", name);
+    if (id >= 0 && (heads < 1 || heads > 1024 || !(scale > 0) || tokens < 0 || tokens > 4096))
+        return fail(b, ": Attention needs 1 to 1024 heads, a positive scale, 0 to 4096 tokens",
+                    name);
     if (id >= 0) {
         b->m->nodes[id].heads = heads;
         b->m->nodes[id].scale = scale;
+        b->m->nodes[id].tokens = tokens;
     }
     return id;
+}
+
+int nn_build_vit_tokens(struct nn_build *b, const char *name, int patches, int cls, int pos)
+{
+    return add_node(b, name, NN_OP_VIT_TOKENS, (const int[]){patches, cls, pos}, 3);
 }
 
 int nn_build_gelu(struct nn_build *b, const char *name, int x, int quick)
@@ -273,39 +281,20 @@ int nn_build_gelu(struct nn_build *b, const char *name, int x, int quick)
     return add_node(b, name, quick ? NN_OP_GELU_QUICK : NN_OP_GELU, &x, 1);
 }
 
-int nn_build_slice(struct nn_build *b, const char *name, int x, int64_t first, int64_t count)
+int nn_build_slice(struct nn_build *b, const char *name, int x, int64_t first, int64_t count,
+                   int64_t step)
 {
     int id = add_node(b, name, NN_OP_SLICE, &x, 1);
 
-    if (id >= 0 && (first < 0 || count < 0))
-        return fail(b, ": Slice needs a first row and a count that are not negative", name);
+    if (id >= 0 && (first < 0 || count < 0 || step < 0))
+        return fail(b, ": Slice needs a first row, a count and a step that are not negative",
+                    name);
     if (id >= 0) {
         b->m->nodes[id].slice[0] = first;
         b->m->nodes[id].slice[1] = count;
+        b->m->nodes[id].slice[2] = step;
     }
     return id;
-}
-
-int nn_build_reshape(struct nn_build *b, const char *name, int x, const int64_t *shape, int nd)
-{
-    int k;
-
-    if (nd < 1 || nd > NN_MAX_DIMS)
-        return fail(b, ": Reshape needs a rank of 1 to 6", name);
-    k = int_const(b, name, "shape", shape, nd);
-    return add_node(b, name, NN_OP_RESHAPE, (const int[]){x, k}, 2);
-}
-
-int nn_build_concat(struct nn_build *b, const char *name, const int *xs, int n, int axis)
-{
-    int ins[NN_MAX_INPUTS];
-    int64_t v = axis;
-
-    if (n < 1 || n >= NN_MAX_INPUTS)
-        return fail(b, ": Concat needs 1 to 7 inputs", name);
-    memcpy(ins, xs, sizeof *xs * (size_t)n);
-    ins[n] = int_const(b, name, "axis", &v, 1);
-    return add_node(b, name, NN_OP_CONCAT, ins, n + 1);
 }
 
 static int name_cmp(const void *a, const void *b)

@@ -74,21 +74,23 @@ int nn_build_linear(struct nn_build *b, const char *name, int x, int w, int bias
  * gamma and beta constants as wide as that axis. */
 int nn_build_layernorm(struct nn_build *b, const char *name, int x, int gamma, int beta, float eps);
 
-/* Multi-head self-attention over qkv, [T, 3D] (q, k, v side by side): per head of
- * D / heads channels, softmax(scale q k^T) v; the output is [T, D], heads side by side. */
-int nn_build_attention(struct nn_build *b, const char *name, int qkv, int heads, float scale);
+/* Multi-head self-attention over qkv, [B T, 3D] (q, k, v side by side; B sequences of
+ * tokens rows, or one sequence of all rows when tokens is 0): per sequence and head of
+ * D / heads channels, softmax(scale q k^T) v; the output is [B T, D], heads side by side. */
+int nn_build_attention(struct nn_build *b, const char *name, int qkv, int heads, float scale,
+                       int64_t tokens);
+
+/* A ViT's token matrix from patches [B, ..., W] (P patches of W per sample), a class token
+ * [W] and positions [P + 1, W]: [B (P + 1), W], each sample's class token first. */
+int nn_build_vit_tokens(struct nn_build *b, const char *name, int patches, int cls, int pos);
 
 /* GELU, exact (erf) or CLIP's quick form x * sigmoid(1.702 x). */
 int nn_build_gelu(struct nn_build *b, const char *name, int x, int quick);
 
-/* Rows [first, first + count) of x's first axis. */
-int nn_build_slice(struct nn_build *b, const char *name, int x, int64_t first, int64_t count);
-
-/* x with a new shape (nd dims, one of them may be -1) of the same element count. */
-int nn_build_reshape(struct nn_build *b, const char *name, int x, const int64_t *shape, int nd);
-
-/* xs[0..n) joined along axis (negative counts from the end). */
-int nn_build_concat(struct nn_build *b, const char *name, const int *xs, int n, int axis);
+/* Rows [first, first + count) of x's first axis; or, when step > 0, rows first, first +
+ * step, ... to the end (count unused). */
+int nn_build_slice(struct nn_build *b, const char *name, int x, int64_t first, int64_t count,
+                   int64_t step);
 
 /* Zero padding: pads[2 d] values before and pads[2 d + 1] after axis d, for the rank
  * nd of x (checked when the model runs). */

@@ -185,6 +185,12 @@ static int qkv(struct net *net, int i, int x)
     return nn_build_linear(net->b, node, x, wn, nn_build_const(net->b, name, &B), 1);
 }
 
+/* Tokens per image: the patches and the class token. */
+static int64_t tokens(const struct nn_clip_config *c)
+{
+    return (int64_t)(c->image / c->patch) * (c->image / c->patch) + 1;
+}
+
 /* Transformer block i on x. */
 static int block(struct net *net, int i, int x)
 {
@@ -196,7 +202,8 @@ static int block(struct net *net, int i, int x)
     h = layernorm(net, p, x);
     h = qkv(net, i, h);
     tensor_name(net, name, sizeof name, i, net->nm->ln1, "/attention");
-    h = nn_build_attention(net->b, name, h, c->heads, 1.0f / sqrtf((float)(c->width / c->heads)));
+    h = nn_build_attention(net->b, name, h, c->heads, 1.0f / sqrtf((float)(c->width / c->heads)),
+                           tokens(c));
     tensor_name(net, p, sizeof p, i, net->nm->out_proj, "");
     h = linear(net, p, h, c->width, c->width);
     tensor_name(net, name, sizeof name, i, net->nm->ln1, "/residual");
@@ -235,27 +242,17 @@ static int patch_filter(struct net *net)
     return nn_build_const(net->b, net->nm->patch, &dst);
 }
 
-/* Patch tokens, class token first, plus positions: [G^2 + 1, W]. */
+/* Patch tokens, class token first, plus positions: [B (G^2 + 1), W]. */
 static int embeddings(struct net *net, int x)
 {
     const struct nn_clip_config *c = net->cfg;
     const int64_t g = c->image / c->patch, w = c->width;
-    const int64_t cls_shape[1] = {w}, pos_shape[2] = {g * g + 1, w}, tokens[2] = {g * g, w};
-    struct nn_tensor cls;
-    int parts[2];
+    const int64_t cls_shape[1] = {w}, pos_shape[2] = {g * g + 1, w};
 
     x = nn_build_conv2d(net->b, "patch_embedding", x, patch_filter(net), -1, c->patch,
                         NN_PAD_VALID);
-    x = nn_build_reshape(net->b, "patch_tokens", x, tokens, 2);
-    if (fetch(net, net->nm->cls, cls_shape, 1, &cls) == 0) {
-        cls.nd = 2, cls.shape[0] = 1, cls.shape[1] = w;
-        parts[0] = nn_build_const(net->b, net->nm->cls, &cls);
-    } else {
-        parts[0] = -1;
-    }
-    parts[1] = x;
-    x = nn_build_concat(net->b, "tokens", parts, 2, 0);
-    return nn_build_add(net->b, "positions", x, weight(net, net->nm->pos, pos_shape, 2));
+    return nn_build_vit_tokens(net->b, "tokens", x, weight(net, net->nm->cls, cls_shape, 1),
+                               weight(net, net->nm->pos, pos_shape, 2));
 }
 
 /* The whole network into net->b; returns the output node. */
@@ -270,7 +267,7 @@ static int network(struct net *net)
     x = layernorm(net, net->nm->pre_ln, x);
     for (int i = 0; i < c->layers; i++)
         x = block(net, i, x);
-    x = nn_build_slice(net->b, "class_token", x, 0, 1);
+    x = nn_build_slice(net->b, "class_tokens", x, 0, 0, tokens(c));
     x = layernorm(net, net->nm->post_ln, x);
     return nn_build_linear(net->b, NN_CLIP_OUTPUT, x, weight(net, net->nm->proj, proj, 2), -1,
                            net->nm->proj_transposed);
@@ -379,6 +376,8 @@ int nn_clip_build(const struct nn_safetensors *st, struct nn_model **out,
     } else {
         rc = nn_build_finish(net.b, out, e);
     }
+    if (rc == NN_OK) /* images per pass: products of 400 rows, not 50 */
+        nn_model_set_batch_group(*out, NN_CLIP_BATCH_GROUP);
     nn_build_free(net.b);
     return rc;
 }

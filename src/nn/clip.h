@@ -23,8 +23,9 @@
 #include "nn/model.h"
 #include "nn/safetensors.h"
 
-#define NN_CLIP_INPUT  "pixel_values"   /* [1, S, S, 3], CLIP-normalised RGB */
-#define NN_CLIP_OUTPUT "clip_embedding" /* [1, D], not normalised */
+#define NN_CLIP_INPUT  "pixel_values"   /* [B, S, S, 3], CLIP-normalised RGB */
+#define NN_CLIP_OUTPUT "clip_embedding" /* [B, D], not normalised */
+#define NN_CLIP_BATCH_GROUP 8           /* images per pass in nn_model_run_batch */
 
 struct nn_clip_config {
     int image;  /* S: input side in pixels */

@@ -43,10 +43,11 @@ enum nn_op {
     NN_OP_CONCAT,
     NN_OP_SOFTMAX,
     NN_OP_LAYERNORM, /* over the last axis: x, gamma, beta; eps */
-    NN_OP_ATTENTION, /* multi-head self-attention over [T, 3D] packed q, k, v; heads, scale */
+    NN_OP_ATTENTION, /* multi-head self-attention over [B T, 3D] packed q, k, v; heads, scale */
     NN_OP_GELU,      /* erf form */
     NN_OP_GELU_QUICK, /* x * sigmoid(1.702 x), CLIP's */
-    NN_OP_SLICE,     /* rows [slice[0], slice[0] + slice[1]) of the first axis */
+    NN_OP_SLICE,     /* rows of the first axis: slice[1] from slice[0], or every slice[2]-th */
+    NN_OP_VIT_TOKENS, /* [B, ..., W] patches -> [B T, W]: class token first, positions added */
     NN_OP_FUSED, /* folded into the epilogue of its input node at load time */
     NN_OP_COUNT
 };
@@ -100,8 +101,10 @@ struct nn_node {
     int fused_step; /* NN_OP_FUSED: its position (1-based) in the producer's epilogue */
     float eps;      /* LayerNorm */
     int heads;      /* Attention: heads, each D / heads wide */
+    int64_t tokens; /* Attention: rows per sequence (0: all rows are one) */
     float scale;    /* Attention: applied to q k^T before the softmax */
-    int64_t slice[2]; /* Slice: first row, row count */
+    int64_t slice[3]; /* Slice: first row, row count; or with a step slice[2] > 0, every
+                         step-th row from the first to the end */
     struct nn_packed packed; /* Conv2D, MatMul with constant weights: packed at load */
     struct nn_post post;     /* bias, activation and epilogue folded (post.scale != NULL) */
     float *post_buf;         /* owned: post.scale and post.shift */

@@ -924,7 +924,7 @@ static int arity_ok(const struct nn_node *nd)
     case NN_OP_MINIMUM: case NN_OP_PRELU: case NN_OP_MEAN: case NN_OP_SUM: case NN_OP_MAX:
     case NN_OP_PAD: case NN_OP_RESHAPE: case NN_OP_EXPAND_DIMS:
         return nd->nin == 2;
-    case NN_OP_LAYERNORM:
+    case NN_OP_LAYERNORM: case NN_OP_VIT_TOKENS:
         return nd->nin == 3;
     case NN_OP_CONCAT:
         return nd->nin >= 2;
@@ -956,7 +956,7 @@ int nn_op_eval(const struct nn_node *nd, const struct nn_tensor *const *in, stru
     case NN_OP_SOFTMAX: return op_softmax(nd, in, out, ctx, e);
     case NN_OP_IDENTITY: return op_identity(nd, in, out, ctx, e);
     case NN_OP_LAYERNORM: case NN_OP_ATTENTION: case NN_OP_GELU: case NN_OP_GELU_QUICK:
-    case NN_OP_SLICE: return nn_op_transformer(nd, in, out, ctx, e);
+    case NN_OP_SLICE: case NN_OP_VIT_TOKENS: return nn_op_transformer(nd, in, out, ctx, e);
     default: return bad(nd, e, "op cannot be evaluated");
     }
 }

@@ -7,7 +7,10 @@
  * variance of the centred values, as PyTorch computes it) and one to write. Attention
  * reads q, k and v as strided views of the packed [T, 3D] projection, so no transpose is
  * ever made: per head, S = scale q k^T and O = softmax(S) v are two products through the
- * BLAS wrapper into a per-thread T x T scratch, with heads spread over the threads.
+ * BLAS wrapper into a per-thread T x T scratch, with (sequence, head) pairs spread over the
+ * threads. A batch of images is one [B T, W] matrix (the products then read their
+ * weights once for the batch); only attention and the token ops know where each image's
+ * T rows start.
  * GELU's exponentials take most of an element-wise pass, so they use a branch-free
  * exp (Cody-Waite reduction, degree-6 polynomial, relative error under 2e-7) that the
  * compiler vectorises; rows are split over the threads when the tensor is large.
@@ -87,45 +90,47 @@ struct attn_job {
     const float *qkv;
     float *y;
     struct nn_ctx *ctx;
-    int64_t t, d, dh;
+    int64_t t, d, dh, heads;
     float scale;
 };
 
-static void attn_task(void *arg, int64_t h, int thread)
+/* Task i: head i % heads of sequence i / heads. */
+static void attn_task(void *arg, int64_t i, int thread)
 {
     const struct attn_job *j = arg;
-    const int64_t t = j->t, ld = 3 * j->d;
-    const float *q = j->qkv + h * j->dh, *k = q + j->d, *v = q + 2 * j->d;
+    const int64_t t = j->t, ld = 3 * j->d, seq = i / j->heads, h = i % j->heads;
+    const float *q = j->qkv + seq * t * ld + h * j->dh, *k = q + j->d, *v = q + 2 * j->d;
     float *s = nn_ctx_scratch(j->ctx, thread, (size_t)(t * t));
 
     nn_sgemm_ld(0, 1, (int)t, (int)t, (int)j->dh, j->scale, q, (int)ld, k, (int)ld, s, (int)t, 0);
     nn_softmax_rows(s, t, t);
-    nn_sgemm_ld(0, 0, (int)t, (int)j->dh, (int)t, 1.0f, s, (int)t, v, (int)ld, j->y + h * j->dh,
-                (int)j->d, 0);
+    nn_sgemm_ld(0, 0, (int)t, (int)j->dh, (int)t, 1.0f, s, (int)t, v, (int)ld,
+                j->y + seq * t * j->d + h * j->dh, (int)j->d, 0);
 }
 
 static int op_attention(const struct nn_node *nd, const struct nn_tensor *const *in,
                         struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     const struct nn_tensor *x = in[0];
-    struct attn_job j = {F(x), NULL, ctx, 0, 0, 0, nd->scale};
-    int64_t shape[2];
+    struct attn_job j = {F(x), NULL, ctx, 0, 0, 0, nd->heads, nd->scale};
+    int64_t shape[2], rows;
 
     if (x->dtype != NN_F32 || x->nd != 2 || x->shape[1] % 3 != 0 || nd->heads < 1 ||
         x->shape[1] / 3 % nd->heads != 0)
         return nn_op_fail(nd, e, "Attention needs a [T, 3D] float tensor, D a multiple of heads");
-    if (x->shape[0] > 4096 || x->shape[1] > (1 << 20)) /* scratch: T x T floats per thread */
-        return nn_op_fail(nd, e, "Attention input too large");
-    j.t = x->shape[0];
+    rows = x->shape[0];
+    j.t = nd->tokens > 0 ? nd->tokens : rows;
+    if ((j.t > 0 && rows % j.t != 0) || j.t > 4096 || x->shape[1] > (1 << 20))
+        return nn_op_fail(nd, e, "Attention's rows are not whole sequences of at most 4096");
     j.d = x->shape[1] / 3;
     j.dh = j.d / nd->heads;
-    shape[0] = j.t, shape[1] = j.d;
+    shape[0] = rows, shape[1] = j.d;
     if (nn_op_alloc(ctx, nd, out, NN_F32, 2, shape, e) != NN_OK)
         return NN_ERR_RUN;
     j.y = F(out);
-    ctx->flops += 4.0 * (double)j.t * (double)j.t * (double)j.d;
+    ctx->flops += 4.0 * (double)rows * (double)j.t * (double)j.d;
     if (j.t > 0)
-        nn_pool_run(ctx->pool, nd->heads, attn_task, &j);
+        nn_pool_run(ctx->pool, rows / j.t * nd->heads, attn_task, &j);
     return NN_OK;
 }
 
@@ -203,23 +208,60 @@ static int op_gelu(const struct nn_node *nd, const struct nn_tensor *const *in,
     return NN_OK;
 }
 
-/* ---- Slice -------------------------------------------------------------------------- */
+/* ---- Slice, ViT tokens --------------------------------------------------------------- */
 
 static int op_slice(const struct nn_node *nd, const struct nn_tensor *const *in,
                     struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     const struct nn_tensor *x = in[0];
-    int64_t shape[NN_MAX_DIMS], row;
+    int64_t shape[NN_MAX_DIMS], row, first = nd->slice[0], step = nd->slice[2], count;
 
-    if (x->nd < 1 || nd->slice[0] < 0 || nd->slice[1] < 0 ||
-        nd->slice[0] + nd->slice[1] > x->shape[0])
+    if (x->nd < 1 || first < 0 || nd->slice[1] < 0 || step < 0)
+        return nn_op_fail(nd, e, "Slice rows fall outside the tensor");
+    count = step > 0 ? (x->shape[0] - first + step - 1) / step : nd->slice[1];
+    if (count < 0 || (step == 0 && first + count > x->shape[0]))
         return nn_op_fail(nd, e, "Slice rows fall outside the tensor");
     memcpy(shape, x->shape, sizeof shape);
-    shape[0] = nd->slice[1];
+    shape[0] = count;
     if (nn_op_alloc(ctx, nd, out, x->dtype, x->nd, shape, e) != NN_OK)
         return NN_ERR_RUN;
     row = x->shape[0] > 0 ? nn_numel(x) / x->shape[0] : 0;
-    memcpy(out->data, (const char *)x->data + 4 * nd->slice[0] * row, (size_t)(4 * nn_numel(out)));
+    for (int64_t i = 0; i < count; i++)
+        memcpy((char *)out->data + 4 * i * row,
+               (const char *)x->data + 4 * (first + i * (step > 0 ? step : 1)) * row,
+               (size_t)(4 * row));
+    return NN_OK;
+}
+
+/* Patches [B, ..., W] (a sequence of P rows of W per sample), class token [W] and
+ * positions [P + 1, W] -> [B (P + 1), W]: each sample's class token, then its patches,
+ * with the positions added. */
+static int op_vit_tokens(const struct nn_node *nd, const struct nn_tensor *const *in,
+                         struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
+{
+    const struct nn_tensor *x = in[0], *cls = in[1], *pos = in[2];
+    int64_t w = x->nd >= 2 ? x->shape[x->nd - 1] : 0, b = x->nd >= 2 ? x->shape[0] : 0, p, t;
+    int64_t shape[2];
+    const float *px, *pp;
+    float *y;
+
+    if (x->dtype != NN_F32 || cls->dtype != NN_F32 || pos->dtype != NN_F32 || w < 1 || b < 1 ||
+        nn_numel(cls) != w || pos->nd != 2 || pos->shape[1] != w)
+        return nn_op_fail(nd, e, "ViT tokens need [B, ..., W] patches, a [W] class token and "
+                                 "[T, W] positions");
+    p = nn_numel(x) / (b * w);
+    t = p + 1;
+    if (pos->shape[0] != t)
+        return nn_op_fail(nd, e, "the positions do not match the patches");
+    shape[0] = b * t, shape[1] = w;
+    if (nn_op_alloc(ctx, nd, out, NN_F32, 2, shape, e) != NN_OK)
+        return NN_ERR_RUN;
+    y = F(out), px = F(x), pp = F(pos);
+    for (int64_t s = 0; s < b; s++)
+        for (int64_t r = 0; r < t; r++)
+            for (int64_t c = 0; c < w; c++)
+                y[(s * t + r) * w + c] =
+                    (r == 0 ? F(cls)[c] : px[(s * p + r - 1) * w + c]) + pp[r * w + c];
     return NN_OK;
 }
 
@@ -231,6 +273,7 @@ int nn_op_transformer(const struct nn_node *nd, const struct nn_tensor *const *i
     case NN_OP_ATTENTION: return op_attention(nd, in, out, ctx, e);
     case NN_OP_GELU: case NN_OP_GELU_QUICK: return op_gelu(nd, in, out, ctx, e);
     case NN_OP_SLICE: return op_slice(nd, in, out, ctx, e);
+    case NN_OP_VIT_TOKENS: return op_vit_tokens(nd, in, out, ctx, e);
     default: return nn_op_fail(nd, e, "not a transformer op");
     }
 }
