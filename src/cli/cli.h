@@ -6,6 +6,7 @@
 #ifndef DOPPEL_CLI_H
 #define DOPPEL_CLI_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -88,6 +89,13 @@ extern const struct cli_command cli_cmd_crawl;
 
 /* `doppel embed --pending`: runs `doppel crawl embed` with the other arguments. */
 int cli_crawl_embed_pending(struct cli *cli, int argc, char **argv);
+
+/* Set by SIGINT or SIGTERM once cli_catch_stop has run: long jobs (import, crawl) finish
+ * what is in flight, commit and stop; a second signal kills. */
+extern volatile sig_atomic_t cli_stop;
+
+/* Installs the handler that sets cli_stop (one-shot: the next signal is the default). */
+void cli_catch_stop(void);
 
 struct search_hit;
 

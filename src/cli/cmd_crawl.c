@@ -24,27 +24,6 @@
 #define API_BASE                 "https://api.themoviedb.org/3"
 #define CALLS_PER_PERSON_DEFAULT 7.0 /* images, 5 photos, 1 display copy */
 
-static volatile sig_atomic_t crawl_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    crawl_stop = 1;
-}
-
-/* Ctrl-C and SIGTERM ask the crawl to stop after committing; a second one kills. */
-static void catch_signals(void)
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sa.sa_flags = (int)SA_RESETHAND;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
 enum job {
     JOB_POPULAR,
     JOB_CREDITS,
@@ -398,7 +377,7 @@ static int embed_exec(const struct cli *cli, struct catalog *cat, const struct c
 {
     char wbuf[4200];
     const char *models = paths_models_dir(cli->models_dir);
-    struct ingest_opts io = {models, (int)a->jobs, 0, log_get_level() >= LOG_INFO, &crawl_stop,
+    struct ingest_opts io = {models, (int)a->jobs, 0, log_get_level() >= LOG_INFO, &cli_stop,
                              clip_embed_default_weights(models, wbuf, sizeof wbuf)};
     struct ingest_stats st;
     char dir[4200];
@@ -430,7 +409,7 @@ static int crawl_exec(const struct cli *cli, struct catalog *cat, struct crawl_a
 
     photo_dir(cli, dir, sizeof dir);
     a->o.photo_dir = dir;
-    a->o.stop = &crawl_stop;
+    a->o.stop = &cli_stop;
     a->o.progress = log_get_level() >= LOG_INFO;
     a->o.client.key = getenv("TMDB_API_KEY");
     if (a->job != JOB_EXPORTS && (a->o.client.key == NULL || a->o.client.key[0] == '\0') &&
@@ -622,7 +601,7 @@ static int crawl_run(struct cli *cli, const struct cli_command *self, int argc, 
     rc = cli_open_catalog(cli, a.job != JOB_STATUS, &cat, path, sizeof path);
     if (rc != CLI_EXIT_OK)
         return rc;
-    catch_signals();
+    cli_catch_stop();
     if (a.job == JOB_STATUS)
         rc = status_exec(cat, a.json);
     else if (a.job == JOB_EMBED)

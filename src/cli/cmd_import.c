@@ -28,27 +28,6 @@ struct import_args {
     const char *clip_weights; /* NULL: $DOPPEL_CLIP_WEIGHTS, when set */
 };
 
-static volatile sig_atomic_t import_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    import_stop = 1;
-}
-
-/* Ctrl-C and SIGTERM ask the import to stop after committing; a second one kills. */
-static void catch_signals(void)
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sa.sa_flags = (int)SA_RESETHAND;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
 static int parse_case(const char *s, enum source_case *out)
 {
     static const char *const names[] = {"auto", "keep", "title"};
@@ -123,7 +102,7 @@ static int import_exec(struct cli *cli, const struct import_args *a)
     char wbuf[4200];
     const char *models = paths_models_dir(cli->models_dir);
     struct ingest_opts o = {models, (int)a->threads, (int)a->batch, log_get_level() >= LOG_INFO,
-                            &import_stop,
+                            &cli_stop,
                             a->clip_weights ? a->clip_weights
                                             : clip_embed_default_weights(models, wbuf, sizeof wbuf)};
     struct catalog *cat = NULL;
@@ -139,7 +118,7 @@ static int import_exec(struct cli *cli, const struct import_args *a)
         rc = cli_open_catalog(cli, 1, &cat, path, sizeof path);
     if (rc != CLI_EXIT_OK)
         goto out;
-    catch_signals();
+    cli_catch_stop();
     rc = ingest_run(cat, &src, &o, &st, &e);
     if (a->json && (rc == INGEST_OK || st.photos > 0))
         print_json(path, &st, rc);
