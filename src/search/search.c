@@ -685,7 +685,7 @@ int search_photo(struct search *s, const struct image *im, int k, struct search_
     qsort(boxes, (size_t)nb, sizeof boxes[0], by_area);
     em = xcalloc((size_t)nb, sizeof *em);
     ids = xcalloc((size_t)nb * IDENTITY_DIM, sizeof *ids);
-    if (embed_look(s->emb, im, boxes, nb, em, e) != 0)
+    if (embed_look_ctx(s->emb, s->ctx, im, boxes, nb, em, e) != 0)
         rc = SEARCH_ERR_MODEL;
     t->look = clock_now() - t1;
     t1 = clock_now();
