@@ -91,34 +91,50 @@ float face_iou(const struct face_box *a, const struct face_box *b)
     return uni > 0 ? inter / uni : 0;
 }
 
-/* Writes im halved (each pixel the mean of a 2 x 2 block; an odd last row or column is
- * dropped) into out (allocated). */
-static void halve(const struct image *im, struct image *out)
+/* A halving to do, one task per band of HALVE_ROWS output rows. */
+#define HALVE_ROWS 64
+struct halving {
+    const struct image *im;
+    struct image *out;
+};
+
+static void halve_rows(void *arg, int64_t band, int thread)
 {
-    int w = im->w / 2, h = im->h / 2;
-    size_t stride = (size_t)im->w * 3;
+    const struct halving *h = arg;
+    size_t stride = (size_t)h->im->w * 3;
+    int y1 = (int)band * HALVE_ROWS + HALVE_ROWS;
 
-    img_alloc(out, w, h);
-    for (int y = 0; y < h; y++) {
-        const unsigned char *a = im->px + (size_t)(2 * y) * stride, *b = a + stride;
-        unsigned char *o = out->px + (size_t)y * w * 3;
+    (void)thread;
+    y1 = y1 < h->out->h ? y1 : h->out->h;
+    for (int y = (int)band * HALVE_ROWS; y < y1; y++) {
+        const unsigned char *a = h->im->px + (size_t)(2 * y) * stride, *b = a + stride;
+        unsigned char *o = h->out->px + (size_t)y * (size_t)h->out->w * 3;
 
-        for (int x = 0; x < w * 3; x++) {
-            int c = x % 3, i = (x - c) * 2 + c;
-
-            o[x] = (unsigned char)((a[i] + a[i + 3] + b[i] + b[i + 3] + 2) / 4);
-        }
+        for (int x = 0; x < h->out->w; x++, a += 6, b += 6, o += 3)
+            for (int c = 0; c < 3; c++)
+                o[c] = (unsigned char)((a[c] + a[c + 3] + b[c] + b[c + 3] + 2) / 4);
     }
 }
 
+/* Writes im halved (each pixel the mean of a 2 x 2 block; an odd last row or column is
+ * dropped) into out (allocated), on ctx's threads. */
+static void halve(struct nn_ctx *ctx, const struct image *im, struct image *out)
+{
+    struct halving h = {im, out};
+
+    img_alloc(out, im->w / 2, im->h / 2);
+    nn_ctx_parallel(ctx, (out->h + HALVE_ROWS - 1) / HALVE_ROWS, halve_rows, &h);
+}
+
 /* Builds the levels the largest look (a region of side largest) reads. */
-static void pyramid_build(struct pyramid *p, const struct image *im, float largest)
+static void pyramid_build(struct pyramid *p, struct nn_ctx *ctx, const struct image *im,
+                          float largest)
 {
     p->lv[0] = *im;
     p->n = 1;
     while (p->n < DET_LEVELS && largest / (float)(1 << p->n) >= DET_SIZE &&
            p->lv[p->n - 1].w >= 2 && p->lv[p->n - 1].h >= 2) {
-        halve(&p->lv[p->n - 1], &p->lv[p->n]);
+        halve(ctx, &p->lv[p->n - 1], &p->lv[p->n]);
         p->n++;
     }
 }
@@ -389,7 +405,7 @@ int face_detect(const struct face_detector *d, const struct image *im,
     *n = 0;
     for (int i = 0; i < nlooks; i++)
         largest = fmaxf(largest, regions[i][2]);
-    pyramid_build(&p, im, largest);
+    pyramid_build(&p, opts ? opts->ctx : NULL, im, largest);
     /* The extra looks (tiles, padded canvas) see more texture up close and bring most of
      * the false positives, so their candidates must score higher. */
     rc = run_looks(d, opts ? opts->ctx : NULL, &p, regions, nlooks, min_score,
