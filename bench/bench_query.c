@@ -5,7 +5,7 @@
  * upload, then search_photo runs; the first run (model loading) is not counted.
  * Prints one "stage median_ms" line per stage, medians of RUNS runs.
  *
- * Usage: bench_query DATA_DIR MODELS_DIR PHOTO [RUNS]
+ * Usage: bench_query DATA_DIR MODELS_DIR PHOTO [RUNS [THREADS]]   (THREADS 0 = every core)
  */
 #include "img/image.h"
 #include "search/search.h"
@@ -68,15 +68,16 @@ int main(int argc, char **argv)
     size_t n = 0;
     struct err e;
     int runs = argc > 4 ? (int)strtol(argv[4], NULL, 10) : 10, faces = 0;
+    int threads = argc > 5 ? (int)strtol(argv[5], NULL, 10) : 0;
     double one[NSTAGES], *t;
 
     if (argc < 4) {
-        fprintf(stderr, "usage: bench_query DATA_DIR MODELS_DIR PHOTO [RUNS]\n");
+        fprintf(stderr, "usage: bench_query DATA_DIR MODELS_DIR PHOTO [RUNS [THREADS]]\n");
         return 2;
     }
     runs = runs < 1 ? 1 : runs;
     if (fs_read_file(argv[3], IMG_MAX_BYTES_DEFAULT, &data, &n, &e) != FS_OK ||
-        search_open(argv[1], argv[2], 0, &s, &e) != SEARCH_OK) {
+        search_open(argv[1], argv[2], threads, &s, &e) != SEARCH_OK) {
         fprintf(stderr, "bench_query: %s\n", e.msg);
         free(data);
         return 1;
