@@ -704,6 +704,9 @@ int search_photo(struct search *s, const struct image *im, int k, struct search_
     }
     t->search = clock_now() - t1;
     t->total = clock_now() - t0;
+    log_debug("photo %dx%d, %d faces: detect %.1f ms, look %.1f ms, identity %.1f ms, "
+              "search %.1f ms, total %.1f ms", im->w, im->h, nb, t->detect * 1e3, t->look * 1e3,
+              t->identity * 1e3, t->search * 1e3, t->total * 1e3);
     free(ids);
     free(em);
     return rc;
