@@ -4,6 +4,13 @@
  * (centre offset and size) and six keypoints, all in input pixels. Each look ("view")
  * maps a square region of the photo onto the input by resizing the part inside the photo
  * and padding the rest with black, and remembers the affine map back.
+ *
+ * A look shrinks a region of a large photo a lot (the whole of a 1920-pixel photo to
+ * 256), and an antialiased resize costs in proportion to the pixels it reads: read from
+ * the full photo, the resizes cost more than the network. So the photo is first halved
+ * (2 x 2 averages) once or twice, and each look reads the smallest copy that still has
+ * at least as many pixels as the look needs, leaving a shrink of at most 2 to the resize.
+ * The looks' inputs are built on the context's threads, as the looks are run.
  */
 #include "face/detect.h"
 
@@ -20,6 +27,7 @@
 #define DET_ANCHORS 896
 #define DET_MAX_CAND 4096
 #define DET_EXTRA_SCORE 0.7f
+#define DET_LEVELS  4 /* the photo, halved, quartered, and an eighth */
 
 struct face_detector {
     struct nn_model *model;
@@ -28,6 +36,12 @@ struct face_detector {
 /* A square region of the photo shown to the network: input u maps to photo ax * u + bx. */
 struct view {
     float ax, bx, ay, by;
+};
+
+/* The photo (level 0, borrowed) and copies halved k times (level k, owned). */
+struct pyramid {
+    struct image lv[DET_LEVELS];
+    int n;
 };
 
 int face_detector_load(const char *models_dir, struct face_detector **out, struct err *e)
@@ -77,9 +91,64 @@ float face_iou(const struct face_box *a, const struct face_box *b)
     return uni > 0 ? inter / uni : 0;
 }
 
+/* A halving to do, one task per band of HALVE_ROWS output rows. */
+#define HALVE_ROWS 64
+struct halving {
+    const struct image *im;
+    struct image *out;
+};
+
+static void halve_rows(void *arg, int64_t band, int thread)
+{
+    const struct halving *h = arg;
+    size_t stride = (size_t)h->im->w * 3;
+    int y1 = (int)band * HALVE_ROWS + HALVE_ROWS;
+
+    (void)thread;
+    y1 = y1 < h->out->h ? y1 : h->out->h;
+    for (int y = (int)band * HALVE_ROWS; y < y1; y++) {
+        const unsigned char *a = h->im->px + (size_t)(2 * y) * stride, *b = a + stride;
+        unsigned char *o = h->out->px + (size_t)y * (size_t)h->out->w * 3;
+
+        for (int x = 0; x < h->out->w; x++, a += 6, b += 6, o += 3)
+            for (int c = 0; c < 3; c++)
+                o[c] = (unsigned char)((a[c] + a[c + 3] + b[c] + b[c + 3] + 2) / 4);
+    }
+}
+
+/* Writes im halved (each pixel the mean of a 2 x 2 block; an odd last row or column is
+ * dropped) into out (allocated), on ctx's threads. */
+static void halve(struct nn_ctx *ctx, const struct image *im, struct image *out)
+{
+    struct halving h = {im, out};
+
+    img_alloc(out, im->w / 2, im->h / 2);
+    nn_ctx_parallel(ctx, (out->h + HALVE_ROWS - 1) / HALVE_ROWS, halve_rows, &h);
+}
+
+/* Builds the levels the largest look (a region of side largest) reads. */
+static void pyramid_build(struct pyramid *p, struct nn_ctx *ctx, const struct image *im,
+                          float largest)
+{
+    p->lv[0] = *im;
+    p->n = 1;
+    while (p->n < DET_LEVELS && largest / (float)(1 << p->n) >= DET_SIZE &&
+           p->lv[p->n - 1].w >= 2 && p->lv[p->n - 1].h >= 2) {
+        halve(ctx, &p->lv[p->n - 1], &p->lv[p->n]);
+        p->n++;
+    }
+}
+
+static void pyramid_release(struct pyramid *p)
+{
+    for (int k = 1; k < p->n; k++)
+        img_release(&p->lv[k]);
+    p->n = 0;
+}
+
 /* Builds the network input for the square region (x0, y0, side) of im: the part inside
  * the photo resized (antialiased when shrinking) and pasted, black elsewhere, scaled to
- * -1..1. Fills v with the map back to photo pixels. */
+ * -1..1. Fills v with the map back to im's pixels. */
 static void view_input(const struct image *im, float x0, float y0, float side, float *in,
                        struct view *v)
 {
@@ -111,6 +180,36 @@ static void view_input(const struct image *im, float x0, float y0, float side, f
     v->by = (float)iy0 - (float)py * v->ay;
     img_release(&rs);
     img_release(&part);
+}
+
+/* view_input on the smallest level of p with at least DET_SIZE pixels across the region
+ * (in photo pixels), with v mapping back to photo pixels. */
+static void look_input(const struct pyramid *p, const float r[3], float *in, struct view *v)
+{
+    int k = 0;
+    float f;
+
+    while (k + 1 < p->n && r[2] / (float)(2 << k) >= DET_SIZE)
+        k++;
+    f = (float)(1 << k);
+    view_input(&p->lv[k], r[0] / f, r[1] / f, r[2] / f, in, v);
+    v->ax *= f, v->bx *= f, v->ay *= f, v->by *= f;
+}
+
+/* The looks' inputs to build, one task per look. */
+struct look_batch {
+    const struct pyramid *p;
+    float (*r)[3];
+    float *in;
+    struct view *v;
+};
+
+static void look_task(void *arg, int64_t i, int thread)
+{
+    const struct look_batch *b = arg;
+
+    (void)thread;
+    look_input(b->p, b->r[i], b->in + (size_t)i * DET_SIZE * DET_SIZE * 3, &b->v[i]);
 }
 
 /* Anchor centre of row r of the 896 (512 from the 16 x 16 head, then 384 from 8 x 8). */
@@ -157,7 +256,7 @@ static void decode(const struct nn_tensor *out, const struct view *v, float min_
 /* Runs the looks at the square regions r[i] = (x0, y0, side) as one batch of samples
  * (spread over ctx's threads) and appends their candidates; look 0 keeps candidates from
  * min_score, the others from extra_score. */
-static int run_looks(const struct face_detector *d, struct nn_ctx *ctx, const struct image *im,
+static int run_looks(const struct face_detector *d, struct nn_ctx *ctx, const struct pyramid *p,
                      float (*r)[3], int nlooks, float min_score, float extra_score,
                      struct face_box *cands, int *n, struct err *e)
 {
@@ -166,12 +265,12 @@ static int run_looks(const struct face_detector *d, struct nn_ctx *ctx, const st
     int64_t shape[4] = {nlooks, DET_SIZE, DET_SIZE, 3};
     struct nn_tensor in, res[4];
     struct view *v = xcalloc((size_t)nlooks, sizeof *v);
+    struct look_batch b = {p, r, NULL, v};
     int rc;
 
     nn_tensor_alloc(&in, NN_F32, 4, shape);
-    for (int i = 0; i < nlooks; i++)
-        view_input(im, r[i][0], r[i][1], r[i][2], (float *)in.data + (size_t)i * DET_SIZE * DET_SIZE * 3,
-                   &v[i]);
+    b.in = in.data;
+    nn_ctx_parallel(ctx, nlooks, look_task, &b);
     rc = nn_model_run_batch(d->model, ctx, &in, outs, 4, res, e);
     nn_tensor_release(&in);
     for (int k = 0; k < 4 && rc == NN_OK; k++)
@@ -300,12 +399,18 @@ int face_detect(const struct face_detector *d, const struct image *im,
     float iou = opts && opts->iou > 0 ? opts->iou : 0.3f;
     struct face_box *cands = xmalloc(sizeof *cands * DET_MAX_CAND);
     int nlooks = plan_looks(im, !(opts && opts->no_tiles), regions, 32), nc = 0, rc = NN_OK;
+    struct pyramid p;
+    float largest = 0;
 
     *n = 0;
+    for (int i = 0; i < nlooks; i++)
+        largest = fmaxf(largest, regions[i][2]);
+    pyramid_build(&p, opts ? opts->ctx : NULL, im, largest);
     /* The extra looks (tiles, padded canvas) see more texture up close and bring most of
      * the false positives, so their candidates must score higher. */
-    rc = run_looks(d, opts ? opts->ctx : NULL, im, regions, nlooks, min_score,
+    rc = run_looks(d, opts ? opts->ctx : NULL, &p, regions, nlooks, min_score,
                    fmaxf(min_score, DET_EXTRA_SCORE), cands, &nc, e);
+    pyramid_release(&p);
     if (rc == NN_OK)
         *n = drop_covered(faces, merge(cands, nc, iou, faces, max));
     if (*n > 1)

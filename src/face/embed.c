@@ -87,28 +87,48 @@ static void unit(float *v, int n)
         v[i] = (float)(v[i] * ss);
 }
 
+/* The faces to align into a batch's input, one task per face. */
+struct look_batch {
+    const struct image *im;
+    const struct face_box *faces;
+    float *x;
+};
+
+static void look_input(void *arg, int64_t i, int thread)
+{
+    static const float zero[3] = {0, 0, 0}, one[3] = {1, 1, 1};
+    const struct look_batch *b = arg;
+    struct image face;
+
+    (void)thread;
+    embed_align_look(b->im, &b->faces[i], &face);
+    img_to_float(&face, 1.0f, zero, one, IMG_LAYOUT_NHWC,
+                 b->x + (size_t)i * LOOK_SIZE * LOOK_SIZE * 3);
+    img_release(&face);
+}
+
 int embed_look(const struct embedder *m, const struct image *im, const struct face_box *faces,
                int n, struct embedding *out, struct err *e)
 {
+    return embed_look_ctx(m, NULL, im, faces, n, out, e);
+}
+
+int embed_look_ctx(const struct embedder *m, struct nn_ctx *ctx, const struct image *im,
+                   const struct face_box *faces, int n, struct embedding *out, struct err *e)
+{
     static const char *const outs[] = {"global_pooling/Mean", "gender_pred/Sigmoid",
                                        "age_pred/Softmax"};
-    static const float zero[3] = {0, 0, 0}, one[3] = {1, 1, 1};
     int64_t shape[4] = {n, LOOK_SIZE, LOOK_SIZE, 3};
     struct nn_tensor in, res[3];
+    struct look_batch b = {im, faces, NULL};
     int rc;
 
     if (n <= 0)
         return 0;
     nn_tensor_alloc(&in, NN_F32, 4, shape);
-    for (int i = 0; i < n; i++) {
-        struct image face;
-
-        embed_align_look(im, &faces[i], &face);
-        img_to_float(&face, 1.0f, zero, one, IMG_LAYOUT_NHWC,
-                     (float *)in.data + (size_t)i * LOOK_SIZE * LOOK_SIZE * 3);
-        img_release(&face);
-    }
-    rc = nn_model_run_batch(m->look, NULL, &in, outs, 3, res, e);
+    b.x = in.data;
+    nn_ctx_parallel(ctx, n, look_input, &b);
+    rc = nn_model_run_batch(m->look, ctx, &in, outs, 3, res, e);
     nn_tensor_release(&in);
     if (rc != 0)
         return rc;

@@ -39,6 +39,11 @@ void embed_align_look(const struct image *im, const struct face_box *f, struct i
 int embed_look(const struct embedder *m, const struct image *im, const struct face_box *faces,
                int n, struct embedding *out, struct err *e);
 
+/* embed_look with the alignment and the network spread over ctx's threads (ctx may be
+ * NULL: the calling thread alone); one thread uses ctx at a time. */
+int embed_look_ctx(const struct embedder *m, struct nn_ctx *ctx, const struct image *im,
+                   const struct face_box *faces, int n, struct embedding *out, struct err *e);
+
 /* Cosine similarity of two unit embeddings. */
 float embed_cosine(const struct embedding *a, const struct embedding *b);
 

@@ -200,10 +200,30 @@ static void average_pairs(float *d, int n)
                 (d[2 * i * IDENTITY_DIM + k] + d[(2 * i + 1) * IDENTITY_DIM + k]) / 2;
 }
 
+/* The chips to cut for a batch, one task per face (its chip and, with the flip, the
+ * mirror image after it). */
+struct chip_batch {
+    const struct image *im;
+    const struct face_box *faces;
+    struct image *chips;
+    int per;
+};
+
+static void chip_task(void *arg, int64_t i, int thread)
+{
+    const struct chip_batch *b = arg;
+
+    (void)thread;
+    identity_align(b->im, &b->faces[i], NULL, &b->chips[i * b->per]);
+    if (b->per == 2)
+        mirror(&b->chips[2 * i], &b->chips[2 * i + 1]);
+}
+
 int identity_embed(const struct identity *m, struct nn_ctx *ctx, const struct image *im,
                    const struct face_box *faces, int n, unsigned flags, float *out, struct err *e)
 {
     int per = flags & IDENTITY_FLIP ? 2 : 1, rc;
+    struct chip_batch b = {im, faces, NULL, per};
     struct image *chips;
     float *d;
 
@@ -211,11 +231,8 @@ int identity_embed(const struct identity *m, struct nn_ctx *ctx, const struct im
         return 0;
     chips = xcalloc((size_t)(n * per), sizeof *chips);
     d = per == 1 ? out : xmalloc(sizeof(float) * IDENTITY_DIM * (size_t)(2 * n));
-    for (int i = 0; i < n; i++) {
-        identity_align(im, &faces[i], NULL, &chips[i * per]);
-        if (per == 2)
-            mirror(&chips[2 * i], &chips[2 * i + 1]);
-    }
+    b.chips = chips;
+    nn_ctx_parallel(ctx, n, chip_task, &b);
     rc = identity_embed_chips(m, ctx, chips, n * per, d, e);
     if (rc == 0 && per == 2) {
         average_pairs(d, n);

@@ -73,6 +73,12 @@ int nn_ctx_threads(const struct nn_ctx *ctx)
     return ctx->threads;
 }
 
+void nn_ctx_parallel(struct nn_ctx *ctx, int64_t ntasks,
+                     void (*fn)(void *arg, int64_t task, int thread), void *arg)
+{
+    nn_pool_run(ctx != NULL ? ctx->pool : NULL, ntasks, fn, arg);
+}
+
 double nn_ctx_flops(const struct nn_ctx *ctx)
 {
     return ctx->flops;

@@ -57,6 +57,12 @@ void nn_ctx_free(struct nn_ctx *ctx);
 /* Returns the context's thread count. */
 int nn_ctx_threads(const struct nn_ctx *ctx);
 
+/* Calls fn(arg, task, thread) for every task in [0, ntasks) on ctx's threads (thread in
+ * [0, nn_ctx_threads)) and returns when all are done: for the work around a run, such
+ * as preparing a batch's inputs. ctx may be NULL: the calling thread runs every task. */
+void nn_ctx_parallel(struct nn_ctx *ctx, int64_t ntasks,
+                     void (*fn)(void *arg, int64_t task, int thread), void *arg);
+
 /* Returns the floating-point operations (2 per multiply-add) of the convolutions and
  * matrix products of the context's last run, for GFLOP/s reports. */
 double nn_ctx_flops(const struct nn_ctx *ctx);

@@ -51,6 +51,7 @@ struct search {
     uint32_t ef;               /* graph candidates, 0 = default */
     int gender;                /* filter: 0 = none */
     uint64_t *allow[NSPACES];  /* the filter's rows per space, built on first use */
+    struct search_photo_times times; /* of the last search_photo */
 };
 
 static int space_of(const char *name)
@@ -650,12 +651,15 @@ int search_photo(struct search *s, const struct image *im, int k, struct search_
 {
     struct face_box boxes[SEARCH_FACES_MAX];
     struct face_detect_opts opts = {0};
+    struct search_photo_times *t = &s->times;
     struct embedding *em = NULL;
     float *ids = NULL;
     struct index *ix = NULL;
     int nb = 0, rc = need_index(s, "look", &ix, e);
+    double t0, t1;
 
     *n = 0;
+    memset(t, 0, sizeof *t);
     if (rc == SEARCH_OK && (k < 1 || k > (int)(sizeof faces->looks / sizeof faces->looks[0]))) {
         err_set(e, "k must be between 1 and %zu", sizeof faces->looks / sizeof faces->looks[0]);
         rc = SEARCH_ERR_INPUT;
@@ -669,16 +673,27 @@ int search_photo(struct search *s, const struct image *im, int k, struct search_
     if (rc == SEARCH_OK)
         rc = load_models(s, e);
     opts.ctx = s->ctx;
+    t0 = clock_now();
     if (rc == SEARCH_OK && face_detect(s->det, im, &opts, boxes, SEARCH_FACES_MAX, &nb, e) != 0)
         rc = SEARCH_ERR_MODEL;
-    if (rc != SEARCH_OK || nb == 0)
+    t1 = clock_now();
+    t->detect = t1 - t0;
+    if (rc != SEARCH_OK || nb == 0) {
+        t->total = t->detect;
         return rc;
+    }
     qsort(boxes, (size_t)nb, sizeof boxes[0], by_area);
     em = xcalloc((size_t)nb, sizeof *em);
     ids = xcalloc((size_t)nb * IDENTITY_DIM, sizeof *ids);
-    if (embed_look(s->emb, im, boxes, nb, em, e) != 0 ||
-        (s->idm != NULL && identity_embed(s->idm, s->ctx, im, boxes, nb, IDENTITY_FLIP, ids, e) != 0))
+    if (embed_look_ctx(s->emb, s->ctx, im, boxes, nb, em, e) != 0)
         rc = SEARCH_ERR_MODEL;
+    t->look = clock_now() - t1;
+    t1 = clock_now();
+    if (rc == SEARCH_OK && s->idm != NULL &&
+        identity_embed(s->idm, s->ctx, im, boxes, nb, IDENTITY_FLIP, ids, e) != 0)
+        rc = SEARCH_ERR_MODEL;
+    t->identity = clock_now() - t1;
+    t1 = clock_now();
     for (int i = 0; i < nb && rc == SEARCH_OK; i++) {
         memset(&faces[i], 0, sizeof faces[i]);
         faces[i].box = boxes[i];
@@ -687,7 +702,17 @@ int search_photo(struct search *s, const struct image *im, int k, struct search_
             rc = identify(s, ids + (size_t)i * IDENTITY_DIM, &faces[i], e);
         *n = i + 1;
     }
+    t->search = clock_now() - t1;
+    t->total = clock_now() - t0;
+    log_debug("photo %dx%d, %d faces: detect %.1f ms, look %.1f ms, identity %.1f ms, "
+              "search %.1f ms, total %.1f ms", im->w, im->h, nb, t->detect * 1e3, t->look * 1e3,
+              t->identity * 1e3, t->search * 1e3, t->total * 1e3);
     free(ids);
     free(em);
     return rc;
+}
+
+void search_photo_times(const struct search *s, struct search_photo_times *out)
+{
+    *out = s->times;
 }

@@ -128,4 +128,17 @@ int search_similar(struct search *s, const char *space, int64_t id, int k, struc
 int search_photo(struct search *s, const struct image *im, int k, struct search_face *faces,
                  int *n, struct err *e);
 
+/* Where the last search_photo's time went, in seconds (zero before the first one; the
+ * models' loading on the first call is not counted). */
+struct search_photo_times {
+    double detect;   /* face detection, every look */
+    double look;     /* look-space embeddings of every face */
+    double identity; /* identity descriptors of every face */
+    double search;   /* index searches and the catalogue's details */
+    double total;    /* the whole call after the models are loaded */
+};
+
+/* Copies the last search_photo's timings into *out. */
+void search_photo_times(const struct search *s, struct search_photo_times *out);
+
 #endif
