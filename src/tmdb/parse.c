@@ -124,6 +124,17 @@ static json_t *get_array(const json_t *o, const char *key, size_t max, size_t *n
     return a;
 }
 
+/* get_array for the array a response must have: NULL with e set when it is missing. */
+static json_t *need_array(const json_t *root, const char *key, size_t max, size_t *n,
+                          struct err *e)
+{
+    json_t *a = get_array(root, key, max, n);
+
+    if (a == NULL)
+        err_set(e, "the response has no %s array", key);
+    return a;
+}
+
 /* Reads a title entry of a list or of known_for; 0 when it has no id or no title. */
 static int read_title(const json_t *o, int kind, struct tmdb_title *t)
 {
@@ -198,11 +209,9 @@ int tmdb_parse_people_page(const char *text, size_t n, struct tmdb_people_page *
     if (root == NULL)
         return TMDB_PARSE_ERR_JSON;
     rc = read_paging(root, &out->page, &out->total_pages, e);
-    a = get_array(root, "results", TMDB_LIST_MAX, &len);
-    if (rc == TMDB_PARSE_OK && a == NULL) {
-        err_set(e, "the response has no results array");
+    a = rc == TMDB_PARSE_OK ? need_array(root, "results", TMDB_LIST_MAX, &len, e) : NULL;
+    if (rc == TMDB_PARSE_OK && a == NULL)
         rc = TMDB_PARSE_ERR_JSON;
-    }
     if (rc == TMDB_PARSE_OK && len > 0) {
         out->people = xcalloc(len, sizeof *out->people);
         for (size_t i = 0; i < len; i++) {
@@ -230,11 +239,9 @@ int tmdb_parse_title_page(const char *text, size_t n, int kind, struct tmdb_titl
     if (root == NULL)
         return TMDB_PARSE_ERR_JSON;
     rc = read_paging(root, &out->page, &out->total_pages, e);
-    a = get_array(root, "results", TMDB_LIST_MAX, &len);
-    if (rc == TMDB_PARSE_OK && a == NULL) {
-        err_set(e, "the response has no results array");
+    a = rc == TMDB_PARSE_OK ? need_array(root, "results", TMDB_LIST_MAX, &len, e) : NULL;
+    if (rc == TMDB_PARSE_OK && a == NULL)
         rc = TMDB_PARSE_ERR_JSON;
-    }
     if (rc == TMDB_PARSE_OK && len > 0) {
         out->titles = xcalloc(len, sizeof *out->titles);
         for (size_t i = 0; i < len; i++) {
@@ -269,11 +276,9 @@ int tmdb_parse_credits(const char *text, size_t n, int kind, struct tmdb_credits
     if (root == NULL)
         return TMDB_PARSE_ERR_JSON;
     out->id = get_id(root, "id");
-    a = get_array(root, "cast", TMDB_CAST_MAX, &len);
-    if (a == NULL) {
-        err_set(e, "the response has no cast array");
+    a = need_array(root, "cast", TMDB_CAST_MAX, &len, e);
+    if (a == NULL)
         rc = TMDB_PARSE_ERR_JSON;
-    }
     if (rc == TMDB_PARSE_OK && len > 0) {
         out->cast = xcalloc(len, sizeof *out->cast);
         for (size_t i = 0; i < len; i++) {
@@ -321,11 +326,9 @@ int tmdb_parse_images(const char *text, size_t n, struct tmdb_images *out, struc
     if (root == NULL)
         return TMDB_PARSE_ERR_JSON;
     out->id = get_id(root, "id");
-    a = get_array(root, "profiles", TMDB_IMAGES_MAX, &len);
-    if (a == NULL) {
-        err_set(e, "the response has no profiles array");
+    a = need_array(root, "profiles", TMDB_IMAGES_MAX, &len, e);
+    if (a == NULL)
         rc = TMDB_PARSE_ERR_JSON;
-    }
     if (rc == TMDB_PARSE_OK && len > 0) {
         out->profiles = xcalloc(len, sizeof *out->profiles);
         for (size_t i = 0; i < len; i++) {
