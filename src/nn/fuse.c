@@ -7,20 +7,29 @@
  * other operand is a constant scalar or per-channel vector, it becomes a step of the
  * producer's epilogue, applied while the output row is still in cache. A Relu that is
  * the only consumer of an element-wise Add (BlazeFace's residual blocks) is folded into
- * the Add the same way. The fused node
- * stays in the graph (op NN_OP_FUSED) so a request for it can be refused by name.
+ * the Add the same way. A GELU after a product (a ViT's first MLP layer) becomes a step
+ * too: the affine part still folds into the kernels' post, and the GELU runs on each
+ * finished block while it is in cache. The fused node stays in the graph (op
+ * NN_OP_FUSED) so a request for it can be refused by name.
  */
 #include "nn/graph.h"
 
+#include "nn/nmath.h"
 #include "util/xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
 
+/* Steps that take no operand. */
+static int unary_op(enum nn_op op)
+{
+    return op == NN_OP_RELU || op == NN_OP_RELU6 || op == NN_OP_GELU || op == NN_OP_GELU_QUICK;
+}
+
 static int fusible_op(enum nn_op op)
 {
     return op == NN_OP_ADD || op == NN_OP_SUB || op == NN_OP_MUL || op == NN_OP_MAXIMUM ||
-           op == NN_OP_MINIMUM || op == NN_OP_RELU || op == NN_OP_RELU6;
+           op == NN_OP_MINIMUM || unary_op(op);
 }
 
 static int producer_op(enum nn_op op)
@@ -64,7 +73,7 @@ static int as_step(const struct nn_model *m, int u, const struct nn_node *v, int
     st->op = v->op;
     st->k = NULL;
     st->n = 0;
-    if (v->op == NN_OP_RELU || v->op == NN_OP_RELU6)
+    if (unary_op(v->op))
         return v->nin == 1;
     if (v->nin != 2 || (v->in[0] != u && v->in[1] != u) || v->in[0] == v->in[1])
         return 0;
@@ -168,6 +177,14 @@ NN_SIMD static void epilogue(float *y, int64_t rows, int64_t ld, int64_t c0, int
                 for (int64_t c = c0; c < c1; c++)
                     row[c] = row[c] < 0 ? 0 : row[c] > 6 ? 6 : row[c];
                 break;
+            case NN_OP_GELU_QUICK:
+                for (int64_t c = c0; c < c1; c++)
+                    row[c] = nn_gelu_quick(row[c]);
+                break;
+            case NN_OP_GELU:
+                for (int64_t c = c0; c < c1; c++)
+                    row[c] = nn_gelu(row[c]);
+                break;
             default: break;
             }
         }
@@ -262,10 +279,17 @@ static void fold_post(const struct nn_model *m, struct nn_node *nd, int64_t n)
         ok = fold_step(&f, NN_OP_RELU, NULL, 1);
     if (ok && (nd->fused & NN_FUSED_RELU6))
         ok = fold_step(&f, NN_OP_RELU6, NULL, 1);
-    for (int s = 0; ok && s < nd->nepi; s++)
+    nd->nfold = nd->nepi;
+    for (int s = 0; ok && s < nd->nepi; s++) {
+        if (nd->epi[s].op == NN_OP_GELU || nd->epi[s].op == NN_OP_GELU_QUICK) {
+            nd->nfold = s; /* the post, then the steps from here on the block */
+            break;
+        }
         ok = fold_step(&f, nd->epi[s].op, nd->epi[s].k, nd->epi[s].n);
+    }
     if (!ok) {
         free(f.scale);
+        nd->nfold = 0;
         return;
     }
     nd->post_buf = f.scale;

@@ -107,6 +107,7 @@ struct nn_node {
                          step-th row from the first to the end */
     struct nn_packed packed; /* Conv2D, MatMul with constant weights: packed at load */
     struct nn_post post;     /* bias, activation and epilogue folded (post.scale != NULL) */
+    int nfold;               /* with a post: epi[0, nfold) are in it, the rest run after */
     float *post_buf;         /* owned: post.scale and post.shift */
 };
 

@@ -15,21 +15,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+void nn_packed_fill(float *p, const float *w, int64_t ld, int64_t k, int64_t n, int trans)
+{
+    int64_t panels = (n + NN_PANEL - 1) / NN_PANEL;
+
+    for (int64_t pn = 0; pn < panels; pn++) {
+        int64_t j0 = pn * NN_PANEL, cols = n - j0 < NN_PANEL ? n - j0 : NN_PANEL;
+        float *dst = p + pn * k * NN_PANEL;
+
+        if (cols < NN_PANEL)
+            memset(dst, 0, sizeof(float) * (size_t)(k * NN_PANEL));
+        if (trans) /* a column of the panel is a row of w */
+            for (int64_t j = 0; j < cols; j++)
+                for (int64_t i = 0; i < k; i++)
+                    dst[i * NN_PANEL + j] = w[(j0 + j) * ld + i];
+        else if (cols == NN_PANEL)
+            for (int64_t i = 0; i < k; i++)
+                for (int j = 0; j < NN_PANEL; j++)
+                    dst[i * NN_PANEL + j] = w[i * ld + j0 + j];
+        else
+            for (int64_t i = 0; i < k; i++)
+                for (int64_t j = 0; j < cols; j++)
+                    dst[i * NN_PANEL + j] = w[i * ld + j0 + j];
+    }
+}
+
 void nn_packed_init(struct nn_packed *pk, const float *w, int64_t k, int64_t n, int trans)
 {
     int64_t panels = (n + NN_PANEL - 1) / NN_PANEL;
-    size_t bytes = sizeof(float) * (size_t)(panels * k * NN_PANEL);
 
     pk->k = k;
     pk->n = n;
-    pk->p = xaligned_alloc(64, bytes);
-    memset(pk->p, 0, bytes);
-    for (int64_t j = 0; j < n; j++) {
-        float *col = pk->p + (j / NN_PANEL) * k * NN_PANEL + j % NN_PANEL;
-
-        for (int64_t i = 0; i < k; i++)
-            col[i * NN_PANEL] = trans ? w[j * k + i] : w[i * n + j];
-    }
+    pk->p = xaligned_alloc(64, sizeof(float) * (size_t)(panels * k * NN_PANEL));
+    nn_packed_fill(pk->p, w, trans ? k : n, k, n, trans);
 }
 
 void nn_packed_free(struct nn_packed *pk)

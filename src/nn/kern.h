@@ -54,6 +54,11 @@ struct nn_kernels {
 /* Packs w (k x n row-major, or n x k when trans) into pk. Release with nn_packed_free. */
 void nn_packed_init(struct nn_packed *pk, const float *w, int64_t k, int64_t n, int trans);
 
+/* Packs w into the panels at p (64-byte aligned, ceil(n / 16) * k * 16 floats): w is
+ * k x n with rows ld floats apart, or n x k (rows ld apart) when trans. For operands
+ * made at run time, such as attention's keys and values. */
+void nn_packed_fill(float *p, const float *w, int64_t ld, int64_t k, int64_t n, int trans);
+
 /* Frees pk's panels; pk may be NULL. */
 void nn_packed_free(struct nn_packed *pk);
 

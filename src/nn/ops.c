@@ -12,6 +12,7 @@
 #include "nn/graph.h"
 
 #include "nn/blas.h"
+#include "nn/nmath.h"
 #include "util/xalloc.h"
 
 #include <math.h>
@@ -232,6 +233,8 @@ static void product_task(void *arg, int64_t t, int thread)
     }
     if (p->nd->post.scale != NULL) {
         p->k->gemm(a, p->kc, p->w, y, p->n, r1 - r0, c0, c1, &p->nd->post);
+        nn_apply_epilogue(y, r1 - r0, p->n, c0, c1, p->nd->epi + p->nd->nfold,
+                          p->nd->nepi - p->nd->nfold);
     } else {
         p->k->gemm(a, p->kc, p->w, y, p->n, r1 - r0, c0, c1, NULL);
         finish(p->nd, p->bias, p->alpha, y, r1 - r0, p->n, c0, c1);
@@ -356,6 +359,9 @@ static void dw_task(void *arg, int64_t t, int thread)
     j->k->depthwise_row(&g, oy, y);
     if (g.post == NULL)
         finish(j->nd, NULL, j->alpha, y, g.ow, g.c, 0, g.c);
+    else
+        nn_apply_epilogue(y, g.ow, g.c, 0, g.c, j->nd->epi + j->nd->nfold,
+                          j->nd->nepi - j->nd->nfold);
 }
 
 static int op_depthwise(const struct nn_node *nd, const struct nn_tensor *const *in,
@@ -836,17 +842,17 @@ static int op_reduce(const struct nn_node *nd, const struct nn_tensor *const *in
     return NN_OK;
 }
 
+NN_SIMD
 void nn_softmax_rows(float *s, int64_t rows, int64_t n)
 {
     for (int64_t r = 0; r < rows; r++) {
-        float *v = s + r * n, mx = -INFINITY, sum = 0;
+        float *v = s + r * n, mx = nn_row_max(v, n), inv;
 
         for (int64_t i = 0; i < n; i++)
-            mx = v[i] > mx ? v[i] : mx;
+            v[i] = nn_exp(v[i] - mx);
+        inv = 1.0f / nn_row_sum(v, n);
         for (int64_t i = 0; i < n; i++)
-            sum += v[i] = expf(v[i] - mx);
-        for (int64_t i = 0; i < n; i++)
-            v[i] /= sum;
+            v[i] *= inv;
     }
 }
 

@@ -4,20 +4,20 @@
  * A ViT-B/32 block on one image is 50 tokens x 768 channels: its four products (7 of 8
  * GFLOP of the whole network) run on the packed kernels in ops.c, and what is left here
  * must only stay out of their way. LayerNorm is two passes over each row (mean, then
- * variance of the centred values, as PyTorch computes it) and one to write. Attention
- * reads q, k and v as strided views of the packed [T, 3D] projection, so no transpose is
- * ever made: per head, S = scale q k^T and O = softmax(S) v are two products through the
- * BLAS wrapper into a per-thread T x T scratch, with (sequence, head) pairs spread over the
- * threads. A batch of images is one [B T, W] matrix (the products then read their
- * weights once for the batch); only attention and the token ops know where each image's
- * T rows start.
- * GELU's exponentials take most of an element-wise pass, so they use a branch-free
- * exp (Cody-Waite reduction, degree-6 polynomial, relative error under 2e-7) that the
- * compiler vectorises; rows are split over the threads when the tensor is large.
+ * variance of the centred values, as PyTorch computes it, in sixteen-lane partial sums
+ * that vectorise) and one to write. Attention reads q, k and v as strided views of the
+ * packed [T, 3D] projection: per (sequence, head), K^T and V are packed into the thread's
+ * scratch as weight panels, and S = q K^T and O = softmax(scale S) V run on the same
+ * packed kernels as the products, with (sequence, head) pairs spread over the threads.
+ * A batch of images is one [B T, W] matrix (the products then read their weights once
+ * for the batch); only attention and the token ops know where each image's T rows start.
+ * GELU and softmax use nmath.h's branch-free exp, which the compiler vectorises; a GELU
+ * after a product is folded into the product's epilogue at load time (fuse.c), so the op
+ * here only runs where it stands alone.
  */
 #include "nn/graph.h"
 
-#include "nn/blas.h"
+#include "nn/nmath.h"
 
 #include <math.h>
 #include <string.h>
@@ -33,6 +33,22 @@ struct rows_job {
     int64_t rows, cols, per_task;
 };
 
+/* The sum of (v[i] - mean)^2, in sixteen lanes as nn_row_sum. */
+static inline float centred_squares(const float *v, int64_t n, float mean)
+{
+    float lane[16] = {0}, sum = 0;
+    int64_t i = 0;
+
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++)
+            lane[j] += (v[i + j] - mean) * (v[i + j] - mean);
+    for (; i < n; i++)
+        sum += (v[i] - mean) * (v[i] - mean);
+    for (int j = 0; j < 16; j++)
+        sum += lane[j];
+    return sum;
+}
+
 NN_SIMD
 static void layernorm_rows(const struct rows_job *j, int64_t r0, int64_t r1)
 {
@@ -40,13 +56,10 @@ static void layernorm_rows(const struct rows_job *j, int64_t r0, int64_t r1)
 
     for (int64_t r = r0; r < r1; r++) {
         const float *x = j->x + r * c;
-        float *y = j->y + r * c, mean = 0, var = 0, inv;
+        float *y = j->y + r * c, mean, var, inv;
 
-        for (int64_t i = 0; i < c; i++)
-            mean += x[i];
-        mean /= (float)c;
-        for (int64_t i = 0; i < c; i++)
-            var += (x[i] - mean) * (x[i] - mean);
+        mean = nn_row_sum(x, c) / (float)c;
+        var = centred_squares(x, c, mean);
         inv = 1.0f / sqrtf(var / (float)c + j->nd->eps);
         for (int64_t i = 0; i < c; i++)
             y[i] = (x[i] - mean) * inv * j->g[i] + j->b[i];
@@ -86,7 +99,26 @@ static int op_layernorm(const struct nn_node *nd, const struct nn_tensor *const 
 
 /* ---- Attention ---------------------------------------------------------------------- */
 
+/* softmax(scale v) of each of rows rows of n floats, ld apart, in place. */
+NN_SIMD
+static void softmax_scaled(float *s, int64_t rows, int64_t n, int64_t ld, float scale)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        float *v = s + r * ld, mx, inv;
+
+        for (int64_t i = 0; i < n; i++)
+            v[i] *= scale;
+        mx = nn_row_max(v, n);
+        for (int64_t i = 0; i < n; i++)
+            v[i] = nn_exp(v[i] - mx);
+        inv = 1.0f / nn_row_sum(v, n);
+        for (int64_t i = 0; i < n; i++)
+            v[i] *= inv;
+    }
+}
+
 struct attn_job {
+    const struct nn_kernels *k;
     const float *qkv;
     float *y;
     struct nn_ctx *ctx;
@@ -94,25 +126,31 @@ struct attn_job {
     float scale;
 };
 
-/* Task i: head i % heads of sequence i / heads. */
+/* Task i: head i % heads of sequence i / heads. Keys (as K^T) and values are packed into
+ * the thread's scratch as weight panels, so both products run on the packed kernels;
+ * S is T rows of tp (T rounded up to 16) floats. */
 static void attn_task(void *arg, int64_t i, int thread)
 {
     const struct attn_job *j = arg;
     const int64_t t = j->t, ld = 3 * j->d, seq = i / j->heads, h = i % j->heads;
+    const int64_t tp = (t + 15) / 16 * 16, dp = (j->dh + 15) / 16 * 16;
     const float *q = j->qkv + seq * t * ld + h * j->dh, *k = q + j->d, *v = q + 2 * j->d;
-    float *s = nn_ctx_scratch(j->ctx, thread, (size_t)(t * t));
+    float *kt = nn_ctx_scratch(j->ctx, thread, (size_t)(tp * j->dh + dp * t + t * tp));
+    float *vp = kt + tp * j->dh, *s = vp + dp * t;
+    struct nn_packed kb = {j->dh, t, kt}, vb = {t, j->dh, vp};
 
-    nn_sgemm_ld(0, 1, (int)t, (int)t, (int)j->dh, j->scale, q, (int)ld, k, (int)ld, s, (int)t, 0);
-    nn_softmax_rows(s, t, t);
-    nn_sgemm_ld(0, 0, (int)t, (int)j->dh, (int)t, 1.0f, s, (int)t, v, (int)ld,
-                j->y + seq * t * j->d + h * j->dh, (int)j->d, 0);
+    nn_packed_fill(kt, k, ld, j->dh, t, 1);
+    nn_packed_fill(vp, v, ld, t, j->dh, 0);
+    j->k->gemm(q, ld, &kb, s, tp, t, 0, t, NULL);
+    softmax_scaled(s, t, t, tp, j->scale);
+    j->k->gemm(s, tp, &vb, j->y + seq * t * j->d + h * j->dh, j->d, t, 0, j->dh, NULL);
 }
 
 static int op_attention(const struct nn_node *nd, const struct nn_tensor *const *in,
                         struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     const struct nn_tensor *x = in[0];
-    struct attn_job j = {F(x), NULL, ctx, 0, 0, 0, nd->heads, nd->scale};
+    struct attn_job j = {nn_kernels_get(), F(x), NULL, ctx, 0, 0, 0, nd->heads, nd->scale};
     int64_t shape[2], rows;
 
     if (x->dtype != NN_F32 || x->nd != 2 || x->shape[1] % 3 != 0 || nd->heads < 1 ||
@@ -136,29 +174,6 @@ static int op_attention(const struct nn_node *nd, const struct nn_tensor *const 
 
 /* ---- GELU --------------------------------------------------------------------------- */
 
-/* e^x for x in [-87, 88] (clamped outside), branch-free so loops over it vectorise. */
-static inline float exp_fast(float x)
-{
-    const float log2e = 1.44269504f, ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
-    float k, r, p, s;
-    int32_t bits;
-
-    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
-    k = x * log2e + 12582912.0f; /* 1.5 x 2^23: the addition rounds to an integer */
-    k -= 12582912.0f;
-    r = x - k * ln2_hi - k * ln2_lo;
-    p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    bits = ((int32_t)k + 127) << 23;
-    memcpy(&s, &bits, sizeof s);
-    return p * s;
-}
-
 struct flat_job {
     enum nn_op op;
     const float *x;
@@ -170,13 +185,13 @@ NN_SIMD
 static void gelu_quick(const float *x, float *y, int64_t n)
 {
     for (int64_t i = 0; i < n; i++)
-        y[i] = x[i] / (1.0f + exp_fast(-1.702f * x[i]));
+        y[i] = nn_gelu_quick(x[i]);
 }
 
 static void gelu_erf(const float *x, float *y, int64_t n)
 {
     for (int64_t i = 0; i < n; i++)
-        y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678f));
+        y[i] = nn_gelu(x[i]);
 }
 
 static void gelu_task(void *arg, int64_t t, int thread)
