@@ -8,6 +8,7 @@
 #include "util/xalloc.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct gemm_case {
     int64_t m, k, n, n0;
@@ -200,6 +201,83 @@ static void dw_against(const struct nn_kernels *k)
     }
 }
 
+/* A valid convolution read in place (gemm_rows): h x w x c input, kh x kw filter,
+ * strides sh x sw, n output channels. */
+struct rows_case {
+    int64_t h, w, c, n;
+    int kh, kw, sh, sw, post;
+};
+
+static const struct rows_case rows_cases[] = {
+    {9, 9, 3, 32, 7, 7, 2, 2, 1},    {10, 12, 32, 32, 3, 3, 1, 1, 0},
+    {7, 7, 5, 17, 3, 3, 1, 1, 1},    {6, 11, 64, 64, 3, 3, 2, 2, 0},
+    {64, 64, 3, 50, 32, 32, 32, 32, 1}, {5, 5, 16, 130, 1, 1, 1, 1, 1},
+};
+
+static void run_rows(const struct nn_kernels *k, const struct rows_case *t, const float *x,
+                     const struct nn_packed *b, float *c)
+{
+    int64_t oh = (t->h - t->kh) / t->sh + 1, ow = (t->w - t->kw) / t->sw + 1, m = oh * ow;
+    const float **row = xmalloc(sizeof *row * (size_t)m);
+    struct nn_rows rows = {row, t->kh, (int64_t)t->kw * t->c, t->w * t->c};
+
+    for (int64_t r = 0; r < m; r++)
+        row[r] = x + ((r / ow * t->sh) * t->w + r % ow * t->sw) * t->c;
+    k->gemm_rows(&rows, b, c, t->n, m, 0, t->n, t->post ? &test_post : NULL);
+    free(row);
+}
+
+static void naive_conv(const struct rows_case *t, const float *x, const float *w, float *c)
+{
+    int64_t oh = (t->h - t->kh) / t->sh + 1, ow = (t->w - t->kw) / t->sw + 1;
+
+    for (int64_t r = 0; r < oh * ow; r++)
+        for (int64_t j = 0; j < t->n; j++) {
+            double s = 0;
+
+            for (int ky = 0; ky < t->kh; ky++)
+                for (int kx = 0; kx < t->kw; kx++)
+                    for (int64_t ch = 0; ch < t->c; ch++)
+                        s += (double)x[((r / ow * t->sh + ky) * t->w + r % ow * t->sw + kx) *
+                                           t->c + ch] *
+                             w[(((int64_t)ky * t->kw + kx) * t->c + ch) * t->n + j];
+            c[r * t->n + j] = apply_post(t->post, j, s);
+        }
+}
+
+static void rows_against(const struct nn_kernels *k)
+{
+    const struct nn_kernels *ref = nn_kernels_scalar();
+
+    for (size_t i = 0; i < sizeof rows_cases / sizeof rows_cases[0]; i++) {
+        const struct rows_case *t = &rows_cases[i];
+        int64_t kc = (int64_t)t->kh * t->kw * t->c;
+        int64_t m = ((t->h - t->kh) / t->sh + 1) * ((t->w - t->kw) / t->sw + 1);
+        float *x = random_floats((size_t)(t->h * t->w * t->c), 7 + (unsigned)i);
+        float *w = random_floats((size_t)(kc * t->n), 70 + (unsigned)i);
+        float *want = xmalloc(sizeof(float) * (size_t)(m * t->n));
+        float *got = xmalloc(sizeof(float) * (size_t)(m * t->n));
+        struct nn_packed pk;
+        double e;
+
+        nn_packed_init(&pk, w, kc, t->n, 0);
+        if (k == NULL)
+            naive_conv(t, x, w, want);
+        else
+            run_rows(ref, t, x, &pk, want);
+        run_rows(k != NULL ? k : ref, t, x, &pk, got);
+        e = max_err(want, got, (size_t)(m * t->n), (double)kc);
+        if (e > 1e-6)
+            check_fail(__FILE__, __LINE__, "rows case %zu (%s): error %.3g", i,
+                       k ? k->name : "scalar", e);
+        nn_packed_free(&pk);
+        free(got);
+        free(want);
+        free(w);
+        free(x);
+    }
+}
+
 static void variant(const char *name, void (*against)(const struct nn_kernels *))
 {
     const struct nn_kernels *k = nn_kernels_find(name);
@@ -224,6 +302,47 @@ static void test_gemm_avx2(void)
 static void test_gemm_avx512(void)
 {
     variant("avx512", gemm_against);
+}
+
+static void test_rows_scalar(void)
+{
+    init_post();
+    rows_against(NULL);
+}
+
+static void test_rows_avx2(void)
+{
+    variant("avx2", rows_against);
+}
+
+static void test_rows_avx512(void)
+{
+    variant("avx512", rows_against);
+}
+
+/* Packing from a strided operand (attention's keys and values) gives the panels the
+ * packing of the same matrix stored compactly gives. */
+static void test_packed_fill(void)
+{
+    const int64_t k = 37, n = 21, ld = 50;
+    float *wide = random_floats((size_t)(ld * ld), 3), *tight = xmalloc(sizeof(float) * k * n);
+    float *p = xaligned_alloc(64, sizeof(float) * 2 * k * 16);
+
+    for (int trans = 0; trans <= 1; trans++) {
+        struct nn_packed want;
+        int64_t rows = trans ? n : k, cols = trans ? k : n;
+
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t c = 0; c < cols; c++)
+                tight[r * cols + c] = wide[r * ld + c];
+        nn_packed_init(&want, tight, k, n, trans);
+        nn_packed_fill(p, wide, ld, k, n, trans);
+        CHECK(memcmp(p, want.p, sizeof(float) * 2 * k * 16) == 0);
+        nn_packed_free(&want);
+    }
+    free(p);
+    free(tight);
+    free(wide);
 }
 
 static void test_depthwise_scalar(void)
@@ -262,6 +381,10 @@ int main(int argc, char **argv)
         {"gemm_scalar", test_gemm_scalar},
         {"gemm_avx2", test_gemm_avx2},
         {"gemm_avx512", test_gemm_avx512},
+        {"rows_scalar", test_rows_scalar},
+        {"rows_avx2", test_rows_avx2},
+        {"rows_avx512", test_rows_avx512},
+        {"packed_fill", test_packed_fill},
         {"depthwise_scalar", test_depthwise_scalar},
         {"depthwise_avx2", test_depthwise_avx2},
         {"depthwise_avx512", test_depthwise_avx512},

@@ -65,6 +65,7 @@ void nn_ctx_free(struct nn_ctx *ctx)
     free(ctx->died);
     free(ctx->scratch_cap);
     free(ctx->scratch);
+    free(ctx->shared);
     free(ctx);
 }
 
@@ -102,6 +103,17 @@ float *nn_ctx_scratch(struct nn_ctx *ctx, int thread, size_t n)
         ctx->scratch_cap[thread] = n;
     }
     return ctx->scratch[thread];
+}
+
+float *nn_ctx_shared(struct nn_ctx *ctx, size_t n)
+{
+    if (ctx->shared == NULL || ctx->shared_cap < n) {
+        free(ctx->shared);
+        n = n < 16 ? 16 : n;
+        ctx->shared = xaligned_alloc(ALIGN, sizeof(float) * n);
+        ctx->shared_cap = n;
+    }
+    return ctx->shared;
 }
 
 static int plan_fits(const struct nn_plan *p, const struct nn_model *m,

@@ -145,6 +145,8 @@ struct nn_ctx {
     int threads;
     float **scratch;
     size_t *scratch_cap; /* floats */
+    float *shared;       /* one buffer every thread reads (a convolution's padded input) */
+    size_t shared_cap;   /* floats */
     struct nn_ctx **sub;  /* one-thread contexts per thread, for nn_model_run_batch */
     struct nn_plan plans[NN_CTX_PLANS];
     struct nn_plan *plan; /* the one this run follows, or NULL */
@@ -160,6 +162,10 @@ struct nn_ctx {
 /* Returns thread's scratch buffer of at least n floats (64-byte aligned), valid until the
  * next call for the same thread. */
 float *nn_ctx_scratch(struct nn_ctx *ctx, int thread, size_t n);
+
+/* Returns the context's shared buffer of at least n floats (64-byte aligned), valid
+ * until the next call: filled by the running op before it hands work to the pool. */
+float *nn_ctx_shared(struct nn_ctx *ctx, size_t n);
 
 /* Returns thread's one-thread context (made on first use), for runs of one sample. Not
  * thread-safe: make them on the calling thread before handing them to the pool. */

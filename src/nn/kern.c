@@ -101,6 +101,23 @@ static void gemm_scalar(const float *a, int64_t lda, const struct nn_packed *b, 
     }
 }
 
+static void gemm_rows_scalar(const struct nn_rows *a, const struct nn_packed *b, float *c,
+                             int64_t ldc, int64_t m, int64_t n0, int64_t n1,
+                             const struct nn_post *post)
+{
+    for (int64_t i = 0; i < m; i++) {
+        for (int64_t j = n0; j < n1; j++) {
+            const float *col = b->p + (j / NN_PANEL) * b->k * NN_PANEL + j % NN_PANEL;
+            float s = 0;
+
+            for (int64_t g = 0; g < a->segs; g++)
+                for (int64_t k = 0; k < a->seg; k++)
+                    s += a->row[i][g * a->segld + k] * col[(g * a->seg + k) * NN_PANEL];
+            c[i * ldc + j] = post_one(post, j, s);
+        }
+    }
+}
+
 static void depthwise_row_scalar(const struct nn_dw *g, int64_t oy, float *y)
 {
     for (int64_t ox = 0; ox < g->ow; ox++) {
@@ -125,7 +142,7 @@ static void depthwise_row_scalar(const struct nn_dw *g, int64_t oy, float *y)
 
 const struct nn_kernels *nn_kernels_scalar(void)
 {
-    static const struct nn_kernels k = {"scalar", gemm_scalar, depthwise_row_scalar};
+    static const struct nn_kernels k = {"scalar", gemm_scalar, gemm_rows_scalar, depthwise_row_scalar};
 
     return &k;
 }

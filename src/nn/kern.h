@@ -40,6 +40,14 @@ struct nn_dw {
     int kh, kw, sh, sw, dh, dw, pt, pl;
 };
 
+/* The left operand of a product read in place through a convolution's window (no
+ * unfolded copy): row i is segs runs of seg floats, starting at row[i], row[i] + segld,
+ * ... (one run per filter row), so k = segs x seg. */
+struct nn_rows {
+    const float *const *row; /* one pointer per row of the product */
+    int64_t segs, seg, segld;
+};
+
 struct nn_kernels {
     const char *name;
     /* C[i][j] = sum_k A[i][k] B[k][j] for rows [0, m) and columns [n0, n1) of B, n0 a
@@ -47,6 +55,9 @@ struct nn_kernels {
      * leading dimensions lda and ldc; C points at row 0, column 0. */
     void (*gemm)(const float *a, int64_t lda, const struct nn_packed *b, float *c,
                  int64_t ldc, int64_t m, int64_t n0, int64_t n1, const struct nn_post *post);
+    /* The same product with A given as rows [0, m) of a (see struct nn_rows). */
+    void (*gemm_rows)(const struct nn_rows *a, const struct nn_packed *b, float *c,
+                      int64_t ldc, int64_t m, int64_t n0, int64_t n1, const struct nn_post *post);
     /* Output row oy of g into y (ow x c floats), bias added, then g->post applied. */
     void (*depthwise_row)(const struct nn_dw *g, int64_t oy, float *y);
 };

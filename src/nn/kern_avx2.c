@@ -33,27 +33,35 @@ INLINE __m256 post_vec(__m256 y, const struct nn_post *p, const float *scale, co
     return _mm256_min_ps(_mm256_max_ps(y, _mm256_set1_ps(p->lo)), _mm256_set1_ps(p->hi));
 }
 
-static void tile(const float *a, int64_t lda, int mr, const float *bp, int64_t k, float *c,
-                 int64_t ldc, int cols, const struct nn_post *post, int64_t j)
+/* One tile: rows ar[0, MR) (the caller repeats the last valid row past mr), each segs
+ * runs of seg floats segld apart, times one panel. */
+INLINE void tile(const float *const *ar, int64_t segs, int64_t seg, int64_t segld, int mr,
+                 const float *bp, float *c, int64_t ldc, int cols, const struct nn_post *post,
+                 int64_t j)
 {
     __m256 acc[MR][2];
-    const float *ar[MR];
     __m256i m0 = lanes(cols), m1 = lanes(cols - 8);
 
 #pragma GCC unroll 6
-    for (int r = 0; r < MR; r++) {
-        ar[r] = a + (r < mr ? r : mr - 1) * lda;
+    for (int r = 0; r < MR; r++)
         acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-    }
-    for (int64_t kk = 0; kk < k; kk++) {
-        __m256 b0 = _mm256_load_ps(bp + kk * NN_PANEL), b1 = _mm256_load_ps(bp + kk * NN_PANEL + 8);
+    for (int64_t g = 0; g < segs; g++, bp += seg * NN_PANEL) {
+        const float *x[MR];
 
 #pragma GCC unroll 6
-        for (int r = 0; r < MR; r++) {
-            __m256 x = _mm256_broadcast_ss(ar[r] + kk);
+        for (int r = 0; r < MR; r++)
+            x[r] = ar[r] + g * segld;
+        for (int64_t kk = 0; kk < seg; kk++) {
+            __m256 b0 = _mm256_load_ps(bp + kk * NN_PANEL);
+            __m256 b1 = _mm256_load_ps(bp + kk * NN_PANEL + 8);
 
-            acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]);
-            acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]);
+#pragma GCC unroll 6
+            for (int r = 0; r < MR; r++) {
+                __m256 v = _mm256_broadcast_ss(x[r] + kk);
+
+                acc[r][0] = _mm256_fmadd_ps(v, b0, acc[r][0]);
+                acc[r][1] = _mm256_fmadd_ps(v, b1, acc[r][1]);
+            }
         }
     }
     for (int r = 0; r < mr; r++) {
@@ -66,17 +74,42 @@ static void tile(const float *a, int64_t lda, int mr, const float *bp, int64_t k
     }
 }
 
-static void gemm(const float *a, int64_t lda, const struct nn_packed *b, float *c, int64_t ldc,
-                 int64_t m, int64_t n0, int64_t n1, const struct nn_post *post)
+/* The product over rows [0, m): row i at a + i lda, or at rows->row[i] when rows is set. */
+static void product(const float *a, int64_t lda, const struct nn_rows *rows,
+                    const struct nn_packed *b, float *c, int64_t ldc, int64_t m, int64_t n0,
+                    int64_t n1, const struct nn_post *post)
 {
+    int64_t segs = rows ? rows->segs : 1, seg = rows ? rows->seg : b->k;
+    int64_t segld = rows ? rows->segld : 0;
+
     for (int64_t j = n0; j < n1; j += NN_PANEL) {
         const float *bp = b->p + (j / NN_PANEL) * b->k * NN_PANEL;
         int cols = (int)(n1 - j < NN_PANEL ? n1 - j : NN_PANEL);
 
-        for (int64_t i = 0; i < m; i += MR)
-            tile(a + i * lda, lda, (int)(m - i < MR ? m - i : MR), bp, b->k, c + i * ldc + j,
-                 ldc, cols, post, j);
+        for (int64_t i = 0; i < m; i += MR) {
+            int mr = (int)(m - i < MR ? m - i : MR);
+            const float *ar[MR];
+
+            for (int r = 0; r < MR; r++) {
+                int64_t row = i + (r < mr ? r : mr - 1);
+
+                ar[r] = rows ? rows->row[row] : a + row * lda;
+            }
+            tile(ar, segs, seg, segld, mr, bp, c + i * ldc + j, ldc, cols, post, j);
+        }
     }
+}
+
+static void gemm(const float *a, int64_t lda, const struct nn_packed *b, float *c, int64_t ldc,
+                 int64_t m, int64_t n0, int64_t n1, const struct nn_post *post)
+{
+    product(a, lda, NULL, b, c, ldc, m, n0, n1, post);
+}
+
+static void gemm_rows(const struct nn_rows *a, const struct nn_packed *b, float *c, int64_t ldc,
+                      int64_t m, int64_t n0, int64_t n1, const struct nn_post *post)
+{
+    product(NULL, 0, a, b, c, ldc, m, n0, n1, post);
 }
 
 static void pixel_edge(const struct nn_dw *g, int64_t oy, int64_t ox, float *y)
@@ -157,7 +190,7 @@ static void depthwise_row(const struct nn_dw *g, int64_t oy, float *y)
 
 const struct nn_kernels *nn_kernels_avx2(void)
 {
-    static const struct nn_kernels k = {"avx2", gemm, depthwise_row};
+    static const struct nn_kernels k = {"avx2", gemm, gemm_rows, depthwise_row};
 
     return &k;
 }

@@ -29,33 +29,39 @@ INLINE __m512 post_vec(__m512 y, const struct nn_post *p, const float *scale, co
     return _mm512_min_ps(_mm512_max_ps(y, _mm512_set1_ps(p->lo)), _mm512_set1_ps(p->hi));
 }
 
-INLINE void tile(const float *a, int64_t lda, int mr, const float *bp, int64_t ps, int64_t k,
-                 float *c, int64_t ldc, __mmask16 last, const struct nn_post *post, int64_t j,
-                 const int MR, const int NV)
+/* One tile: rows ar[0, MR) (the caller repeats the last valid row past mr), each segs
+ * runs of seg floats segld apart, times NV panels ps floats apart. */
+INLINE void tile(const float *const *ar, int64_t segs, int64_t seg, int64_t segld, int mr,
+                 const float *bp, int64_t ps, float *c, int64_t ldc, __mmask16 last,
+                 const struct nn_post *post, int64_t j, const int MR, const int NV)
 {
     __m512 acc[12][4];
-    const float *ar[12];
 
 #pragma GCC unroll 12
-    for (int r = 0; r < MR; r++) {
-        ar[r] = a + (r < mr ? r : mr - 1) * lda;
+    for (int r = 0; r < MR; r++)
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
             acc[r][v] = _mm512_setzero_ps();
-    }
-    for (int64_t kk = 0; kk < k; kk++) {
-        __m512 b[4];
+    for (int64_t g = 0; g < segs; g++, bp += seg * NN_PANEL) {
+        const float *x[12];
 
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++)
-            b[v] = _mm512_load_ps(bp + v * ps + kk * NN_PANEL);
 #pragma GCC unroll 12
-        for (int r = 0; r < MR; r++) {
-            __m512 x = _mm512_set1_ps(ar[r][kk]);
+        for (int r = 0; r < MR; r++)
+            x[r] = ar[r] + g * segld;
+        for (int64_t kk = 0; kk < seg; kk++) {
+            __m512 b[4];
 
 #pragma GCC unroll 4
             for (int v = 0; v < NV; v++)
-                acc[r][v] = _mm512_fmadd_ps(x, b[v], acc[r][v]);
+                b[v] = _mm512_load_ps(bp + v * ps + kk * NN_PANEL);
+#pragma GCC unroll 12
+            for (int r = 0; r < MR; r++) {
+                __m512 xv = _mm512_set1_ps(x[r][kk]);
+
+#pragma GCC unroll 4
+                for (int v = 0; v < NV; v++)
+                    acc[r][v] = _mm512_fmadd_ps(xv, b[v], acc[r][v]);
+            }
         }
     }
 #pragma GCC unroll 12
@@ -75,9 +81,17 @@ INLINE void tile(const float *a, int64_t lda, int mr, const float *bp, int64_t p
     }
 }
 
+/* The left operand: row i at a + i lda, or at rows->row[i] when rows is set. */
+struct lhs {
+    const float *a;
+    int64_t lda;
+    const struct nn_rows *rows;
+    int64_t segs, seg, segld;
+};
+
 /* One group of nv panels (columns [j, j + cols); c points at column j) over all m rows. */
-static void group(const float *a, int64_t lda, const float *bp, int64_t k, float *c,
-                  int64_t ldc, int64_t m, int nv, int cols, const struct nn_post *post, int64_t j)
+static void group(const struct lhs *l, const float *bp, int64_t k, float *c, int64_t ldc,
+                  int64_t m, int nv, int cols, const struct nn_post *post, int64_t j)
 {
     int rest = cols - (nv - 1) * NN_PANEL;
     __mmask16 last = (__mmask16)(rest >= 16 ? 0xffff : (1u << rest) - 1);
@@ -86,28 +100,49 @@ static void group(const float *a, int64_t lda, const float *bp, int64_t k, float
 
     for (int64_t i = 0; i < m; i += mr) {
         int rows = m - i < mr ? (int)(m - i) : mr;
-        const float *ai = a + i * lda;
+        const float *ar[12];
         float *ci = c + i * ldc;
 
-        switch (nv) {
-        case 4: tile(ai, lda, rows, bp, ps, k, ci, ldc, last, post, j, 6, 4); break;
-        case 3: tile(ai, lda, rows, bp, ps, k, ci, ldc, last, post, j, 8, 3); break;
-        case 2: tile(ai, lda, rows, bp, ps, k, ci, ldc, last, post, j, 12, 2); break;
-        default: tile(ai, lda, rows, bp, ps, k, ci, ldc, last, post, j, 12, 1); break;
+        for (int r = 0; r < mr; r++) {
+            int64_t row = i + (r < rows ? r : rows - 1);
+
+            ar[r] = l->rows ? l->rows->row[row] : l->a + row * l->lda;
         }
+        switch (nv) {
+        case 4: tile(ar, l->segs, l->seg, l->segld, rows, bp, ps, ci, ldc, last, post, j, 6, 4); break;
+        case 3: tile(ar, l->segs, l->seg, l->segld, rows, bp, ps, ci, ldc, last, post, j, 8, 3); break;
+        case 2: tile(ar, l->segs, l->seg, l->segld, rows, bp, ps, ci, ldc, last, post, j, 12, 2); break;
+        default: tile(ar, l->segs, l->seg, l->segld, rows, bp, ps, ci, ldc, last, post, j, 12, 1); break;
+        }
+    }
+}
+
+static void product(const struct lhs *l, const struct nn_packed *b, float *c, int64_t ldc,
+                    int64_t m, int64_t n0, int64_t n1, const struct nn_post *post)
+{
+    for (int64_t j = n0; j < n1; j += 4 * NN_PANEL) {
+        int64_t cols = n1 - j < 4 * NN_PANEL ? n1 - j : 4 * NN_PANEL;
+        int nv = (int)((cols + NN_PANEL - 1) / NN_PANEL);
+
+        group(l, b->p + (j / NN_PANEL) * b->k * NN_PANEL, b->k, c + j, ldc, m, nv, (int)cols,
+              post, j);
     }
 }
 
 static void gemm(const float *a, int64_t lda, const struct nn_packed *b, float *c, int64_t ldc,
                  int64_t m, int64_t n0, int64_t n1, const struct nn_post *post)
 {
-    for (int64_t j = n0; j < n1; j += 4 * NN_PANEL) {
-        int64_t cols = n1 - j < 4 * NN_PANEL ? n1 - j : 4 * NN_PANEL;
-        int nv = (int)((cols + NN_PANEL - 1) / NN_PANEL);
+    struct lhs l = {a, lda, NULL, 1, b->k, 0};
 
-        group(a, lda, b->p + (j / NN_PANEL) * b->k * NN_PANEL, b->k, c + j, ldc, m, nv,
-              (int)cols, post, j);
-    }
+    product(&l, b, c, ldc, m, n0, n1, post);
+}
+
+static void gemm_rows(const struct nn_rows *a, const struct nn_packed *b, float *c, int64_t ldc,
+                      int64_t m, int64_t n0, int64_t n1, const struct nn_post *post)
+{
+    struct lhs l = {NULL, 0, a, a->segs, a->seg, a->segld};
+
+    product(&l, b, c, ldc, m, n0, n1, post);
 }
 
 static __mmask16 mask_for(int64_t rest)
@@ -195,7 +230,7 @@ static void depthwise_row(const struct nn_dw *g, int64_t oy, float *y)
 
 const struct nn_kernels *nn_kernels_avx512(void)
 {
-    static const struct nn_kernels k = {"avx512", gemm, depthwise_row};
+    static const struct nn_kernels k = {"avx512", gemm, gemm_rows, depthwise_row};
 
     return &k;
 }

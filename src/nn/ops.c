@@ -214,8 +214,24 @@ struct product {
     const float *x, *bias, *alpha;
     float *y;
     const struct win *g; /* NULL: x is already the m x kc matrix */
+    const float *base;   /* not NULL: read the windows in place from base, bh x bw images */
+    int64_t bh, bw;
     int64_t m, n, kc, mb, nb, col_blocks;
 };
+
+/* The rows of output pixels [r0, r1) as pointers to their windows' first input pixel in
+ * p->base (the input, or its padded copy), for the kernels' in-place read. */
+static void window_rows(const struct product *p, int64_t r0, int64_t r1, const float **row)
+{
+    const struct win *g = p->g;
+    int64_t plane = g->oh * g->ow;
+
+    for (int64_t r = r0; r < r1; r++) {
+        int64_t img = r / plane, oy = r % plane / g->ow, ox = r % g->ow;
+
+        row[r - r0] = p->base + ((img * p->bh + oy * g->sh) * p->bw + ox * g->sw) * g->c;
+    }
+}
 
 static void product_task(void *arg, int64_t t, int thread)
 {
@@ -225,6 +241,21 @@ static void product_task(void *arg, int64_t t, int thread)
     const float *a = p->x + r0 * p->kc;
     float *y = p->y + r0 * p->n;
 
+    if (p->base != NULL) {
+        const float **row = (const float **)nn_ctx_scratch(
+            p->ctx, thread, (size_t)(r1 - r0) * sizeof(float *) / sizeof(float));
+        struct nn_rows rows = {row, p->g->kh, (int64_t)p->g->kw * p->g->c, p->bw * p->g->c};
+        const struct nn_post *post = p->nd->post.scale != NULL ? &p->nd->post : NULL;
+
+        window_rows(p, r0, r1, row);
+        p->k->gemm_rows(&rows, p->w, y, p->n, r1 - r0, c0, c1, post);
+        if (post != NULL)
+            nn_apply_epilogue(y, r1 - r0, p->n, c0, c1, p->nd->epi + p->nd->nfold,
+                              p->nd->nepi - p->nd->nfold);
+        else
+            finish(p->nd, p->bias, p->alpha, y, r1 - r0, p->n, c0, c1);
+        return;
+    }
     if (p->g != NULL) {
         float *col = nn_ctx_scratch(p->ctx, thread, (size_t)((r1 - r0) * p->kc));
 
@@ -269,6 +300,56 @@ static void product_run(struct product *p)
     nn_pool_run(p->ctx->pool, tasks, product_task, p);
 }
 
+/* Rows [t * 16, t * 16 + 16) of the padded copy (image-major): zeros where the window
+ * reaches outside the input, the input's pixels elsewhere. */
+struct pad_job {
+    const struct win *g;
+    const float *x;
+    float *y;
+    int64_t bh, bw;
+};
+
+static void pad_task(void *arg, int64_t t, int thread)
+{
+    const struct pad_job *j = arg;
+    const struct win *g = j->g;
+    int64_t c = g->c, copy = g->w < j->bw - g->pl ? g->w : j->bw - g->pl;
+
+    (void)thread;
+    for (int64_t r = t * 16; r < (t + 1) * 16 && r < g->n * j->bh; r++) {
+        int64_t img = r / j->bh, iy = r % j->bh - g->pt;
+        float *dst = j->y + r * j->bw * c;
+
+        if (iy < 0 || iy >= g->h) {
+            memset(dst, 0, sizeof(float) * (size_t)(j->bw * c));
+            continue;
+        }
+        memset(dst, 0, sizeof(float) * (size_t)(g->pl * c));
+        memcpy(dst + g->pl * c, j->x + ((img * g->h + iy) * g->w) * c,
+               sizeof(float) * (size_t)(copy * c));
+        memset(dst + (g->pl + copy) * c, 0, sizeof(float) * (size_t)((j->bw - g->pl - copy) * c));
+    }
+}
+
+/* Sets p up to read each output pixel's window in place: from the input itself when
+ * every window lies inside it, else from a copy padded with the zeros the windows reach
+ * (made here, on the pool). Each window is then kh runs of kw x c floats. */
+static void window_base(struct product *p, struct nn_ctx *ctx)
+{
+    const struct win *g = p->g;
+    struct pad_job j = {g, p->x, NULL, (g->oh - 1) * g->sh + g->kh, (g->ow - 1) * g->sw + g->kw};
+    int64_t rows;
+
+    if (g->pt == 0 && g->pl == 0 && j.bh <= g->h && j.bw <= g->w) {
+        p->base = p->x, p->bh = g->h, p->bw = g->w;
+        return;
+    }
+    j.y = nn_ctx_shared(ctx, (size_t)(g->n * j.bh * j.bw * g->c));
+    rows = g->n * j.bh;
+    nn_pool_run(ctx->pool, (rows + 15) / 16, pad_task, &j);
+    p->base = j.y, p->bh = j.bh, p->bw = j.bw;
+}
+
 static int op_conv2d(const struct nn_node *nd, const struct nn_tensor *const *in,
                      struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
@@ -303,6 +384,8 @@ static int op_conv2d(const struct nn_node *nd, const struct nn_tensor *const *in
                   g.oh == g.h && g.ow == g.w
               ? NULL
               : &g;
+    if (p.g != NULL && g.dh == 1 && g.dw == 1)
+        window_base(&p, ctx);
     product_run(&p);
     nn_packed_free(&tmp);
     return NN_OK;
