@@ -1,9 +1,10 @@
 /*
  * ops: the kernels of the graph interpreter, float32, NHWC.
  *
- * Convolutions are lowered to one matrix product per batch (im2col, or the input itself
- * for 1x1 stride-1 convolutions) through nn_sgemm, with bias and activation applied in
- * one pass over the output. Depthwise convolutions and pools are direct loops whose
+ * Convolutions are matrix products on the packed-weight kernels (kern.h): each output
+ * pixel's window is read in place as kh runs of kw x c floats (from a zero-padded copy
+ * of the input where windows reach outside it; dilated windows are unfolded into
+ * scratch), with bias, activation and epilogue applied while the block is in cache. Depthwise convolutions and pools are direct loops whose
  * innermost loop runs over channels, contiguous in NHWC, so the compiler vectorises it.
  * Element-wise binary ops have fast paths for equal shapes, a scalar, and a per-channel
  * vector; anything else broadcasts through a generic index walk. Every kernel checks its
@@ -203,9 +204,9 @@ static void im2col(const float *x, const struct win *g, int64_t r0, int64_t r1, 
 }
 
 /* One convolution or matrix product as a grid of tasks: blocks of rows (output pixels)
- * by blocks of columns (output channels). A task unfolds its rows into its thread's
- * scratch (unless the input rows are used as they are), multiplies them by the packed
- * weights and finishes the block while it is still in cache. */
+ * by blocks of columns (output channels). A task points at its rows' windows (or, for
+ * dilated windows, unfolds them into its thread's scratch), multiplies them by the
+ * packed weights and finishes the block while it is still in cache. */
 struct product {
     const struct nn_node *nd;
     const struct nn_packed *w;
