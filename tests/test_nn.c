@@ -317,6 +317,58 @@ static void test_build_graph(void)
     nn_model_free(m);
 }
 
+/* A residual connection, x + conv(x) then ReLU, is made in the convolution's output pass
+ * (the Add folded, its operand read by the convolution) with the numbers of the plain
+ * graph; operands of different shapes fail the run by name, folded or not. */
+static void test_build_residual(void)
+{
+    static const float w[9] = {2, 0, 0, 0, 2, 0, 0, 0, -2}, bias[3] = {1, 0, 0};
+    int64_t wshape[4] = {1, 1, 3, 3}, ishape[4] = {1, 1, 2, 3}, pads[8] = {0, 0, 0, 0, 0, 1, 0, 0};
+    const char *name = "act";
+    struct nn_tensor wt, in, out;
+    struct nn_model *m;
+    struct err e;
+    float *v;
+
+    for (int shape_differs = 0; shape_differs <= 2; shape_differs++) {
+        struct nn_build *b = nn_build_new();
+        int x = nn_build_input(b, "input"), y, conv;
+
+        wshape[3] = shape_differs == 1 ? 2 : 3;
+        nn_tensor_alloc(&wt, NN_F32, 4, wshape);
+        for (int i = 0; i < 3 * wshape[3]; i++)
+            ((float *)wt.data)[i] = w[i / wshape[3] * 3 + i % wshape[3]];
+        conv = nn_build_conv2d(b, "conv", x, nn_build_const(b, "w", &wt),
+                               vec_const(b, "b", bias, wshape[3]), 1, NN_PAD_SAME);
+        y = shape_differs == 2 ? nn_build_pad(b, "pad", conv, pads, 4) : conv;
+        y = nn_build_residual(b, "res", y, x);
+        nn_build_relu(b, "act", y);
+        REQUIRE(nn_build_finish(b, &m, &e) == NN_OK);
+        nn_build_free(b);
+        CHECK_INT(m->nodes[conv].res_in > 0, shape_differs != 2);
+        nn_tensor_alloc(&in, NN_F32, 4, ishape);
+        v = in.data;
+        v[0] = 1, v[1] = -2, v[2] = 3, v[3] = -1, v[4] = 0, v[5] = 0.5f;
+        if (shape_differs) {
+            CHECK_INT(nn_model_run(m, &in, &name, 1, &out, &e), NN_ERR_RUN);
+            CHECK(strstr(e.msg, "another shape") != NULL);
+        } else {
+            REQUIRE(nn_model_run(m, &in, &name, 1, &out, &e) == NN_OK);
+            v = out.data;
+            /* 3x + (1, 0, 0) for the first two channels, -x for the third; ReLU */
+            CHECK_NEAR(v[0], 4, 1e-6);
+            CHECK_NEAR(v[1], 0, 1e-6);
+            CHECK_NEAR(v[2], 0, 1e-6);
+            CHECK_NEAR(v[3], 0, 1e-6);
+            CHECK_NEAR(v[4], 0, 1e-6);
+            CHECK_NEAR(v[5], 0, 1e-6);
+            nn_tensor_release(&out);
+        }
+        nn_tensor_release(&in);
+        nn_model_free(m);
+    }
+}
+
 /* Builder misuse is an error at finish, never a crash: an op on a failed op, a bad
  * window, no input, two inputs, duplicate names. */
 static void test_build_errors(void)
@@ -399,13 +451,15 @@ static void test_malformed_models(void)
 
 /* The real dlib ResNet after load: every conv layer's bias, scale, shift and ReLU folded
  * into the convolution's output pass (29 convolutions with a folded post), no Mul or
- * Relu node left, and only the 14 residual additions (their ReLU folded) as Adds. */
+ * Relu node left; 12 of the 14 residual additions (and their ReLU) made in the output
+ * pass of the block's second convolution, the 2 whose sum is padded first as Adds with
+ * their ReLU folded. */
 static void test_dlib_folded(void)
 {
     char path[1024];
     struct nn_model *m;
     struct err e;
-    int posts = 0, adds = 0;
+    int posts = 0, adds = 0, residuals = 0;
 
     if (check_models() == NULL)
         SKIP("needs models/ (scripts/setup.sh)");
@@ -417,12 +471,18 @@ static void test_dlib_folded(void)
 
         posts += nd->op == NN_OP_CONV2D && nd->post.scale != NULL;
         adds += nd->op == NN_OP_ADD;
+        if (nd->res_in > 0) {
+            residuals++;
+            CHECK(nd->nepi == 4 && nd->nfold == 2 && nd->epi[2].tensor &&
+                  nd->epi[3].op == NN_OP_RELU);
+        }
         if (nd->op == NN_OP_MUL || nd->op == NN_OP_RELU ||
             (nd->op == NN_OP_ADD && (nd->nepi != 1 || nd->epi[0].op != NN_OP_RELU)))
             check_fail(__FILE__, __LINE__, "node %s is left unfolded", nd->name);
     }
     CHECK_INT(posts, 29);
-    CHECK_INT(adds, 14);
+    CHECK_INT(residuals, 12);
+    CHECK_INT(adds, 2);
     nn_model_free(m);
 }
 
@@ -565,6 +625,7 @@ int main(int argc, char **argv)
         {"faceres_vs_tfjs", test_faceres_vs_tfjs},
         {"tiny_model", test_tiny_model},
         {"build_graph", test_build_graph},
+        {"build_residual", test_build_residual},
         {"build_errors", test_build_errors},
         {"empty_output", test_empty_output},
         {"malformed_models", test_malformed_models},

@@ -170,6 +170,15 @@ int nn_build_add(struct nn_build *b, const char *name, int x, int y)
     return add_node(b, name, NN_OP_ADD, (const int[]){x, y}, 2);
 }
 
+int nn_build_residual(struct nn_build *b, const char *name, int x, int skip)
+{
+    int id = add_node(b, name, NN_OP_ADD, (const int[]){x, skip}, 2);
+
+    if (id >= 0)
+        b->m->nodes[id].same_shape = 1;
+    return id;
+}
+
 int nn_build_sub(struct nn_build *b, const char *name, int x, int y)
 {
     return add_node(b, name, NN_OP_SUB, (const int[]){x, y}, 2);

@@ -53,6 +53,11 @@ int nn_build_sub(struct nn_build *b, const char *name, int x, int y);
 int nn_build_mul(struct nn_build *b, const char *name, int x, int y);
 int nn_build_relu(struct nn_build *b, const char *name, int x);
 
+/* x + skip for operands of one shape (a residual connection; a run whose shapes differ
+ * fails): when x is a convolution or product read by nothing else and skip is made
+ * before it, the sum is made in x's output pass instead of a pass of its own. */
+int nn_build_residual(struct nn_build *b, const char *name, int x, int skip);
+
 /* Max and average pooling over k x k windows (NHWC); padded cells are not counted. */
 int nn_build_maxpool(struct nn_build *b, const char *name, int x, int k, int stride,
                      enum nn_padding pad);

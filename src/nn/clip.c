@@ -207,7 +207,7 @@ static int block(struct net *net, int i, int x)
     tensor_name(net, p, sizeof p, i, net->nm->out_proj, "");
     h = linear(net, p, h, c->width, c->width);
     tensor_name(net, name, sizeof name, i, net->nm->ln1, "/residual");
-    x = nn_build_add(net->b, name, x, h);
+    x = nn_build_residual(net->b, name, h, x);
     tensor_name(net, p, sizeof p, i, net->nm->ln2, "");
     h = layernorm(net, p, x);
     tensor_name(net, p, sizeof p, i, net->nm->fc1, "");
@@ -217,7 +217,7 @@ static int block(struct net *net, int i, int x)
     tensor_name(net, p, sizeof p, i, net->nm->fc2, "");
     h = linear(net, p, h, c->mlp, c->width);
     tensor_name(net, name, sizeof name, i, net->nm->ln2, "/residual");
-    return nn_build_add(net->b, name, x, h);
+    return nn_build_residual(net->b, name, h, x);
 }
 
 /* The patch filter, OIHW [W, 3, P, P] in the file, as an HWIO constant. */

@@ -139,11 +139,12 @@ static int residual(struct net *net, const struct block *bk, int x, int cin)
 
     snprintf(p1, sizeof p1, "%s/conv1", bk->name);
     snprintf(p2, sizeof p2, "%s/conv2", bk->name);
+    if (bk->down) /* made first, so conv2 can add it in its own output pass */
+        skip = shortcut(net, bk, x, cin);
     y = conv_layer(net, p1, x, cin, bk->cout, 3, bk->down ? 2 : 1,
                    bk->down ? NN_PAD_VALID : NN_PAD_SAME, 1);
     y = conv_layer(net, p2, y, bk->cout, bk->cout, 3, 1, NN_PAD_SAME, 0);
     if (bk->down) {
-        skip = shortcut(net, bk, x, cin);
         pool_side = out_side(in_side, 2, 2, NN_PAD_VALID);
         if (pool_side > net->side) {
             int64_t d = pool_side - net->side, pads[8] = {0, 0, 0, d, 0, d, 0, 0};
@@ -154,7 +155,7 @@ static int residual(struct net *net, const struct block *bk, int x, int cin)
         }
     }
     snprintf(name, sizeof name, "%s/add", bk->name);
-    y = nn_build_add(net->b, name, y, skip);
+    y = nn_build_residual(net->b, name, y, skip);
     snprintf(name, sizeof name, "%s/relu", bk->name);
     return nn_build_relu(net->b, name, y);
 }

@@ -73,6 +73,7 @@ static int as_step(const struct nn_model *m, int u, const struct nn_node *v, int
     st->op = v->op;
     st->k = NULL;
     st->n = 0;
+    st->tensor = 0;
     if (unary_op(v->op))
         return v->nin == 1;
     if (v->nin != 2 || (v->in[0] != u && v->in[1] != u) || v->in[0] == v->in[1])
@@ -80,6 +81,12 @@ static int as_step(const struct nn_model *m, int u, const struct nn_node *v, int
     other = v->in[0] == u ? v->in[1] : v->in[0];
     if (v->in[0] != u && v->op == NN_OP_SUB)
         return 0; /* k - y does not commute */
+    if (v->op == NN_OP_ADD && v->same_shape) {
+        /* a residual: computed before u, added to a product's output block by block */
+        st->tensor = other < u && m->nodes[u].res_in == 0 && m->nodes[u].nin < NN_MAX_INPUTS &&
+                     (m->nodes[u].op == NN_OP_CONV2D || m->nodes[u].op == NN_OP_MATMUL);
+        return st->tensor;
+    }
     k = &m->nodes[other];
     if (k->op != NN_OP_CONST || k->value.dtype != NN_F32)
         return 0;
@@ -130,6 +137,10 @@ void nn_graph_fuse(struct nn_model *m)
         while (nu->nepi < NN_MAX_EPILOGUE && (v = only_user(m, users, u)) >= 0 &&
                as_step(m, u, &m->nodes[v], channels, &st) &&
                (!host || st.op == NN_OP_RELU || st.op == NN_OP_RELU6)) {
+            if (st.tensor) { /* u now reads the residual too */
+                nu->res_in = nu->nin;
+                nu->in[nu->nin++] = m->nodes[v].in[0] == u ? m->nodes[v].in[1] : m->nodes[v].in[0];
+            }
             nu->epi[nu->nepi++] = st;
             /* v's readers now read u; v stays behind, marked fused. */
             users[u] = users[v];
@@ -148,7 +159,7 @@ void nn_graph_fuse(struct nn_model *m)
 }
 
 NN_SIMD static void epilogue(float *y, int64_t rows, int64_t ld, int64_t c0, int64_t c1,
-                             const struct nn_step *epi, int n)
+                             const struct nn_step *epi, int n, const float *res)
 {
     for (int64_t r = 0; r < rows; r++) {
         float *row = y + r * ld;
@@ -157,6 +168,11 @@ NN_SIMD static void epilogue(float *y, int64_t rows, int64_t ld, int64_t c0, int
             const float *k = epi[s].k;
             int per = epi[s].n > 1;
 
+            if (epi[s].tensor) {
+                for (int64_t c = c0; c < c1; c++)
+                    row[c] += res[r * ld + c];
+                continue;
+            }
             switch (epi[s].op) {
             case NN_OP_ADD: for (int64_t c = c0; c < c1; c++) row[c] += k[per ? c : 0]; break;
             case NN_OP_SUB: for (int64_t c = c0; c < c1; c++) row[c] -= k[per ? c : 0]; break;
@@ -192,10 +208,10 @@ NN_SIMD static void epilogue(float *y, int64_t rows, int64_t ld, int64_t c0, int
 }
 
 void nn_apply_epilogue(float *y, int64_t rows, int64_t ld, int64_t c0, int64_t c1,
-                       const struct nn_step *epi, int n)
+                       const struct nn_step *epi, int n, const float *res)
 {
     if (n > 0)
-        epilogue(y, rows, ld, c0, c1, epi, n);
+        epilogue(y, rows, ld, c0, c1, epi, n, res);
 }
 
 /* The weight matrix of a convolution (HWIO, read as [kh kw i] x o) or of a matrix
@@ -281,7 +297,8 @@ static void fold_post(const struct nn_model *m, struct nn_node *nd, int64_t n)
         ok = fold_step(&f, NN_OP_RELU6, NULL, 1);
     nd->nfold = nd->nepi;
     for (int s = 0; ok && s < nd->nepi; s++) {
-        if (nd->epi[s].op == NN_OP_GELU || nd->epi[s].op == NN_OP_GELU_QUICK) {
+        if (nd->epi[s].op == NN_OP_GELU || nd->epi[s].op == NN_OP_GELU_QUICK ||
+            nd->epi[s].tensor) {
             nd->nfold = s; /* the post, then the steps from here on the block */
             break;
         }

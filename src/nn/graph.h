@@ -78,6 +78,7 @@ struct nn_step {
     enum nn_op op;
     const float *k;
     int64_t n;
+    int tensor; /* Add of the producer's residual input (nn_node.res_in), read at run time */
 };
 
 struct nn_node {
@@ -108,6 +109,8 @@ struct nn_node {
     struct nn_packed packed; /* Conv2D, MatMul with constant weights: packed at load */
     struct nn_post post;     /* bias, activation and epilogue folded (post.scale != NULL) */
     int nfold;               /* with a post: epi[0, nfold) are in it, the rest run after */
+    int same_shape;          /* Add: the builder's promise that both operands match */
+    int res_in;              /* > 0: in[res_in] is the residual a tensor step adds */
     float *post_buf;         /* owned: post.scale and post.shift */
 };
 
@@ -219,9 +222,9 @@ void nn_graph_fuse(struct nn_model *m);
 void nn_graph_pack(struct nn_model *m);
 
 /* Applies an epilogue to columns [c0, c1) of rows outputs (ld floats apart; the column
- * is the channel). */
+ * is the channel); res is the residual at y's position (same ld), for a tensor step. */
 void nn_apply_epilogue(float *y, int64_t rows, int64_t ld, int64_t c0, int64_t c1,
-                       const struct nn_step *epi, int n);
+                       const struct nn_step *epi, int n, const float *res);
 
 /* Returns a model id never returned before in this process (plans are keyed by it). */
 uint64_t nn_model_new_id(void);

@@ -91,10 +91,27 @@ static void bias_act(float *y, int64_t rows, int64_t ld, int64_t c0, int64_t c1,
 /* Finishes a block of a convolution's or product's output: bias, fused activation and
  * the folded element-wise steps, on columns [c0, c1) of rows rows ld floats apart. */
 static void finish(const struct nn_node *nd, const float *bias, const float *alpha, float *y,
-                   int64_t rows, int64_t ld, int64_t c0, int64_t c1)
+                   int64_t rows, int64_t ld, int64_t c0, int64_t c1, const float *res)
 {
     bias_act(y, rows, ld, c0, c1, bias, nd->fused, alpha);
-    nn_apply_epilogue(y, rows, ld, c0, c1, nd->epi, nd->nepi);
+    nn_apply_epilogue(y, rows, ld, c0, c1, nd->epi, nd->nepi, res);
+}
+
+/* The residual a fused Add reads (nd->res_in), checked to match the output; NULL when
+ * the node has none. */
+static int residual_arg(const struct nn_node *nd, const struct nn_tensor *const *in,
+                        const struct nn_tensor *out, const float **res, struct err *e)
+{
+    const struct nn_tensor *r = nd->res_in > 0 ? in[nd->res_in] : NULL;
+
+    *res = NULL;
+    if (r == NULL)
+        return NN_OK;
+    if (!is_f32(r) || r->nd != out->nd ||
+        memcmp(r->shape, out->shape, sizeof(int64_t) * (size_t)out->nd) != 0)
+        return bad(nd, e, "the residual added to the output has another shape");
+    *res = F(r);
+    return NN_OK;
 }
 
 /* Checks and returns the fused bias / alpha inputs (in[2], in[3]) of a conv or matmul. */
@@ -213,6 +230,7 @@ struct product {
     const struct nn_kernels *k;
     struct nn_ctx *ctx;
     const float *x, *bias, *alpha;
+    const float *res; /* a residual of the output's shape to add (fused Add), or NULL */
     float *y;
     const struct win *g; /* NULL: x is already the m x kc matrix */
     const float *base;   /* not NULL: read the windows in place from base, bh x bw images */
@@ -234,11 +252,26 @@ static void window_rows(const struct product *p, int64_t r0, int64_t r1, const f
     }
 }
 
+/* After the kernel: what the post did not do, on the block while it is in cache. */
+static void product_finish(const struct product *p, float *y, int64_t r0, int64_t r1,
+                           int64_t c0, int64_t c1)
+{
+    const struct nn_node *nd = p->nd;
+    const float *res = p->res != NULL ? p->res + r0 * p->n : NULL;
+
+    if (nd->post.scale != NULL)
+        nn_apply_epilogue(y, r1 - r0, p->n, c0, c1, nd->epi + nd->nfold, nd->nepi - nd->nfold,
+                          res);
+    else
+        finish(nd, p->bias, p->alpha, y, r1 - r0, p->n, c0, c1, res);
+}
+
 static void product_task(void *arg, int64_t t, int thread)
 {
     const struct product *p = arg;
     int64_t r0 = t / p->col_blocks * p->mb, c0 = t % p->col_blocks * p->nb;
     int64_t r1 = r0 + p->mb < p->m ? r0 + p->mb : p->m, c1 = c0 + p->nb < p->n ? c0 + p->nb : p->n;
+    const struct nn_post *post = p->nd->post.scale != NULL ? &p->nd->post : NULL;
     const float *a = p->x + r0 * p->kc;
     float *y = p->y + r0 * p->n;
 
@@ -246,31 +279,19 @@ static void product_task(void *arg, int64_t t, int thread)
         const float **row = (const float **)nn_ctx_scratch(
             p->ctx, thread, (size_t)(r1 - r0) * sizeof(float *) / sizeof(float));
         struct nn_rows rows = {row, p->g->kh, (int64_t)p->g->kw * p->g->c, p->bw * p->g->c};
-        const struct nn_post *post = p->nd->post.scale != NULL ? &p->nd->post : NULL;
 
         window_rows(p, r0, r1, row);
         p->k->gemm_rows(&rows, p->w, y, p->n, r1 - r0, c0, c1, post);
-        if (post != NULL)
-            nn_apply_epilogue(y, r1 - r0, p->n, c0, c1, p->nd->epi + p->nd->nfold,
-                              p->nd->nepi - p->nd->nfold);
-        else
-            finish(p->nd, p->bias, p->alpha, y, r1 - r0, p->n, c0, c1);
-        return;
-    }
-    if (p->g != NULL) {
-        float *col = nn_ctx_scratch(p->ctx, thread, (size_t)((r1 - r0) * p->kc));
-
-        im2col(p->x, p->g, r0, r1, col);
-        a = col;
-    }
-    if (p->nd->post.scale != NULL) {
-        p->k->gemm(a, p->kc, p->w, y, p->n, r1 - r0, c0, c1, &p->nd->post);
-        nn_apply_epilogue(y, r1 - r0, p->n, c0, c1, p->nd->epi + p->nd->nfold,
-                          p->nd->nepi - p->nd->nfold);
     } else {
-        p->k->gemm(a, p->kc, p->w, y, p->n, r1 - r0, c0, c1, NULL);
-        finish(p->nd, p->bias, p->alpha, y, r1 - r0, p->n, c0, c1);
+        if (p->g != NULL) {
+            float *col = nn_ctx_scratch(p->ctx, thread, (size_t)((r1 - r0) * p->kc));
+
+            im2col(p->x, p->g, r0, r1, col);
+            a = col;
+        }
+        p->k->gemm(a, p->kc, p->w, y, p->n, r1 - r0, c0, c1, post);
     }
+    product_finish(p, y, r0, r1, c0, c1);
 }
 
 /* Sizes the blocks (a few hundred KiB of rows, weight columns that fit in L2, and at
@@ -376,6 +397,8 @@ static int op_conv2d(const struct nn_node *nd, const struct nn_tensor *const *in
     shape[0] = g.n, shape[1] = g.oh, shape[2] = g.ow, shape[3] = p.n;
     if (out_alloc(ctx, nd, out, NN_F32, 4, shape, e) != NN_OK)
         return NN_ERR_RUN;
+    if (residual_arg(nd, in, out, &p.res, e) != NN_OK)
+        return NN_ERR_RUN;
     if (p.w->p == NULL) { /* weights computed at run time: pack them now */
         nn_packed_init(&tmp, F(w), p.kc, p.n, 0);
         p.w = &tmp;
@@ -442,10 +465,10 @@ static void dw_task(void *arg, int64_t t, int thread)
     g.x = j->x + n * j->image;
     j->k->depthwise_row(&g, oy, y);
     if (g.post == NULL)
-        finish(j->nd, NULL, j->alpha, y, g.ow, g.c, 0, g.c);
+        finish(j->nd, NULL, j->alpha, y, g.ow, g.c, 0, g.c, NULL);
     else
         nn_apply_epilogue(y, g.ow, g.c, 0, g.c, j->nd->epi + j->nd->nfold,
-                          j->nd->nepi - j->nd->nfold);
+                          j->nd->nepi - j->nd->nfold, NULL);
 }
 
 static int op_depthwise(const struct nn_node *nd, const struct nn_tensor *const *in,
@@ -475,7 +498,7 @@ static int op_depthwise(const struct nn_node *nd, const struct nn_tensor *const 
         return NN_ERR_RUN;
     if (mult != 1) {
         depthwise_multi(&g, F(x), F(w), mult, F(out));
-        finish(nd, bias, alpha, F(out), g.n * g.oh * g.ow, oc, 0, oc);
+        finish(nd, bias, alpha, F(out), g.n * g.oh * g.ow, oc, 0, oc, NULL);
         return NN_OK;
     }
     j = (struct dw_job){.nd = nd, .k = nn_kernels_get(), .x = F(x), .alpha = alpha, .y = F(out),
@@ -539,7 +562,7 @@ static int op_matmul(const struct nn_node *nd, const struct nn_tensor *const *in
                      struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     const struct nn_tensor *a = in[0], *b = in[1];
-    const float *bias, *alpha;
+    const float *bias, *alpha, *res;
     int64_t m, k, n, shape[2];
     int rc;
 
@@ -556,17 +579,19 @@ static int op_matmul(const struct nn_node *nd, const struct nn_tensor *const *in
     shape[0] = m, shape[1] = n;
     if (out_alloc(ctx, nd, out, NN_F32, 2, shape, e) != NN_OK)
         return NN_ERR_RUN;
+    if (residual_arg(nd, in, out, &res, e) != NN_OK)
+        return NN_ERR_RUN;
     if (nd->packed.p != NULL && !nd->transpose_a) {
         struct product p = {.nd = nd, .w = &nd->packed, .k = nn_kernels_get(), .ctx = ctx,
-                            .x = F(a), .bias = bias, .alpha = alpha, .y = F(out), .m = m,
-                            .n = n, .kc = k};
+                            .x = F(a), .bias = bias, .alpha = alpha, .res = res, .y = F(out),
+                            .m = m, .n = n, .kc = k};
 
         product_run(&p);
         return NN_OK;
     }
     ctx->flops += 2.0 * (double)m * (double)n * (double)k;
     nn_sgemm(nd->transpose_a, nd->transpose_b, (int)m, (int)n, (int)k, F(a), F(b), F(out), 0);
-    finish(nd, bias, alpha, F(out), m, n, 0, n);
+    finish(nd, bias, alpha, F(out), m, n, 0, n, res);
     return NN_OK;
 }
 
@@ -685,7 +710,7 @@ static void flat_task(void *arg, int64_t t, int thread)
     (void)thread;
     binary_flat(j->nd->op, j->a + (j->na == j->n ? s : 0), j->na == j->n ? len : 1,
                 j->b + (j->nb == j->n ? s : 0), j->nb == j->n ? len : j->nb, j->y + s, len);
-    nn_apply_epilogue(j->y + s, 1, len, 0, len, j->nd->epi, j->nd->nepi);
+    nn_apply_epilogue(j->y + s, 1, len, 0, len, j->nd->epi, j->nd->nepi, NULL);
 }
 
 static void flat_run(struct nn_ctx *ctx, const struct nn_node *nd, const float *a, int64_t na,
@@ -711,6 +736,9 @@ static int op_binary(const struct nn_node *nd, const struct nn_tensor *const *in
 
     if (!is_f32(a) || !is_f32(b))
         return bad(nd, e, "arithmetic on int32 tensors is not supported");
+    if (nd->same_shape && (a->nd != b->nd ||
+                           memcmp(a->shape, b->shape, sizeof(int64_t) * (size_t)a->nd) != 0))
+        return bad(nd, e, "the residual added to the output has another shape");
     if (broadcast_shape(a, b, &shape) != 0)
         return bad(nd, e, "operand shapes do not broadcast");
     if (out_alloc(ctx, nd, out, NN_F32, shape.nd, shape.shape, e) != NN_OK)
@@ -723,7 +751,7 @@ static int op_binary(const struct nn_node *nd, const struct nn_tensor *const *in
         flat_run(ctx, nd, F(b), nb, F(a), na, F(out), n); /* commutative: swap */
     } else {
         binary_generic(nd->op, a, b, out);
-        nn_apply_epilogue(F(out), 1, n, 0, n, nd->epi, nd->nepi);
+        nn_apply_epilogue(F(out), 1, n, 0, n, nd->epi, nd->nepi, NULL);
     }
     return NN_OK;
 }
