@@ -243,12 +243,15 @@ struct product {
 static void window_rows(const struct product *p, int64_t r0, int64_t r1, const float **row)
 {
     const struct win *g = p->g;
-    int64_t plane = g->oh * g->ow;
+    int64_t plane = g->oh * g->ow, img = r0 / plane, oy = r0 % plane / g->ow, ox = r0 % g->ow;
 
-    for (int64_t r = r0; r < r1; r++) {
-        int64_t img = r / plane, oy = r % plane / g->ow, ox = r % g->ow;
-
+    for (int64_t r = r0; r < r1; r++) { /* (img, oy, ox) counted on, not divided out */
         row[r - r0] = p->base + ((img * p->bh + oy * g->sh) * p->bw + ox * g->sw) * g->c;
+        if (++ox == g->ow) {
+            ox = 0;
+            if (++oy == g->oh)
+                oy = 0, img++;
+        }
     }
 }
 
