@@ -13,7 +13,10 @@ import sys
 import time
 import warnings
 
-import torch
+import torch_pin
+
+torch_pin.pin_threads(sys.argv[1:])
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 import clip_ref  # noqa: E402

@@ -20,18 +20,9 @@ import time
 import warnings
 
 import numpy as np
+import torch_pin
 
-
-def pin_threads(argv):
-    """OpenMP, OpenBLAS and MKL read their thread counts once, when torch loads."""
-    p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--threads", type=int, default=1)
-    n = p.parse_known_args(argv)[0].threads
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(n)
-
-
-pin_threads(sys.argv[1:])
+torch_pin.pin_threads(sys.argv[1:])
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 

@@ -25,7 +25,7 @@
 
 #define NN_CLIP_INPUT  "pixel_values"   /* [B, S, S, 3], CLIP-normalised RGB */
 #define NN_CLIP_OUTPUT "clip_embedding" /* [B, D], not normalised */
-#define NN_CLIP_BATCH_GROUP 8           /* images per pass in nn_model_run_batch */
+#define NN_CLIP_BATCH_GROUP 16          /* images per pass in nn_model_run_batch */
 
 struct nn_clip_config {
     int image;  /* S: input side in pixels */
