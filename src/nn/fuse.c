@@ -9,8 +9,11 @@
  * the only consumer of an element-wise Add (BlazeFace's residual blocks) is folded into
  * the Add the same way. A GELU after a product (a ViT's first MLP layer) becomes a step
  * too: the affine part still folds into the kernels' post, and the GELU runs on each
- * finished block while it is in cache. The fused node stays in the graph (op
- * NN_OP_FUSED) so a request for it can be refused by name.
+ * finished block while it is in cache. A residual Add a builder declared
+ * (nn_build_residual) folds into the convolution or product before it when its other
+ * operand is computed earlier: the product reads that operand as one more input and adds
+ * it to each finished block. The fused node stays in the graph (op NN_OP_FUSED) so a
+ * request for it can be refused by name.
  */
 #include "nn/graph.h"
 

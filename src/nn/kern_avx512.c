@@ -108,12 +108,15 @@ static void group(const struct lhs *l, const float *bp, int64_t k, float *c, int
 
             ar[r] = l->rows ? l->rows->row[row] : l->a + row * l->lda;
         }
+#define TILE(MR, NV) \
+    tile(ar, l->segs, l->seg, l->segld, rows, bp, ps, ci, ldc, last, post, j, MR, NV)
         switch (nv) {
-        case 4: tile(ar, l->segs, l->seg, l->segld, rows, bp, ps, ci, ldc, last, post, j, 6, 4); break;
-        case 3: tile(ar, l->segs, l->seg, l->segld, rows, bp, ps, ci, ldc, last, post, j, 8, 3); break;
-        case 2: tile(ar, l->segs, l->seg, l->segld, rows, bp, ps, ci, ldc, last, post, j, 12, 2); break;
-        default: tile(ar, l->segs, l->seg, l->segld, rows, bp, ps, ci, ldc, last, post, j, 12, 1); break;
+        case 4: TILE(6, 4); break;
+        case 3: TILE(8, 3); break;
+        case 2: TILE(12, 2); break;
+        default: TILE(12, 1); break;
         }
+#undef TILE
     }
 }
 

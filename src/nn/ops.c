@@ -4,8 +4,9 @@
  * Convolutions are matrix products on the packed-weight kernels (kern.h): each output
  * pixel's window is read in place as kh runs of kw x c floats (from a zero-padded copy
  * of the input where windows reach outside it; dilated windows are unfolded into
- * scratch), with bias, activation and epilogue applied while the block is in cache. Depthwise convolutions and pools are direct loops whose
- * innermost loop runs over channels, contiguous in NHWC, so the compiler vectorises it.
+ * scratch), with bias, activation and epilogue applied while the block is in cache.
+ * Depthwise convolutions and pools are direct loops whose innermost loop runs over
+ * channels, contiguous in NHWC, so the compiler vectorises it.
  * Element-wise binary ops have fast paths for equal shapes, a scalar, and a per-channel
  * vector; anything else broadcasts through a generic index walk. Every kernel checks its
  * input shapes first: a model whose shapes do not fit fails with the node's name.
