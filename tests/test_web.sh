@@ -277,6 +277,11 @@ get "reload_generation" 200 "/about"
 gen=$(printf '%s\n' "$t_out" | grep -o 'Data generation</dt><dd>[0-9]*' | grep -o '[0-9]*$')
 [ "${gen:-0}" -ge 4 ] && t_ok "reload_generations" || t_bad "reload_generations" "generation $gen after 3 builds and 3 SIGHUPs"
 kill -0 "$pid" 2>/dev/null && t_ok "reload_alive" || t_bad "reload_alive" "$(cat "$tmp/serve.err")"
+# The photo models the queries above loaded moved to each new snapshot, and serve from there.
+grep -q "reloaded the data folder.*; photo models kept" "$tmp/serve.err" && t_ok "reload_keeps_models" ||
+    t_bad "reload_keeps_models" "$(cat "$tmp/serve.err")"
+get "reload_photo_query" 200 "/api/query?k=2" -F "photo=@$SAMPLE"
+t_grep "reload_photo_query_faces" '"lookalikes"'
 stop_server
 [ "$stopped" = 0 ] && t_ok "serve_stops_on_term" || t_bad "serve_stops_on_term" "exit $stopped"
 

@@ -21,6 +21,11 @@ struct serve_args {
     int quiet;
 };
 
+static const char *kept(const struct web_server *w)
+{
+    return web_server_models_kept(w) ? "; photo models kept" : "";
+}
+
 /* Waits for signals and index changes until told to stop. */
 static void serve_loop(struct web_server *w)
 {
@@ -39,7 +44,7 @@ static void serve_loop(struct web_server *w)
             break;
         if (sig == SIGHUP) {
             if (web_server_reload(w, &e) == WEB_OK)
-                log_info("reloaded the data folder (SIGHUP)");
+                log_info("reloaded the data folder (SIGHUP)%s", kept(w));
             else
                 log_error("reload failed, still serving the previous data: %s", e.msg);
         } else if (web_server_check(w, &reloaded, &e) != WEB_OK) {
@@ -47,7 +52,7 @@ static void serve_loop(struct web_server *w)
                       "data: %s",
                       e.msg);
         } else if (reloaded) {
-            log_info("reloaded the data folder (an index file was replaced)");
+            log_info("reloaded the data folder (an index file was replaced)%s", kept(w));
         }
     }
 }

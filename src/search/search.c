@@ -561,24 +561,35 @@ int search_similar(struct search *s, const char *space, int64_t id, int k, struc
 
 /* ---- photos ------------------------------------------------------------------------ */
 
+/* Loads whichever photo models s lacks (some may have come from search_adopt_models). */
 static int load_models(struct search *s, struct err *e)
 {
-    if (s->det != NULL)
+    int need_id = s->ix[1] != NULL;
+
+    if (s->det != NULL && s->emb != NULL && (s->idm != NULL || !need_id))
         return SEARCH_OK;
     if (s->models_dir == NULL) {
         err_set(e, "photo queries need the models folder");
         return SEARCH_ERR_MODEL;
     }
-    if (face_detector_load(s->models_dir, &s->det, e) != 0 ||
-        embedder_load(s->models_dir, &s->emb, e) != 0 ||
-        (s->ix[1] != NULL && identity_load(s->models_dir, &s->idm, e) != 0)) {
-        embedder_free(s->emb);
-        face_detector_free(s->det);
-        s->det = NULL, s->emb = NULL;
+    if ((s->det == NULL && face_detector_load(s->models_dir, &s->det, e) != 0) ||
+        (s->emb == NULL && embedder_load(s->models_dir, &s->emb, e) != 0) ||
+        (need_id && s->idm == NULL && identity_load(s->models_dir, &s->idm, e) != 0))
         return SEARCH_ERR_MODEL;
-    }
-    s->ctx = nn_ctx_new(s->threads);
+    if (s->ctx == NULL)
+        s->ctx = nn_ctx_new(s->threads);
     return SEARCH_OK;
+}
+
+int search_adopt_models(struct search *to, struct search *from)
+{
+    if (from->det == NULL || to->det != NULL || to->emb != NULL || to->idm != NULL ||
+        to->ctx != NULL || to->threads != from->threads || from->models_dir == NULL ||
+        to->models_dir == NULL || strcmp(from->models_dir, to->models_dir) != 0)
+        return 0;
+    to->det = from->det, to->emb = from->emb, to->idm = from->idm, to->ctx = from->ctx;
+    from->det = NULL, from->emb = NULL, from->idm = NULL, from->ctx = NULL;
+    return 1;
 }
 
 /* Sorts faces largest first. */

@@ -128,6 +128,13 @@ int search_similar(struct search *s, const char *space, int64_t id, int k, struc
 int search_photo(struct search *s, const struct image *im, int k, struct search_face *faces,
                  int *n, struct err *e);
 
+/* Moves the photo models from has loaded (detector, look embedder, identity network and
+ * their run context, with its arena plans) to a handle on newer data that has none, so
+ * its first photo query neither loads them nor plans its memory again; from loads them
+ * again if it is used afterwards. Both handles must be for the same models folder and
+ * thread count, and neither may be in use. Returns 1 when they moved, 0 when not. */
+int search_adopt_models(struct search *to, struct search *from);
+
 /* Where the last search_photo's time went, in seconds (zero before the first one; the
  * models' loading on the first call is not counted). */
 struct search_photo_times {

@@ -36,6 +36,7 @@ struct web_server {
     struct web_assets *assets;
     int npool;
     int port;
+    int models_kept; /* the last reload moved the loaded photo models over */
 };
 
 /* What one connection's request gathers before it is answered. */
@@ -358,6 +359,11 @@ int web_server_port(const struct web_server *w)
     return w->port;
 }
 
+int web_server_models_kept(const struct web_server *w)
+{
+    return w->models_kept;
+}
+
 int web_server_reload(struct web_server *w, struct err *e)
 {
     struct web_snap *next, *old;
@@ -366,8 +372,15 @@ int web_server_reload(struct web_server *w, struct err *e)
     web_snap_signature(w->opts.data_dir, sig);
     if (web_snap_open(&w->opts, w->npool, w->state.generations + 1, &next, e) != WEB_OK)
         return WEB_ERR_DATA;
+    /* The photo models carry over: the state's own reference keeps old alive here, and
+     * its photo lock waits out a query in flight. */
     pthread_mutex_lock(&w->state.mu);
     old = w->state.cur;
+    pthread_mutex_unlock(&w->state.mu);
+    pthread_mutex_lock(&old->photo_mu);
+    w->models_kept = search_adopt_models(next->photo, old->photo);
+    pthread_mutex_unlock(&old->photo_mu);
+    pthread_mutex_lock(&w->state.mu);
     w->state.cur = next;
     w->state.generations++;
     memcpy(w->state.sig, sig, sizeof sig);

@@ -47,8 +47,12 @@ int web_server_start(const struct web_opts *o, struct web_server **out, struct e
 int web_server_port(const struct web_server *w);
 
 /* Opens the data folder again and swaps it in; requests in flight finish on the old one.
- * On failure the old snapshot stays. */
+ * Photo models already loaded move to the new snapshot, so the first photo query after
+ * a reload does not load them again. On failure the old snapshot stays. */
 int web_server_reload(struct web_server *w, struct err *e);
+
+/* 1 when the last reload carried loaded photo models over to the new snapshot. */
+int web_server_models_kept(const struct web_server *w);
 
 /* Reloads when an index file was replaced since the last (re)load; *reloaded says so. */
 int web_server_check(struct web_server *w, int *reloaded, struct err *e);
