@@ -191,14 +191,6 @@ static const char *space_arg(struct web_req *r)
 
 void web_page_home(struct web_req *r, struct web_resp *resp)
 {
-    struct search *h = web_snap_get(r->snap);
-    struct catalog_stats st;
-    struct err e;
-    int64_t people = 0;
-
-    if (catalog_stats(search_catalog(h), &st, &e) == CATALOG_OK)
-        people = st.people;
-    web_snap_put(r->snap, h);
     page_begin(r, resp, "Who do they look like?", NULL, 0);
     html_fmt(&resp->body,
              "<section class=\"hero\"><h1>Who do they look like?</h1>"
@@ -206,32 +198,25 @@ void web_page_home(struct web_req *r, struct web_resp *resp)
              "<a href=\"/photo\">search with a photo</a>: a screenshot, or a phone photo of "
              "the TV, to find out who that is.</p>"
              "<p class=\"count\">%L people in the catalogue.</p></section>",
-             people);
+             r->snap->stats.people);
     page_end(r, resp);
 }
 
 void web_page_about(struct web_req *r, struct web_resp *resp)
 {
-    struct search *h = web_snap_get(r->snap);
-    struct catalog_stats st;
-    struct err e;
-    int ok = catalog_stats(search_catalog(h), &st, &e) == CATALOG_OK;
+    const struct catalog_stats *st = &r->snap->stats;
 
-    web_snap_put(r->snap, h);
-    if (!ok) {
-        web_page_error(r, resp, 500, e.msg);
-        return;
-    }
     page_begin(r, resp, "About", NULL, 0);
     html_fmt(&resp->body,
              "<section class=\"about\"><h1>About doppel</h1><h2>The catalogue</h2><dl>"
              "<dt>People</dt><dd>%L</dd><dt>Photos</dt><dd>%L (%L with a face)</dd>"
              "<dt>Titles</dt><dd>%L</dd><dt>Credits</dt><dd>%L</dd>",
-             st.people, st.photos, st.photos_by_status[CATALOG_PHOTO_OK], st.titles, st.credits);
-    for (int i = 0; i < st.nspaces; i++)
+             st->people, st->photos, st->photos_by_status[CATALOG_PHOTO_OK], st->titles,
+             st->credits);
+    for (int i = 0; i < st->nspaces; i++)
         html_fmt(&resp->body, "<dt>%s space</dt><dd>%L people, %L photos (%s)</dd>",
-                 st.spaces[i].space, st.spaces[i].people, st.spaces[i].embeddings,
-                 st.spaces[i].model);
+                 st->spaces[i].space, st->spaces[i].people, st->spaces[i].embeddings,
+                 st->spaces[i].model);
     html_fmt(&resp->body,
              "<dt>Data generation</dt><dd>%L (reloaded on SIGHUP or a new index)</dd></dl>"
              "<h2>Models</h2><ul>"

@@ -5,6 +5,7 @@
 #ifndef DOPPEL_WEB_PRIV_H
 #define DOPPEL_WEB_PRIV_H
 
+#include "catalog/catalog.h"
 #include "names/names.h"
 #include "search/search.h"
 #include "util/arena.h"
@@ -39,6 +40,7 @@ struct web_snap {
     const struct names_index *names; /* from pool[0], shared read-only */
     const int64_t *name_ids;
     int64_t generation;
+    struct catalog_stats stats; /* counted once when the snapshot opens */
 };
 
 /* Serialised snapshot loading and the current snapshot. */

@@ -57,6 +57,10 @@ int web_snap_open(const struct web_opts *o, int npool, int64_t generation, struc
         if (s->names == NULL)
             rc = WEB_ERR_DATA;
     }
+    /* The home and about pages show the counts: a few COUNTs over 400k rows take
+     * milliseconds, too long for every request, and they change with the data only. */
+    if (rc == WEB_OK && catalog_stats(search_catalog(s->pool[0]), &s->stats, e) != CATALOG_OK)
+        rc = WEB_ERR_DATA;
     if (rc != WEB_OK) {
         snap_close(s);
         return rc;
