@@ -372,7 +372,11 @@ static void window_base(struct product *p, struct nn_ctx *ctx)
     }
     j.y = nn_ctx_shared(ctx, (size_t)(g->n * j.bh * j.bw * g->c));
     rows = g->n * j.bh;
-    nn_pool_run(ctx->pool, (rows + 15) / 16, pad_task, &j);
+    if (rows * j.bw * g->c < (1 << 16)) /* a face's late layers: waking the pool costs more */
+        for (int64_t t = 0; t < (rows + 15) / 16; t++)
+            pad_task(&j, t, 0);
+    else
+        nn_pool_run(ctx->pool, (rows + 15) / 16, pad_task, &j);
     p->base = j.y, p->bh = j.bh, p->bw = j.bw;
 }
 
