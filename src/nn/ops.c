@@ -521,48 +521,59 @@ static int op_depthwise(const struct nn_node *nd, const struct nn_tensor *const 
 }
 
 NN_SIMD
+/* Output row oy of image n of a max or average pool: for each pixel, the window's taps
+ * inside the image combined channel by channel (the loops the compiler vectorises). */
+NN_SIMD
+static void pool_row(const struct win *g, const float *x, int64_t n, int64_t oy, int is_max,
+                     float *y)
+{
+    for (int64_t ox = 0; ox < g->ow; ox++) {
+        float *acc = y + ox * g->c;
+        int count = 0;
+
+        for (int64_t c = 0; c < g->c; c++)
+            acc[c] = is_max ? -INFINITY : 0;
+        for (int ky = 0; ky < g->kh; ky++) {
+            int64_t iy = oy * g->sh - g->pt + ky;
+
+            for (int kx = 0; kx < g->kw; kx++) {
+                int64_t ix = ox * g->sw - g->pl + kx;
+                const float *xp = x + ((n * g->h + iy) * g->w + ix) * g->c;
+
+                if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w)
+                    continue;
+                count++;
+                if (is_max)
+                    for (int64_t c = 0; c < g->c; c++)
+                        acc[c] = xp[c] > acc[c] ? xp[c] : acc[c];
+                else
+                    for (int64_t c = 0; c < g->c; c++)
+                        acc[c] += xp[c];
+            }
+        }
+        if (!is_max && count > 0)
+            for (int64_t c = 0; c < g->c; c++)
+                acc[c] /= (float)count;
+    }
+}
+
 static int op_pool(const struct nn_node *nd, const struct nn_tensor *const *in,
                    struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
     const struct nn_tensor *x = in[0];
     struct win g;
     int64_t shape[4];
-    int rc = win_setup(nd, x, nd->ksize[0], nd->ksize[1], &g, e), is_max = nd->op == NN_OP_MAXPOOL;
-    float *acc;
+    int rc = win_setup(nd, x, nd->ksize[0], nd->ksize[1], &g, e);
 
     if (rc != NN_OK)
         return rc;
     shape[0] = g.n, shape[1] = g.oh, shape[2] = g.ow, shape[3] = g.c;
     if (out_alloc(ctx, nd, out, NN_F32, 4, shape, e) != NN_OK)
         return NN_ERR_RUN;
-    for (int64_t n = 0; n < g.n; n++) {
-        for (int64_t oy = 0; oy < g.oh; oy++) {
-            for (int64_t ox = 0; ox < g.ow; ox++) {
-                int count = 0;
-
-                acc = F(out) + ((n * g.oh + oy) * g.ow + ox) * g.c;
-                for (int64_t c = 0; c < g.c; c++)
-                    acc[c] = is_max ? -INFINITY : 0;
-                for (int ky = 0; ky < g.kh; ky++) {
-                    int64_t iy = oy * g.sh - g.pt + ky;
-
-                    for (int kx = 0; kx < g.kw; kx++) {
-                        int64_t ix = ox * g.sw - g.pl + kx;
-                        const float *xp = F(x) + ((n * g.h + iy) * g.w + ix) * g.c;
-
-                        if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w)
-                            continue;
-                        count++;
-                        for (int64_t c = 0; c < g.c; c++)
-                            acc[c] = is_max ? (xp[c] > acc[c] ? xp[c] : acc[c]) : acc[c] + xp[c];
-                    }
-                }
-                if (!is_max && count > 0)
-                    for (int64_t c = 0; c < g.c; c++)
-                        acc[c] /= (float)count;
-            }
-        }
-    }
+    for (int64_t n = 0; n < g.n; n++)
+        for (int64_t oy = 0; oy < g.oh; oy++)
+            pool_row(&g, F(x), n, oy, nd->op == NN_OP_MAXPOOL,
+                     F(out) + (n * g.oh + oy) * g.ow * g.c);
     return NN_OK;
 }
 
