@@ -369,6 +369,86 @@ static void test_build_residual(void)
     }
 }
 
+/* test_winograd's filter value i and input value i. */
+static float wino_weight(int64_t i)
+{
+    return (float)((i * 7919 + 13) % 201) / 100.0f - 1.0f;
+}
+
+static float wino_input(int64_t i)
+{
+    return (float)((i * 104729 + 7) % 255) / 127.5f - 1.0f;
+}
+
+/* 3 x 3 stride-1 convolutions with few channels run through Winograd's form: on odd
+ * sizes (a last tile half outside), both paddings, channel counts with and without a
+ * vector tail, against a plain double-precision convolution. */
+static void test_winograd(void)
+{
+    static const struct {
+        int h, w, c, k;
+        enum nn_padding pad;
+    } cases[] = {
+        {9, 11, 5, 7, NN_PAD_SAME}, {12, 10, 16, 24, NN_PAD_VALID}, {10, 13, 32, 64, NN_PAD_SAME},
+    };
+
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        int h = cases[t].h, w = cases[t].w, c = cases[t].c, k = cases[t].k;
+        int same = cases[t].pad == NN_PAD_SAME, oh = same ? h : h - 2, ow = same ? w : w - 2;
+        int64_t wshape[4] = {3, 3, c, k}, ishape[4] = {2, h, w, c}, bshape[1] = {k};
+        struct nn_build *b = nn_build_new();
+        struct nn_tensor wt, bt, in, out;
+        struct nn_model *m;
+        struct err e;
+        const char *name = "conv";
+        double worst = 0;
+        int x, conv;
+
+        nn_tensor_alloc(&wt, NN_F32, 4, wshape);
+        nn_tensor_alloc(&bt, NN_F32, 1, bshape);
+        nn_tensor_alloc(&in, NN_F32, 4, ishape);
+        for (int64_t i = 0; i < nn_numel(&wt); i++)
+            ((float *)wt.data)[i] = wino_weight(i);
+        for (int64_t i = 0; i < k; i++)
+            ((float *)bt.data)[i] = (float)(i % 5) / 4.0f - 0.5f;
+        for (int64_t i = 0; i < nn_numel(&in); i++)
+            ((float *)in.data)[i] = wino_input(i);
+        x = nn_build_input(b, "input");
+        conv = nn_build_conv2d(b, "conv", x, nn_build_const(b, "w", &wt),
+                               nn_build_const(b, "b", &bt), 1, cases[t].pad);
+        REQUIRE(nn_build_finish(b, &m, &e) == NN_OK);
+        nn_build_free(b);
+        CHECK(m->nodes[conv].wino != NULL);
+        REQUIRE(nn_model_run(m, &in, &name, 1, &out, &e) == NN_OK);
+        REQUIRE(out.shape[1] == oh && out.shape[2] == ow && out.shape[3] == k);
+        for (int n = 0; n < 2; n++)
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                    for (int ko = 0; ko < k; ko++) {
+                        double sum = (double)(ko % 5) / 4.0 - 0.5, d;
+
+                        for (int ky = 0; ky < 3; ky++)
+                            for (int kx = 0; kx < 3; kx++) {
+                                int iy = oy + ky - same, ix = ox + kx - same;
+
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                                    continue;
+                                for (int ci = 0; ci < c; ci++)
+                                    sum += (double)wino_weight(((ky * 3 + kx) * c + ci) * k + ko) *
+                                           wino_input(((n * h + iy) * w + ix) * c + ci);
+                            }
+                        d = ((const float *)out.data)[((n * oh + oy) * ow + ox) * k + ko];
+                        d = fabs(sum - d);
+                        worst = d > worst ? d : worst;
+                    }
+        if (worst > 1e-4)
+            check_fail(__FILE__, __LINE__, "case %zu: max error %.3g", t, worst);
+        nn_tensor_release(&out);
+        nn_tensor_release(&in);
+        nn_model_free(m);
+    }
+}
+
 /* Builder misuse is an error at finish, never a crash: an op on a failed op, a bad
  * window, no input, two inputs, duplicate names. */
 static void test_build_errors(void)
@@ -626,6 +706,7 @@ int main(int argc, char **argv)
         {"tiny_model", test_tiny_model},
         {"build_graph", test_build_graph},
         {"build_residual", test_build_residual},
+        {"winograd", test_winograd},
         {"build_errors", test_build_errors},
         {"empty_output", test_empty_output},
         {"malformed_models", test_malformed_models},

@@ -18,10 +18,13 @@
 #include "nn/graph.h"
 
 #include "nn/nmath.h"
+#include "nn/wino.h"
 #include "util/xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
+
+#define WINO_MAX_OUT 64
 
 /* Steps that take no operand. */
 static int unary_op(enum nn_op op)
@@ -369,6 +372,15 @@ static void release_packed(struct nn_model *m)
     }
 }
 
+/* 3 x 3, stride 1, undilated, with at most WINO_MAX_OUT output channels: where
+ * Winograd's form pays (wino.c). */
+static int wino_fits(const struct nn_node *nd, const struct nn_tensor *w)
+{
+    return nd->op == NN_OP_CONV2D && w->nd == 4 && w->shape[0] == 3 && w->shape[1] == 3 &&
+           w->shape[3] <= WINO_MAX_OUT && nd->stride[0] == 1 && nd->stride[1] == 1 &&
+           nd->dilation[0] == 1 && nd->dilation[1] == 1;
+}
+
 void nn_graph_pack(struct nn_model *m)
 {
     for (int i = 0; i < m->nnodes; i++) {
@@ -378,6 +390,8 @@ void nn_graph_pack(struct nn_model *m)
 
         if (w != NULL)
             nn_packed_init(&nd->packed, w->data, k, n, nd->op == NN_OP_MATMUL && nd->transpose_b);
+        if (w != NULL && wino_fits(nd, w))
+            nd->wino = nn_wino_pack(w->data, w->shape[2], w->shape[3]);
         if (n > 0 && (w != NULL || nd->op == NN_OP_DEPTHWISE))
             fold_post(m, nd, n);
     }

@@ -107,6 +107,7 @@ struct nn_node {
     int64_t slice[3]; /* Slice: first row, row count; or with a step slice[2] > 0, every
                          step-th row from the first to the end */
     struct nn_packed packed; /* Conv2D, MatMul with constant weights: packed at load */
+    struct nn_packed *wino;  /* 3x3 stride-1 Conv2D with few channels: Winograd's 16 */
     struct nn_post post;     /* bias, activation and epilogue folded (post.scale != NULL) */
     int nfold;               /* with a post: epi[0, nfold) are in it, the rest run after */
     int same_shape;          /* Add: the builder's promise that both operands match */

@@ -15,6 +15,7 @@
 
 #include "nn/blas.h"
 #include "nn/nmath.h"
+#include "nn/wino.h"
 #include "util/xalloc.h"
 
 #include <math.h>
@@ -34,6 +35,7 @@ static int bad(const struct nn_node *nd, struct err *e, const char *why)
 /* Allocates an op's output unless it would hold more than NN_MAX_TENSOR elements (a
  * hostile model could otherwise ask for terabytes through padding or broadcasting). */
 #define NN_MAX_TENSOR ((int64_t)1 << 27)
+#define WINO_MIN_PIXELS 64 /* output pixels per image below which the direct form is kept */
 
 static int out_alloc(struct nn_ctx *ctx, const struct nn_node *nd, struct nn_tensor *out,
                      enum nn_dtype dt, int rank, const int64_t *shape, struct err *e)
@@ -380,6 +382,47 @@ static void window_base(struct product *p, struct nn_ctx *ctx)
     p->base = j.y, p->bh = j.bh, p->bw = j.bw;
 }
 
+/* y = min(max(y * scale + shift, lo), hi) on rows outputs of n channels: the kernels'
+ * post, for outputs that did not come out of them. */
+NN_SIMD
+static void post_rows(float *y, int64_t rows, int64_t n, const struct nn_post *post)
+{
+    for (int64_t r = 0; r < rows; r++, y += n)
+        for (int64_t c = 0; c < n; c++) {
+            float v = y[c] * post->scale[c] + post->shift[c];
+
+            v = v < post->lo ? post->lo : v;
+            y[c] = v > post->hi ? post->hi : v;
+        }
+}
+
+static void wino_finish_task(void *arg, int64_t t, int thread)
+{
+    const struct product *p = arg;
+    int64_t r0 = t * p->mb, r1 = r0 + p->mb < p->m ? r0 + p->mb : p->m;
+    float *y = p->y + r0 * p->n;
+
+    (void)thread;
+    if (p->nd->post.scale != NULL)
+        post_rows(y, r1 - r0, p->n, &p->nd->post);
+    product_finish(p, y, r0, r1, 0, p->n);
+}
+
+/* A 3 x 3 stride-1 convolution through Winograd's form (wino.c), then bias, activation
+ * and epilogue over blocks of its rows. */
+static void wino_run(struct product *p, const struct win *g)
+{
+    struct nn_wino j = {.x = p->x, .y = p->y, .u = p->nd->wino, .kern = p->k, .n = g->n,
+                        .h = g->h, .w = g->w, .c = g->c, .k = p->n, .oh = g->oh, .ow = g->ow,
+                        .pt = g->pt, .pl = g->pl, .th = (g->oh + 1) / 2, .tw = (g->ow + 1) / 2};
+
+    j.tiles = j.n * j.th * j.tw;
+    nn_wino_run(&j, p->ctx);
+    p->ctx->flops += 2.0 * (double)p->m * (double)p->n * (double)p->kc; /* as the direct form */
+    p->mb = 256;
+    nn_pool_run(p->ctx->pool, (p->m + p->mb - 1) / p->mb, wino_finish_task, p);
+}
+
 static int op_conv2d(const struct nn_node *nd, const struct nn_tensor *const *in,
                      struct nn_tensor *out, struct nn_ctx *ctx, struct err *e)
 {
@@ -416,6 +459,10 @@ static int op_conv2d(const struct nn_node *nd, const struct nn_tensor *const *in
                   g.oh == g.h && g.ow == g.w
               ? NULL
               : &g;
+    if (nd->wino != NULL && g.oh * g.ow >= WINO_MIN_PIXELS) {
+        wino_run(&p, &g);
+        return NN_OK;
+    }
     if (p.g != NULL && g.dh == 1 && g.dw == 1)
         window_base(&p, ctx);
     product_run(&p);

@@ -5,6 +5,7 @@
  * to struct nn_node, and orders the graph topologically, refusing cycles.
  */
 #include "nn/graph.h"
+#include "nn/wino.h"
 
 #include "util/fs.h"
 #include "util/xalloc.h"
@@ -481,6 +482,7 @@ void nn_model_free(struct nn_model *m)
     for (int i = 0; i < m->nnodes; i++) {
         free(m->nodes[i].name);
         nn_packed_free(&m->nodes[i].packed);
+        nn_wino_free(m->nodes[i].wino);
         free(m->nodes[i].post_buf);
     }
     nn_weights_release(&m->weights);
