@@ -24,7 +24,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#define WINO_MAX_OUT 64
+#define WINO_MAX_OUT 128
 
 /* Steps that take no operand. */
 static int unary_op(enum nn_op op)
