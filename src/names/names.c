@@ -41,7 +41,7 @@ struct names_index {
     size_t n;
     char **display;
     char *norm;         /* pool of NUL-terminated normalised names */
-    size_t *norm_off;   /* [n] */
+    size_t *norm_off;   /* [n + 1]: row i's bytes, NUL included, end at norm_off[i + 1] */
     uint16_t *norm_len; /* [n] code points */
     float *pop;
     struct names_key *keys;
@@ -130,6 +130,7 @@ static void build_norm(struct names_index *ix, const char *const *names)
         ix->norm_len[i] =
             (uint16_t)norm_codepoints(pool.data + start, pool.len - 1 - start, cp, RATIO_MAX_LEN);
     }
+    ix->norm_off[ix->n] = pool.len; /* so row i's bytes end at norm_off[i + 1] - 1 */
     ix->norm = buf_detach(&pool, NULL);
 }
 
@@ -428,8 +429,9 @@ static void topk_insert(const struct names_index *ix, struct names_hit *hits, si
 static struct ratio_str row_str(const struct names_index *ix, uint32_t row, uint32_t *buf)
 {
     const char *s = ix->norm + ix->norm_off[row];
+    size_t len = ix->norm_off[row + 1] - ix->norm_off[row] - 1;
 
-    return (struct ratio_str){buf, norm_codepoints(s, strlen(s), buf, RATIO_MAX_LEN)};
+    return (struct ratio_str){buf, norm_codepoints(s, len, buf, RATIO_MAX_LEN)};
 }
 
 /* A key range waiting in the prefix search's heap, keyed by its best key's rank. */

@@ -55,6 +55,16 @@ static uint64_t pm_get(const struct ratio_pm *pm, uint32_t c)
     return 0;
 }
 
+/* Set bits of x, inline: without -mpopcnt, __builtin_popcountll is a call into libgcc,
+ * which showed in the name search's profile. */
+static inline size_t bits64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (size_t)((x * 0x0101010101010101ull) >> 56);
+}
+
 /* LCS of a pattern of m <= 64 code points (its table pm) and text t. */
 static size_t lcs_bits(const struct ratio_pm *pm, size_t m, struct ratio_str t)
 {
@@ -65,7 +75,7 @@ static size_t lcs_bits(const struct ratio_pm *pm, size_t m, struct ratio_str t)
 
         s = (s + u) | (s - u);
     }
-    return (size_t)__builtin_popcountll(~s & mask);
+    return bits64(~s & mask);
 }
 
 static size_t lcs_table(struct ratio_str a, struct ratio_str b)
