@@ -466,6 +466,42 @@ static void test_update(void)
     free(fresh);
 }
 
+/* The first half of the people leave (the graph's oldest, best-linked nodes): nodes lose
+ * many links at once, so their repair gathers more candidates than it has room for (a
+ * heap overflow at 406k rows once, with the first 1% gone). The kept people still find
+ * each other. */
+static void test_update_mass_removal(void)
+{
+    size_t nn = 0;
+    float *nv = malloc(N * DIM * sizeof(float));
+    int64_t *nid = malloc(N * sizeof *nid);
+    struct hnsw_params p = {HNSW_M_MAX, 80, 7, 2, NULL};
+    struct hnsw_update_stats st;
+    struct hnsw *g = NULL, *full = NULL;
+    struct index *ix;
+    struct err e;
+
+    REQUIRE(fixture());
+    REQUIRE(hnsw_build(fix, &p, &full, &e) == INDEX_OK); /* the widest lists there are */
+    for (size_t r = 0; r < N; r++) {
+        if (r < N / 2)
+            continue;
+        memcpy(nv + nn * DIM, vecs + r * DIM, DIM * sizeof(float));
+        nid[nn++] = ids[r];
+    }
+    ix = build_index("mass.idx", nv, nid, nn);
+    REQUIRE(ix != NULL);
+    REQUIRE(hnsw_update(full, ix, &p, &g, &st, &e) == INDEX_OK);
+    CHECK_INT(st.full, 0);
+    CHECK(st.kept == nn && st.removed == N - nn && st.repaired > nn / 2);
+    CHECK(mean_recall(g, ix, 64, NULL) >= 0.85);
+    hnsw_free(g);
+    hnsw_free(full);
+    index_close(ix);
+    free(nv);
+    free(nid);
+}
+
 static uint64_t *make_filter(double frac, uint64_t seed)
 {
     uint64_t *b = calloc((N + 63) / 64, sizeof *b);
@@ -573,6 +609,7 @@ int main(int argc, char **argv)
         {"concurrent", test_concurrent},
         {"deterministic", test_deterministic},
         {"update", test_update},
+        {"update_mass_removal", test_update_mass_removal},
         {"filter", test_filter},
         {"index_query", test_index_query},
         {"bad_params", test_bad_params},

@@ -816,10 +816,13 @@ struct remap {
     atomic_ulong repaired;
 };
 
-/* Adds x to cand (n entries) unless it is base or already there. */
+#define REMAP_CAND (4 * (size_t)HNSW_M_MAX) /* room for a repaired list's candidates */
+
+/* Adds x to cand (n entries, room for REMAP_CAND) unless it is base, already there, or
+ * there is no room left. */
 static size_t add_unique(struct nb *cand, size_t n, uint32_t x, uint32_t base)
 {
-    if (x == NO_NODE || x == base)
+    if (x == NO_NODE || x == base || n >= REMAP_CAND)
         return n;
     for (size_t i = 0; i < n; i++)
         if (cand[i].r == x)
@@ -829,13 +832,13 @@ static size_t add_unique(struct nb *cand, size_t n, uint32_t x, uint32_t base)
 }
 
 /* Adds the kept links of removed node d at level l to cand (n entries, room for
- * 4 x HNSW_M_MAX); returns the new count. */
+ * REMAP_CAND); returns the new count. */
 static size_t add_replacements(const struct remap *m, struct nb *cand, size_t n, uint32_t d,
                                uint32_t l, uint32_t base)
 {
     const uint32_t *dl = links(m->old, d, l);
 
-    for (uint32_t j = 1; j <= dl[0] && n < 4 * (size_t)HNSW_M_MAX; j++)
+    for (uint32_t j = 1; j <= dl[0] && n < REMAP_CAND; j++)
         n = add_unique(cand, n, m->to[dl[j]], base);
     return n;
 }
@@ -875,7 +878,7 @@ static int remap_list(struct remap *m, struct nb *cand, uint32_t o, uint32_t l)
 static void *phase_remap(void *arg)
 {
     struct remap *m = arg;
-    struct nb *cand = xmalloc(4 * (size_t)HNSW_M_MAX * sizeof *cand);
+    struct nb *cand = xmalloc(REMAP_CAND * sizeof *cand);
 
     for (size_t o; (o = atomic_fetch_add(&m->next, 1)) < m->old->count;) {
         int lost = 0;
