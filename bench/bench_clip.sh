@@ -10,6 +10,8 @@
 # Usage: sh bench/bench_clip.sh BUILD_DIR
 BUILD=${1:?usage: bench_clip.sh BUILD_DIR}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# Bring the benchmark programs up to date first (make's default goal does not build them).
+make -s "$BUILD/bench/bench_nn" "$BUILD/bench/bench_gemm" >/dev/null 2>&1 || true
 RUNS=${BENCH_RUNS:-10}
 /usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "bench_clip: needs /usr/bin/python3 with torch"; exit 1; }
 T=$(mktemp -d)

@@ -13,6 +13,8 @@
 # (doppel vs TFJS) and by `bench/torch_dlib.py --check` (PyTorch vs TFJS).
 BUILD=${1:?usage: bench_identity.sh BUILD_DIR}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# Bring the benchmark programs up to date first (make's default goal does not build them).
+make -s "$BUILD/bench/bench_nn" >/dev/null 2>&1 || true
 MODELS=${DOPPEL_MODELS:-$ROOT/models}
 MANIFEST=$MODELS/face-api/face_recognition_model-weights_manifest.json
 RUNS=${BENCH_RUNS:-10}

@@ -14,6 +14,8 @@
 # doppel's test tolerance 1e-4 + 1e-3 |ref|) with: sh bench/torch_check.sh
 BUILD=${1:?usage: bench_nn.sh BUILD_DIR}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# Bring the benchmark programs up to date first (make's default goal does not build them).
+make -s "$BUILD/bench/bench_nn" "$BUILD/bench/bench_gemm" >/dev/null 2>&1 || true
 MODELS=${DOPPEL_MODELS:-$ROOT/models}
 RUNS=${BENCH_RUNS:-10}
 [ -f "$MODELS/human-models/faceres.json" ] || { echo "bench_nn: no models (scripts/setup.sh)"; exit 1; }

@@ -11,6 +11,8 @@
 # Usage: sh bench/eval_faces.sh BUILD_DIR   (make bench runs it)
 BUILD=${1:?usage: eval_faces.sh BUILD_DIR}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# Bring the benchmark programs up to date first (make's default goal does not build them).
+make -s "$BUILD/bench/eval_faces" >/dev/null 2>&1 || true
 DATA=${DOPPEL_TESTDATA:-}
 [ -d "$DATA/faces/glint" ] || { echo "eval_faces: DOPPEL_TESTDATA not set; skipped"; exit 0; }
 MODELS=${DOPPEL_MODELS:-$ROOT/models}
