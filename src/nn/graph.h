@@ -206,8 +206,8 @@ int nn_op_fail(const struct nn_node *nd, struct err *e, const char *why);
 int nn_op_alloc(struct nn_ctx *ctx, const struct nn_node *nd, struct nn_tensor *out,
                 enum nn_dtype dt, int rank, const int64_t *shape, struct err *e);
 
-/* Softmax of each of the rows of s (n floats wide), in place. */
-void nn_softmax_rows(float *s, int64_t rows, int64_t n);
+/* softmax(scale v) of each of the rows rows of s (n floats wide, ld apart), in place. */
+void nn_softmax_rows(float *s, int64_t rows, int64_t n, int64_t ld, float scale);
 
 /* The transformer ops (ops_tx.c): LayerNorm, Attention, Gelu, GeluQuick, Slice. */
 int nn_op_transformer(const struct nn_node *nd, const struct nn_tensor *const *in,

@@ -1021,11 +1021,14 @@ static int op_reduce(const struct nn_node *nd, const struct nn_tensor *const *in
 }
 
 NN_SIMD
-void nn_softmax_rows(float *s, int64_t rows, int64_t n)
+void nn_softmax_rows(float *s, int64_t rows, int64_t n, int64_t ld, float scale)
 {
     for (int64_t r = 0; r < rows; r++) {
-        float *v = s + r * n, mx = nn_row_max(v, n), inv;
+        float *v = s + r * ld, mx, inv;
 
+        for (int64_t i = 0; i < n; i++)
+            v[i] *= scale;
+        mx = nn_row_max(v, n);
         for (int64_t i = 0; i < n; i++)
             v[i] = nn_exp(v[i] - mx);
         inv = 1.0f / nn_row_sum(v, n);
@@ -1045,7 +1048,7 @@ static int op_softmax(const struct nn_node *nd, const struct nn_tensor *const *i
     if (out_alloc(ctx, nd, out, NN_F32, x->nd, x->shape, e) != NN_OK)
         return NN_ERR_RUN;
     memcpy(out->data, x->data, (size_t)nn_numel(x) * 4);
-    nn_softmax_rows(F(out), nn_numel(x) / c, c);
+    nn_softmax_rows(F(out), nn_numel(x) / c, c, c, 1.0f);
     return NN_OK;
 }
 

@@ -99,24 +99,6 @@ static int op_layernorm(const struct nn_node *nd, const struct nn_tensor *const 
 
 /* ---- Attention ---------------------------------------------------------------------- */
 
-/* softmax(scale v) of each of rows rows of n floats, ld apart, in place. */
-NN_SIMD
-static void softmax_scaled(float *s, int64_t rows, int64_t n, int64_t ld, float scale)
-{
-    for (int64_t r = 0; r < rows; r++) {
-        float *v = s + r * ld, mx, inv;
-
-        for (int64_t i = 0; i < n; i++)
-            v[i] *= scale;
-        mx = nn_row_max(v, n);
-        for (int64_t i = 0; i < n; i++)
-            v[i] = nn_exp(v[i] - mx);
-        inv = 1.0f / nn_row_sum(v, n);
-        for (int64_t i = 0; i < n; i++)
-            v[i] *= inv;
-    }
-}
-
 struct attn_job {
     const struct nn_kernels *k;
     const float *qkv;
@@ -142,7 +124,7 @@ static void attn_task(void *arg, int64_t i, int thread)
     nn_packed_fill(kt, k, ld, j->dh, t, 1);
     nn_packed_fill(vp, v, ld, t, j->dh, 0);
     j->k->gemm(q, ld, &kb, s, tp, t, 0, t, NULL);
-    softmax_scaled(s, t, t, tp, j->scale);
+    nn_softmax_rows(s, t, t, tp, j->scale);
     j->k->gemm(s, tp, &vb, j->y + seq * t * j->d + h * j->dh, j->d, t, 0, j->dh, NULL);
 }
 
