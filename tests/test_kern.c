@@ -78,6 +78,18 @@ static double max_err(const float *x, const float *y, size_t n, double scale)
     return worst;
 }
 
+/* Fails case i of kind what when got differs from want by more than 1e-6 of scale
+ * anywhere. */
+static void check_case(const char *what, size_t i, const struct nn_kernels *k,
+                       const float *want, const float *got, size_t n, double scale)
+{
+    double e = max_err(want, got, n, scale);
+
+    if (e > 1e-6)
+        check_fail(__FILE__, __LINE__, "%s case %zu (%s): error %.3g", what, i,
+                   k ? k->name : "scalar", e);
+}
+
 /* Runs kernels k on case t into c (m x n, columns before n0 untouched). */
 static void run_gemm(const struct nn_kernels *k, const struct gemm_case *t, const float *a,
                      const struct nn_packed *b, float *c)
@@ -112,7 +124,6 @@ static void gemm_against(const struct nn_kernels *k)
         float *want = xmalloc(sizeof(float) * (size_t)(t->m * t->n));
         float *got = xmalloc(sizeof(float) * (size_t)(t->m * t->n));
         struct nn_packed pk;
-        double e;
 
         nn_packed_init(&pk, w, t->k, t->n, t->trans);
         if (k == NULL)
@@ -120,10 +131,7 @@ static void gemm_against(const struct nn_kernels *k)
         else
             run_gemm(ref, t, a, &pk, want);
         run_gemm(k != NULL ? k : ref, t, a, &pk, got);
-        e = max_err(want, got, (size_t)(t->m * t->n), (double)t->k);
-        if (e > 1e-6)
-            check_fail(__FILE__, __LINE__, "gemm case %zu (%s): error %.3g", i,
-                       k ? k->name : "scalar", e);
+        check_case("gemm", i, k, want, got, (size_t)(t->m * t->n), (double)t->k);
         nn_packed_free(&pk);
         free(got);
         free(want);
@@ -258,7 +266,6 @@ static void rows_against(const struct nn_kernels *k)
         float *want = xmalloc(sizeof(float) * (size_t)(m * t->n));
         float *got = xmalloc(sizeof(float) * (size_t)(m * t->n));
         struct nn_packed pk;
-        double e;
 
         nn_packed_init(&pk, w, kc, t->n, 0);
         if (k == NULL)
@@ -266,10 +273,7 @@ static void rows_against(const struct nn_kernels *k)
         else
             run_rows(ref, t, x, &pk, want);
         run_rows(k != NULL ? k : ref, t, x, &pk, got);
-        e = max_err(want, got, (size_t)(m * t->n), (double)kc);
-        if (e > 1e-6)
-            check_fail(__FILE__, __LINE__, "rows case %zu (%s): error %.3g", i,
-                       k ? k->name : "scalar", e);
+        check_case("rows", i, k, want, got, (size_t)(m * t->n), (double)kc);
         nn_packed_free(&pk);
         free(got);
         free(want);
