@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define PYTHON "/usr/bin/python3"
 
@@ -160,6 +161,78 @@ static void test_ratios_vs_fuzzywuzzy(void)
     fclose(f);
     printf("    partial_ratio equal to fuzzywuzzy's on %zu of %zu pairs\n", exact_partial, n);
     CHECK(exact_partial * 10 >= n * 8);
+}
+
+/* A random name-like string: words of letters from a small alphabet (so strings share
+ * many), sometimes a non-ASCII letter, sometimes a repeated word. */
+static size_t random_name(unsigned *seed, uint32_t *out)
+{
+    size_t n = 0, words = 1 + (*seed = *seed * 1103515245 + 12345) % 4;
+
+    for (size_t w = 0; w < words; w++) {
+        size_t len = 1 + ((*seed = *seed * 1103515245 + 12345) >> 16 & 7);
+
+        if (w > 0)
+            out[n++] = ' ';
+        if (w > 0 && (*seed >> 8) % 9 == 0) { /* repeat the first word */
+            for (size_t i = 0; out[i] != ' '; i++)
+                out[n++] = out[i];
+            continue;
+        }
+        for (size_t i = 0; i < len; i++) {
+            unsigned r = (*seed = *seed * 1103515245 + 12345) >> 16;
+
+            out[n++] = r % 23 == 0 ? 0xE9 + (r >> 8) % 3 : 'a' + (r >> 6) % 6;
+        }
+    }
+    return n;
+}
+
+/* The WRatio bound is never below the score: random pairs, pairs with a shared word,
+ * with lengths on both sides of WRatio's 1.5 and 8 length ratios; the fuzzy search
+ * skips names on it, so a bound too low would drop hits. It must also be below 100 for
+ * most pairs, or it would skip nothing. */
+static void test_wratio_bound(void)
+{
+    unsigned seed = 777;
+    size_t below = 0, tight = 0, trials = 200000;
+
+    for (size_t t = 0; t < trials; t++) {
+        uint32_t a[64], b[80];
+        struct ratio_str sa = {a, random_name(&seed, a)}, sb = {b, random_name(&seed, b)};
+        struct ratio_query q;
+        int w, u;
+
+        if (t % 3 == 1) { /* b = a's first word + b */
+            size_t k = 0;
+
+            while (k < sa.n && a[k] != ' ')
+                k++;
+            memmove(b + k + 1, b, sb.n * sizeof b[0]);
+            memcpy(b, a, k * sizeof b[0]);
+            b[k] = ' ';
+            sb.n += k + 1;
+        }
+        ratio_query_init(&q, sa);
+        w = ratio_wratio(sa, sb);
+        u = ratio_wratio_bound(&q, sb);
+        if (u < w) {
+            char sa8[256], sb8[256];
+
+            for (size_t i = 0; i < sa.n; i++)
+                sa8[i] = a[i] < 128 ? (char)a[i] : '?';
+            for (size_t i = 0; i < sb.n; i++)
+                sb8[i] = b[i] < 128 ? (char)b[i] : '?';
+            check_fail(__FILE__, __LINE__, "bound %d < wratio %d for '%.*s' '%.*s'", u, w,
+                       (int)sa.n, sa8, (int)sb.n, sb8);
+            return;
+        }
+        below += u < 100;
+        tight += u == w;
+    }
+    printf("    bound below 100 for %zu of %zu pairs, equal to the score for %zu\n", below,
+           trials, tight);
+    CHECK(below * 2 > trials);
 }
 
 static struct names_index *real_index;
@@ -333,6 +406,7 @@ int main(int argc, char **argv)
         {"normalize_errors", test_normalize_errors},
         {"lcs_bits_vs_table", test_lcs_bits_vs_table},
         {"ratios_vs_fuzzywuzzy", test_ratios_vs_fuzzywuzzy},
+        {"wratio_bound", test_wratio_bound},
         {"real_queries", test_real_queries},
         {"ranking_and_prefix", test_ranking_and_prefix},
         {"hostile_queries", test_hostile_queries},

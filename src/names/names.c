@@ -25,6 +25,7 @@
 #define GRAM_BUCKETS ((uint32_t)1 << GRAM_BITS)
 #define MAX_GRAMS    RATIO_MAX_LEN
 #define MAX_K        1000
+#define PREFETCH_AHEAD 16 /* scattered rows asked for this many steps before use */
 
 struct names_key {
     const char *s; /* a word-start suffix of a normalised name */
@@ -34,6 +35,7 @@ struct names_key {
 struct names_scratch {
     uint16_t *counts;  /* [n] shared trigrams, zero between queries */
     uint32_t *touched; /* rows whose count is non-zero */
+    uint32_t *sel;     /* [NAMES_CANDIDATES] the rows scored */
     struct names_scratch *next;
 };
 
@@ -282,6 +284,7 @@ void names_index_free(struct names_index *ix)
         ix->pool = s->next;
         free(s->counts);
         free(s->touched);
+        free(s->sel);
         free(s);
     }
     pthread_mutex_destroy(&ix->lock);
@@ -380,6 +383,7 @@ static struct names_scratch *scratch_get(struct names_index *ix)
     s = xcalloc(1, sizeof *s);
     s->counts = xcalloc(ix->n + 1, sizeof(uint16_t));
     s->touched = xmalloc((ix->n + 1) * sizeof(uint32_t));
+    s->sel = xmalloc(NAMES_CANDIDATES * sizeof(uint32_t));
     return s;
 }
 
@@ -537,9 +541,13 @@ static size_t count_grams(const struct names_index *ix, struct ratio_str qs,
     size_t ng = grams_of(qs.cp, qs.n, g), nt = 0;
 
     for (size_t i = 0; i < ng; i++) {
-        for (uint32_t p = ix->gram_start[g[i]]; p < ix->gram_start[g[i] + 1]; p++) {
+        uint32_t end = ix->gram_start[g[i] + 1];
+
+        for (uint32_t p = ix->gram_start[g[i]]; p < end; p++) {
             uint32_t row = ix->gram_rows[p];
 
+            if (p + PREFETCH_AHEAD < end)
+                __builtin_prefetch(&sc->counts[ix->gram_rows[p + PREFETCH_AHEAD]], 1);
             if (sc->counts[row]++ == 0)
                 sc->touched[nt++] = row;
         }
@@ -547,50 +555,89 @@ static size_t count_grams(const struct names_index *ix, struct ratio_str qs,
     return nt;
 }
 
-/* The smallest shared-trigram count that keeps at most NAMES_CANDIDATES names. */
-static unsigned candidate_floor(const struct names_scratch *sc, size_t nt)
+/* The candidates: the names sharing the most trigrams, at most NAMES_CANDIDATES of them
+ * (when more than that share the most, the first found), most shared first, into sel.
+ * Returns how many. */
+static size_t select_candidates(const struct names_scratch *sc, size_t nt, uint32_t *sel)
 {
-    size_t hist[MAX_GRAMS + 2] = {0}, kept = 0;
-    unsigned c;
+    size_t hist[MAX_GRAMS + 1] = {0}, start[MAX_GRAMS + 1], above = 0, at = 0, room = 0, n = 0;
+    unsigned floor = MAX_GRAMS;
+    int partial;
 
     for (size_t i = 0; i < nt; i++) {
         unsigned v = sc->counts[sc->touched[i]];
 
         hist[v > MAX_GRAMS ? MAX_GRAMS : v]++;
     }
-    for (c = MAX_GRAMS; c > 1; c--) {
-        if (kept + hist[c] > NAMES_CANDIDATES)
-            return kept == 0 ? c : c + 1;
-        kept += hist[c];
+    while (floor > 1 && above + hist[floor] <= NAMES_CANDIDATES)
+        above += hist[floor--];
+    /* Names at the count that overflows are left out, unless none share more; those,
+     * or names sharing one trigram, fill the room left, first found first. */
+    partial = above == 0 || floor == 1;
+    if (partial)
+        room = NAMES_CANDIDATES - above;
+    else
+        floor++;
+    for (unsigned v = MAX_GRAMS + 1; v-- > floor;) { /* counting sort, most shared first */
+        start[v] = at;
+        at += hist[v];
     }
-    return 1;
+    for (size_t i = 0; i < nt; i++) {
+        unsigned v = sc->counts[sc->touched[i]];
+
+        v = v > MAX_GRAMS ? MAX_GRAMS : v;
+        if (v < floor || (partial && v == floor && room == 0))
+            continue;
+        room -= partial && v == floor;
+        sel[start[v]++] = sc->touched[i];
+        n++;
+    }
+    return n;
 }
 
-/* Fuzzy path: scores the names sharing the most trigrams with the query. */
+/* Fuzzy path: scores the names sharing the most trigrams with the query, most shared
+ * first, and skips a name whose WRatio bound (names/ratio.h) cannot reach the top k: the
+ * hits are exactly those of scoring every candidate. */
 static void search_fuzzy(const struct names_index *ix, struct ratio_str qs, int cutoff,
                          struct names_scratch *sc, size_t k, struct names_hit *hits, size_t *n)
 {
-    size_t nt = count_grams(ix, qs, sc), scored = 0;
-    unsigned floor = candidate_floor(sc, nt);
+    size_t nt = count_grams(ix, qs, sc), nsel = select_candidates(sc, nt, sc->sel);
+    struct ratio_query rq;
 
-    for (size_t i = 0; i < nt; i++) {
-        uint32_t row = sc->touched[i], buf[RATIO_MAX_LEN];
+    for (size_t i = 0; i < nt; i++)
+        sc->counts[sc->touched[i]] = 0;
+    ratio_query_init(&rq, qs);
+    for (size_t i = 0; i < nsel && i < PREFETCH_AHEAD; i++)
+        __builtin_prefetch(&ix->norm_off[sc->sel[i]]);
+    for (size_t i = 0; i < nsel; i++) {
+        uint32_t row = sc->sel[i], buf[RATIO_MAX_LEN];
         struct names_hit h = {row, 0, 0};
-        int dup = 0;
+        struct ratio_str rs;
+        int floor = cutoff, dup = 0;
 
-        if (sc->counts[row] < floor || scored >= NAMES_CANDIDATES)
-            continue;
-        scored++;
+        /* Candidates are scattered over the index: their offsets are fetched well ahead,
+         * their names a little ahead, so the misses overlap. */
+        if (i + PREFETCH_AHEAD < nsel)
+            __builtin_prefetch(&ix->norm_off[sc->sel[i + PREFETCH_AHEAD]]);
+        if (i + PREFETCH_AHEAD / 2 < nsel)
+            __builtin_prefetch(ix->norm + ix->norm_off[sc->sel[i + PREFETCH_AHEAD / 2]]);
+
+        if (*n == k) {
+            if (hits[k - 1].prefix)
+                break; /* prefix hits fill the list: no fuzzy hit ranks above them */
+            floor = hits[k - 1].score > cutoff ? hits[k - 1].score : cutoff;
+        }
         for (size_t j = 0; j < *n && !dup; j++)
             dup = hits[j].row == row;
         if (dup)
             continue;
-        h.score = ratio_wratio(qs, row_str(ix, row, buf));
+        rs = row_str(ix, row, buf);
+        if (ratio_wratio_bound(&rq, rs) < floor)
+            continue;
+        h.score = ratio_wratio(qs, rs);
         if (h.score >= cutoff)
             topk_insert(ix, hits, n, k, h);
     }
-    for (size_t i = 0; i < nt; i++)
-        sc->counts[sc->touched[i]] = 0;
 }
 
 int names_search(const struct names_index *ix, const char *query, size_t qlen, int k, int cutoff,

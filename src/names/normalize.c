@@ -66,8 +66,13 @@ size_t norm_codepoints(const char *s, size_t n, uint32_t *cps, size_t cap)
 
     while (i < n && count < cap) {
         utf8proc_int32_t cp;
-        utf8proc_ssize_t k =
-            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+        utf8proc_ssize_t k;
+
+        if ((unsigned char)s[i] < 0x80) { /* most names are ASCII once normalised */
+            cps[count++] = (unsigned char)s[i++];
+            continue;
+        }
+        k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
 
         if (k <= 0)
             break;

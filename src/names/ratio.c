@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RATIO_MAX_TOKENS 32
-
 /* Match masks of a pattern of at most 64 code points. */
 struct ratio_pm {
     uint64_t ascii[128];
@@ -333,4 +331,125 @@ int ratio_wratio(struct ratio_str a, struct ratio_str b)
     return intr(max2(max2(base, ratio_partial(a, b) * partial_scale),
                      max2(ratio_token_sort(a, b, 1) * unbase_scale * partial_scale,
                           ratio_token_set(a, b, 1) * unbase_scale * partial_scale)));
+}
+
+/* ---- bound ------------------------------------------------------------------------- */
+
+/*
+ * Every part of WRatio is a ratio 2 L / (|x| + |y|) of an LCS L, and an LCS is at most
+ * the size of the two strings' common multiset of code points (bag). The token scores
+ * rearrange words, which keeps that multiset unless a word repeats (token_set drops
+ * repeats), so strings with repeated words get no bound. Where the pieces differ:
+ * token_set's "shared words" string is a prefix of both combined strings, so its ratio
+ * with them is known from lengths alone (2 s / (s + |x|)), and 100 in partial form; a
+ * partial ratio compares the shorter string (m) with windows of its length, so it is at
+ * most 2 L / (m + L) with L <= min(bag, m).
+ */
+
+static size_t bucket(uint32_t c)
+{
+    return c < 128 ? c : 128 + (c & 127);
+}
+
+static void tokenize_str(struct ratio_str s, struct ratio_str *w, int *n)
+{
+    struct ratio_tokens t;
+
+    tokenize(s, &t);
+    memcpy(w, t.w, sizeof t.w[0] * (size_t)t.n);
+    *n = t.n;
+}
+
+/* Joined length of n words, and whether any word repeats. */
+static size_t words_len(const struct ratio_str *w, int n, int *repeats)
+{
+    size_t len = n > 0 ? (size_t)n - 1 : 0;
+
+    *repeats = 0;
+    for (int i = 0; i < n; i++) {
+        len += w[i].n;
+        for (int j = 0; j < i && !*repeats; j++)
+            *repeats = word_cmp(&w[i], &w[j]) == 0;
+    }
+    return len;
+}
+
+void ratio_query_init(struct ratio_query *q, struct ratio_str a)
+{
+    int repeats;
+
+    memset(q, 0, sizeof *q);
+    q->s = cut(a);
+    for (size_t i = 0; i < q->s.n; i++)
+        q->counts[bucket(q->s.cp[i])]++;
+    tokenize_str(q->s, q->w, &q->nwords);
+    q->wlen = words_len(q->w, q->nwords, &repeats);
+    q->loose = q->s.n > 64 || q->nwords == RATIO_MAX_TOKENS || repeats;
+}
+
+/* v rounded up to an integer; a hair below one counts as it (the scores compute the
+ * same quotients in another order). */
+static double up(double v)
+{
+    return ceil(v - 1e-9);
+}
+
+/* 100 x the largest partial ratio a shorter string of m code points with at most l of
+ * them in common can reach. */
+static double partial_cap(size_t l, size_t m)
+{
+    if (l > m)
+        l = m;
+    return l == 0 ? 0 : 200.0 * (double)l / (double)(m + l);
+}
+
+int ratio_wratio_bound(const struct ratio_query *q, struct ratio_str b)
+{
+    uint16_t left[256];
+    struct ratio_str w[RATIO_MAX_TOKENS];
+    size_t bag = 0, shared = 0, blen, m, mw, la = q->s.n, lb;
+    int nw, repeats, nshared = 0;
+    double base, tok, set, ps = 0.90, u;
+
+    b = cut(b);
+    lb = b.n;
+    if (la == 0 || lb == 0)
+        return 0;
+    if (q->loose || lb > 64)
+        return 100;
+    tokenize_str(b, w, &nw);
+    blen = words_len(w, nw, &repeats);
+    if (nw == RATIO_MAX_TOKENS || repeats)
+        return 100;
+    memcpy(left, q->counts, sizeof left);
+    for (size_t i = 0; i < lb; i++) {
+        size_t k = bucket(b.cp[i]);
+
+        if (left[k] > 0) {
+            left[k]--;
+            bag++;
+        }
+    }
+    for (int i = 0; i < q->nwords; i++)
+        for (int j = 0; j < nw; j++)
+            if (word_cmp(&q->w[i], &w[j]) == 0) {
+                shared += q->w[i].n + (nshared++ > 0);
+                break;
+            }
+    m = la < lb ? la : lb;
+    mw = q->wlen < blen ? q->wlen : blen;
+    /* Each part is an integer score: its bound rounded up before it is weighted. */
+    base = up(200.0 * (double)bag / (double)(la + lb));
+    if ((double)(la > lb ? la : lb) / (double)m < 1.5) {
+        tok = up(200.0 * (double)bag / (double)(q->wlen + blen));
+        set = shared > 0 ? up(200.0 * (double)shared / (double)(shared + mw)) : 0;
+        u = max2(base, 0.95 * max2(tok, set));
+    } else {
+        if ((double)(la > lb ? la : lb) / (double)m > 8)
+            ps = 0.6;
+        tok = up(partial_cap(bag, mw));
+        set = shared > 0 ? 100 : tok;
+        u = max2(max2(base, ps * up(partial_cap(bag, m))), 0.95 * ps * max2(tok, set));
+    }
+    return u >= 100 ? 100 : (int)up(u);
 }
