@@ -533,9 +533,10 @@ static void search_prefix(const struct names_index *ix, const char *q, struct ra
     }
 }
 
-/* Counts shared trigrams per name; returns how many names share at least one. */
+/* Counts shared trigrams per name, and how many names share each count (hist, names
+ * sharing MAX_GRAMS or more counted at MAX_GRAMS); returns how many names share any. */
 static size_t count_grams(const struct names_index *ix, struct ratio_str qs,
-                          struct names_scratch *sc)
+                          struct names_scratch *sc, size_t *hist)
 {
     uint32_t g[MAX_GRAMS];
     size_t ng = grams_of(qs.cp, qs.n, g), nt = 0;
@@ -545,11 +546,17 @@ static size_t count_grams(const struct names_index *ix, struct ratio_str qs,
 
         for (uint32_t p = ix->gram_start[g[i]]; p < end; p++) {
             uint32_t row = ix->gram_rows[p];
+            unsigned c;
 
             if (p + PREFETCH_AHEAD < end)
                 __builtin_prefetch(&sc->counts[ix->gram_rows[p + PREFETCH_AHEAD]], 1);
-            if (sc->counts[row]++ == 0)
+            c = sc->counts[row]++;
+            if (c == 0)
                 sc->touched[nt++] = row;
+            else if (c < MAX_GRAMS)
+                hist[c]--;
+            if (c < MAX_GRAMS)
+                hist[c + 1]++;
         }
     }
     return nt;
@@ -557,18 +564,14 @@ static size_t count_grams(const struct names_index *ix, struct ratio_str qs,
 
 /* The candidates: the names sharing the most trigrams, at most NAMES_CANDIDATES of them
  * (when more than that share the most, the first found), most shared first, into sel.
- * Returns how many. */
-static size_t select_candidates(const struct names_scratch *sc, size_t nt, uint32_t *sel)
+ * Returns how many. Clears the counts. */
+static size_t select_candidates(struct names_scratch *sc, size_t nt, const size_t *hist,
+                                uint32_t *sel)
 {
-    size_t hist[MAX_GRAMS + 1] = {0}, start[MAX_GRAMS + 1], above = 0, at = 0, room = 0, n = 0;
+    size_t start[MAX_GRAMS + 1], above = 0, at = 0, room = 0, n = 0;
     unsigned floor = MAX_GRAMS;
     int partial;
 
-    for (size_t i = 0; i < nt; i++) {
-        unsigned v = sc->counts[sc->touched[i]];
-
-        hist[v > MAX_GRAMS ? MAX_GRAMS : v]++;
-    }
     while (floor > 1 && above + hist[floor] <= NAMES_CANDIDATES)
         above += hist[floor--];
     /* Names at the count that overflows are left out, unless none share more; those,
@@ -583,13 +586,17 @@ static size_t select_candidates(const struct names_scratch *sc, size_t nt, uint3
         at += hist[v];
     }
     for (size_t i = 0; i < nt; i++) {
-        unsigned v = sc->counts[sc->touched[i]];
+        uint32_t row = sc->touched[i];
+        unsigned v = sc->counts[row];
 
+        if (i + PREFETCH_AHEAD < nt)
+            __builtin_prefetch(&sc->counts[sc->touched[i + PREFETCH_AHEAD]], 1);
+        sc->counts[row] = 0;
         v = v > MAX_GRAMS ? MAX_GRAMS : v;
         if (v < floor || (partial && v == floor && room == 0))
             continue;
         room -= partial && v == floor;
-        sel[start[v]++] = sc->touched[i];
+        sel[start[v]++] = row;
         n++;
     }
     return n;
@@ -601,11 +608,10 @@ static size_t select_candidates(const struct names_scratch *sc, size_t nt, uint3
 static void search_fuzzy(const struct names_index *ix, struct ratio_str qs, int cutoff,
                          struct names_scratch *sc, size_t k, struct names_hit *hits, size_t *n)
 {
-    size_t nt = count_grams(ix, qs, sc), nsel = select_candidates(sc, nt, sc->sel);
+    size_t hist[MAX_GRAMS + 1] = {0}, nsel;
     struct ratio_query rq;
 
-    for (size_t i = 0; i < nt; i++)
-        sc->counts[sc->touched[i]] = 0;
+    nsel = select_candidates(sc, count_grams(ix, qs, sc, hist), hist, sc->sel);
     ratio_query_init(&rq, qs);
     for (size_t i = 0; i < nsel && i < PREFETCH_AHEAD; i++)
         __builtin_prefetch(&ix->norm_off[sc->sel[i]]);
@@ -634,7 +640,7 @@ static void search_fuzzy(const struct names_index *ix, struct ratio_str qs, int 
         rs = row_str(ix, row, buf);
         if (ratio_wratio_bound(&rq, rs) < floor)
             continue;
-        h.score = ratio_wratio(qs, rs);
+        h.score = ratio_wratio_query(&rq, rs);
         if (h.score >= cutoff)
             topk_insert(ix, hits, n, k, h);
     }

@@ -11,14 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Match masks of a pattern of at most 64 code points. */
-struct ratio_pm {
-    uint64_t ascii[128];
-    uint32_t other_cp[64];
-    uint64_t other_mask[64];
-    int others;
-};
-
 static void pm_build(struct ratio_pm *pm, struct ratio_str p)
 {
     memset(pm->ascii, 0, sizeof pm->ascii);
@@ -141,21 +133,14 @@ int ratio_simple(struct ratio_str a, struct ratio_str b)
     return intr(100.0 * ((double)(2 * ratio_lcs(a, b)) / (double)(a.n + b.n)));
 }
 
-int ratio_partial(struct ratio_str a, struct ratio_str b)
+/* The partial ratio of s (at most 64 code points, its table pm) and the longer l. */
+static int partial_pm(const struct ratio_pm *pm, struct ratio_str s, struct ratio_str l)
 {
-    struct ratio_str s = cut(a), l = cut(b);
-    struct ratio_pm pm;
     double best = 0;
 
-    shorter_first(&s, &l);
-    if (s.n == 0)
-        return 0;
-    if (s.n > 64)
-        return ratio_simple(s, l);
-    pm_build(&pm, s);
     for (size_t start = 0; start < l.n; start++) {
         struct ratio_str w = {l.cp + start, l.n - start < s.n ? l.n - start : s.n};
-        double r = (double)(2 * lcs_bits(&pm, s.n, w)) / (double)(s.n + w.n);
+        double r = (double)(2 * lcs_bits(pm, s.n, w)) / (double)(s.n + w.n);
 
         if (r > best)
             best = r;
@@ -163,6 +148,20 @@ int ratio_partial(struct ratio_str a, struct ratio_str b)
             return 100;
     }
     return intr(100.0 * best);
+}
+
+int ratio_partial(struct ratio_str a, struct ratio_str b)
+{
+    struct ratio_str s = cut(a), l = cut(b);
+    struct ratio_pm pm;
+
+    shorter_first(&s, &l);
+    if (s.n == 0)
+        return 0;
+    if (s.n > 64)
+        return ratio_simple(s, l);
+    pm_build(&pm, s);
+    return partial_pm(&pm, s, l);
 }
 
 /* Words of a normalised string: start offsets and lengths into s. */
@@ -376,6 +375,7 @@ static size_t words_len(const struct ratio_str *w, int n, int *repeats)
 
 void ratio_query_init(struct ratio_query *q, struct ratio_str a)
 {
+    struct ratio_tokens t;
     int repeats;
 
     memset(q, 0, sizeof *q);
@@ -385,6 +385,17 @@ void ratio_query_init(struct ratio_query *q, struct ratio_str a)
     tokenize_str(q->s, q->w, &q->nwords);
     q->wlen = words_len(q->w, q->nwords, &repeats);
     q->loose = q->s.n > 64 || q->nwords == RATIO_MAX_TOKENS || repeats;
+    q->plain = q->s.n > 64;
+    if (q->plain)
+        return;
+    tokenize(q->s, &t);
+    qsort(t.w, (size_t)t.n, sizeof t.w[0], word_cmp);
+    q->sorted = join(t.w, t.n, q->sorted_cp);
+    word_set(&t);
+    memcpy(q->set, t.w, sizeof t.w[0] * (size_t)t.n);
+    q->nset = t.n;
+    pm_build(&q->pm, q->s);
+    pm_build(&q->sorted_pm, q->sorted);
 }
 
 /* v rounded up to an integer; a hair below one counts as it (the scores compute the
@@ -452,4 +463,83 @@ int ratio_wratio_bound(const struct ratio_query *q, struct ratio_str b)
         u = max2(max2(base, ps * up(partial_cap(bag, m))), 0.95 * ps * max2(tok, set));
     }
     return u >= 100 ? 100 : (int)up(u);
+}
+
+/* ---- prepared WRatio ---------------------------------------------------------------- */
+
+/* ratio_simple(a, b) where a (at most 64 long) has the table pm. */
+static int simple_pm(const struct ratio_pm *pm, struct ratio_str a, struct ratio_str b)
+{
+    if (a.n == 0 || b.n == 0)
+        return 0;
+    return intr(100.0 * ((double)(2 * lcs_bits(pm, a.n, b)) / (double)(a.n + b.n)));
+}
+
+/* ratio_partial(a, b) where a (at most 64 long) has the table pm. */
+static int partial_query(const struct ratio_pm *pm, struct ratio_str a, struct ratio_str b)
+{
+    if (a.n == 0 || b.n == 0)
+        return 0;
+    return a.n <= b.n ? partial_pm(pm, a, b) : ratio_partial(a, b);
+}
+
+/* ratio_token_set(q->s, b, partial) given b's sorted words tb. The shared words' string
+ * is a prefix of each combined string, so its ratios need no LCS. */
+static int token_set_query(const struct ratio_query *q, struct ratio_tokens *tb, int partial)
+{
+    struct ratio_tokens ta, both, only_a, only_b;
+    uint32_t js[RATIO_MAX_LEN], ja[RATIO_MAX_LEN], jb[RATIO_MAX_LEN];
+    struct ratio_str sect, ca, cb;
+    int r1, r2, r3;
+
+    if (q->nset == 0 || tb->n == 0)
+        return 0;
+    memcpy(ta.w, q->set, sizeof ta.w[0] * (size_t)q->nset);
+    ta.n = q->nset;
+    word_set(tb);
+    set_split(&ta, tb, &both, &only_a, &only_b);
+    sect = join(both.w, both.n, js);
+    ca = combine(&both, &only_a, ja);
+    cb = combine(&both, &only_b, jb);
+    if (partial) {
+        r1 = sect.n > 0 && ca.n > 0 ? 100 : 0;
+        r2 = sect.n > 0 && cb.n > 0 ? 100 : 0;
+    } else {
+        r1 = sect.n > 0 && ca.n > 0 ? intr(100.0 * ((double)(2 * sect.n) / (double)(sect.n + ca.n))) : 0;
+        r2 = sect.n > 0 && cb.n > 0 ? intr(100.0 * ((double)(2 * sect.n) / (double)(sect.n + cb.n))) : 0;
+    }
+    r3 = score(ca, cb, partial);
+    return r1 > r2 ? (r1 > r3 ? r1 : r3) : (r2 > r3 ? r2 : r3);
+}
+
+int ratio_wratio_query(const struct ratio_query *q, struct ratio_str b)
+{
+    const double unbase_scale = 0.95;
+    struct ratio_str a = q->s, jb;
+    struct ratio_tokens tb;
+    uint32_t jbuf[RATIO_MAX_LEN];
+    double base, len_ratio, ps = 0.90;
+    int tsort, tset;
+
+    b = cut(b);
+    if (q->plain)
+        return ratio_wratio(a, b);
+    if (a.n == 0 || b.n == 0)
+        return 0;
+    base = simple_pm(&q->pm, a, b);
+    len_ratio = (double)(a.n > b.n ? a.n : b.n) / (double)(a.n < b.n ? a.n : b.n);
+    tokenize(b, &tb);
+    qsort(tb.w, (size_t)tb.n, sizeof tb.w[0], word_cmp);
+    jb = join(tb.w, tb.n, jbuf);
+    if (len_ratio < 1.5) {
+        tsort = simple_pm(&q->sorted_pm, q->sorted, jb);
+        tset = token_set_query(q, &tb, 0);
+        return intr(max2(base, max2(tsort * unbase_scale, tset * unbase_scale)));
+    }
+    if (len_ratio > 8)
+        ps = 0.6;
+    tsort = partial_query(&q->sorted_pm, q->sorted, jb);
+    tset = token_set_query(q, &tb, 1);
+    return intr(max2(max2(base, partial_query(&q->pm, a, b) * ps),
+                     max2(tsort * unbase_scale * ps, tset * unbase_scale * ps)));
 }

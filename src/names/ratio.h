@@ -37,8 +37,17 @@ int ratio_token_set(struct ratio_str a, struct ratio_str b, int partial);
 /* fuzzywuzzy's WRatio on already processed strings; 0 when either is empty. */
 int ratio_wratio(struct ratio_str a, struct ratio_str b);
 
-/* A string prepared once for ratio_wratio_bound against many others: its code points
- * counted (those above 127 folded into 128 buckets) and its words. */
+/* Match masks of a string of at most 64 code points, for the bit-parallel LCS. */
+struct ratio_pm {
+    uint64_t ascii[128];
+    uint32_t other_cp[64];
+    uint64_t other_mask[64];
+    int others;
+};
+
+/* A string prepared once to be scored against many others: its code points counted
+ * (those above 127 folded into 128 buckets), its words, its words sorted (joined) and
+ * as a sorted set, and the LCS tables of it and of its sorted words. */
 struct ratio_query {
     struct ratio_str s;
     uint16_t counts[256];
@@ -46,9 +55,19 @@ struct ratio_query {
     int nwords;
     struct ratio_str w[RATIO_MAX_TOKENS];
     int loose;     /* 1 when no bound is attempted (too long, too many or repeated words) */
+    int plain;     /* 1 when ratio_wratio_query just calls ratio_wratio (over 64 long) */
+    struct ratio_str set[RATIO_MAX_TOKENS];
+    int nset;
+    uint32_t sorted_cp[RATIO_MAX_LEN];
+    struct ratio_str sorted;
+    struct ratio_pm pm, sorted_pm;
 };
 
+/* Prepares a (borrowed: it must outlive q). */
 void ratio_query_init(struct ratio_query *q, struct ratio_str a);
+
+/* ratio_wratio(q->s, b), the same number, with q's half of the work done once. */
+int ratio_wratio_query(const struct ratio_query *q, struct ratio_str b);
 
 /* An upper bound on ratio_wratio(q->s, b) from character counts, lengths and shared
  * words, an order of magnitude cheaper than the score: no LCS. A searcher that only wants
