@@ -76,6 +76,7 @@
 #define FILTER_MIN_ROWS 2000 /* fewer allowed rows than this: scan them exactly */
 #define FILTER_MIN_FRAC 0.02 /* ... or fewer than this fraction */
 #define FILTER_EF_MAX   16   /* a filter multiplies ef by 1/fraction, at most this */
+#define WALK_AHEAD      4    /* rows prefetched ahead of their scoring in a walk */
 #define NO_NODE         UINT32_MAX
 
 enum { SEC_L0, SEC_LEVEL, SEC_UPOFF, SEC_UPPER, SEC_IDS, SEC_VHASH };
@@ -275,6 +276,7 @@ struct probe {
     const struct dot_kernel *k;
     struct dot_query qh, qt;
     float qscale;
+    float qtnorm; /* L2 norm of the int8 tail, for the bound in probe_score_above */
 };
 
 /* The estimated cosine of the probe with row r. */
@@ -289,6 +291,26 @@ static float probe_score(const struct probe *p, uint32_t r)
     return p->qscale * p->ix->scale[r] * (float)(h + t);
 }
 
+/* The same where only a score above floor matters: the head first, and the tail (most of
+ * a high-dimensional row's bytes) only when the head's score plus the Cauchy-Schwarz
+ * bound on the tail's, |q_tail| |r_tail| (the index keeps each row's tail norm), could
+ * beat floor. Returns -INFINITY for a row skipped that way; its true score is at most
+ * floor, so a search taking only scores above floor walks exactly as if it had scored it. */
+static float probe_score_above(const struct probe *p, uint32_t r, float floor)
+{
+    const struct layout *lay = &p->ix->lay;
+    float sc = p->qscale * p->ix->scale[r];
+    int32_t h = 0, t;
+
+    if (lay->head > 0) {
+        p->k->rows(&p->qh, p->ix->qhead + (size_t)r * lay->head, 1, &h);
+        if (sc * ((float)h + p->qtnorm * p->ix->tnorm[r] * (1 + 1e-5f) + 1) <= floor)
+            return -INFINITY;
+    }
+    p->k->rows(&p->qt, p->ix->qtail + (size_t)r * lay->tail, 1, &t);
+    return sc * (float)(h + t);
+}
+
 /* A probe for row r of the index itself; bias holds 128 x the sums of each row's head
  * and tail (2 per row). */
 static void probe_row(struct probe *p, const struct index *ix, const int32_t *bias, uint32_t r)
@@ -300,6 +322,7 @@ static void probe_row(struct probe *p, const struct index *ix, const int32_t *bi
     p->qh = (struct dot_query){ix->qhead + (size_t)r * lay->head, lay->head, bias[2 * r]};
     p->qt = (struct dot_query){ix->qtail + (size_t)r * lay->tail, lay->tail, bias[2 * r + 1]};
     p->qscale = ix->scale[r];
+    p->qtnorm = ix->tnorm[r];
 }
 
 static int32_t *row_biases(const struct index *ix)
@@ -318,16 +341,16 @@ static int32_t *row_biases(const struct index *ix)
     return b;
 }
 
-static void prefetch_row(const struct index *ix, uint32_t r)
+/* What probe_score_above reads first of row r: its head, scale and tail norm (the tail
+ * is read only for rows that pass the bound, and then in one run the hardware streams). */
+static void prefetch_head(const struct index *ix, uint32_t r)
 {
-    const struct layout *lay = &ix->lay;
-    const int8_t *t = ix->qtail + (size_t)r * lay->tail;
-
-    if (lay->head > 0)
-        __builtin_prefetch(ix->qhead + (size_t)r * lay->head);
-    for (uint32_t i = 0; i < lay->tail; i += 64)
-        __builtin_prefetch(t + i);
+    if (ix->lay.head > 0)
+        __builtin_prefetch(ix->qhead + (size_t)r * ix->lay.head);
+    else
+        __builtin_prefetch(ix->qtail + (size_t)r * ix->lay.tail);
     __builtin_prefetch(ix->scale + r);
+    __builtin_prefetch(ix->tnorm + r);
 }
 
 /* ---- heaps ----------------------------------------------------------------------------- */
@@ -421,14 +444,14 @@ static void walk_expand(const struct hnsw *g, struct walk *w, uint32_t c, uint32
             fresh[nf++] = ls[i];
         }
     }
-    if (nf > 0)
-        prefetch_row(g->ix, fresh[0]);
+    for (uint32_t i = 0; i < nf && i < WALK_AHEAD; i++)
+        prefetch_head(g->ix, fresh[i]);
     for (uint32_t i = 0; i < nf; i++) {
         float s;
 
-        if (i + 1 < nf)
-            prefetch_row(g->ix, fresh[i + 1]);
-        s = probe_score(w->p, fresh[i]);
+        if (i + WALK_AHEAD < nf)
+            prefetch_head(g->ix, fresh[i + WALK_AHEAD]);
+        s = probe_score_above(w->p, fresh[i], w->res.n < w->ef ? -INFINITY : -w->res.a[0].s);
         w->scored++;
         if (w->res.n < w->ef || s > -w->res.a[0].s) {
             heap_push(&w->near, s, fresh[i]);
@@ -468,7 +491,7 @@ static void walk_greedy(const struct hnsw *g, const struct probe *p, uint32_t l,
 
         moved = 0;
         for (uint32_t i = 1; i <= ls[0]; i++) {
-            float t = probe_score(p, ls[i]);
+            float t = probe_score_above(p, ls[i], *s);
 
             (*scored)++;
             if (t > *s) {
@@ -1010,69 +1033,9 @@ out:
 
 /* ---- files ----------------------------------------------------------------------------- */
 
-static int sync_dir(const char *path, struct err *e)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir =
-        slash == NULL ? xstrdup(".") : xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = INDEX_OK;
-
-    if (fd < 0 || fsync(fd) != 0) {
-        err_set(e, "cannot sync folder %s: %s", dir, strerror(errno));
-        rc = INDEX_ERR_IO;
-    }
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    return rc;
-}
-
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int hnsw_write(const struct hnsw *g, const char *path, struct err *e)
 {
-    size_t n = strlen(path) + 16;
-    char *tmp = xmalloc(n);
-    int fd, rc = INDEX_OK;
-
-    snprintf(tmp, n, "%s.tmp-XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        err_set(e, "%s: cannot create %s: %s", path, tmp, strerror(errno));
-        free(tmp);
-        return INDEX_ERR_IO;
-    }
-    if (fchmod(fd, 0644) != 0 || write_all(fd, g->base, g->size) != 0 || fsync(fd) != 0) {
-        err_set(e, "%s: cannot write %s: %s", path, tmp, strerror(errno));
-        rc = INDEX_ERR_IO;
-    }
-    if (close(fd) != 0 && rc == INDEX_OK) {
-        err_set(e, "%s: cannot write %s: %s", path, tmp, strerror(errno));
-        rc = INDEX_ERR_IO;
-    }
-    if (rc == INDEX_OK && rename(tmp, path) != 0) {
-        err_set(e, "%s: cannot rename %s: %s", path, tmp, strerror(errno));
-        rc = INDEX_ERR_IO;
-    }
-    if (rc != INDEX_OK)
-        unlink(tmp);
-    else
-        rc = sync_dir(path, e);
-    free(tmp);
-    return rc;
+    return layout_write_file(path, g->base, g->size, e);
 }
 
 /* Checks the header's own fields and that the layout they imply is the image's size. */
@@ -1282,6 +1245,15 @@ const void *hnsw_image(const struct hnsw *g, size_t *len)
 
 /* ---- searching ------------------------------------------------------------------------- */
 
+static float tail_norm(const int8_t *q, uint32_t n)
+{
+    int64_t s = 0;
+
+    for (uint32_t i = 0; i < n; i++)
+        s += (int32_t)q[i] * q[i];
+    return (float)sqrt((double)s);
+}
+
 /* A user query: normalised (u, dim floats), rotated and quantised into the probe. */
 struct prepared {
     float *u;
@@ -1319,6 +1291,7 @@ static int prepare(const struct index *ix, const float *query, const struct inde
     pq->p.qscale = layout_quantise(pq->u + lay->dim, lay->dim, lay->padded, pq->q);
     dot_query_init(&pq->p.qh, pq->q, lay->head);
     dot_query_init(&pq->p.qt, pq->q + lay->head, lay->tail);
+    pq->p.qtnorm = tail_norm(pq->q + lay->head, lay->tail);
     pq->skip = NO_NODE;
     if (q->exclude != INDEX_NO_ID && !index_find_id(ix, q->exclude, &pq->skip))
         pq->skip = NO_NODE;
@@ -1361,10 +1334,11 @@ static size_t rerank(const struct index *ix, const float *u, struct nb *c, size_
                      uint64_t allowed, struct index_hit *out)
 {
     size_t r = k * INDEX_RERANK < INDEX_CANDIDATES_MIN ? INDEX_CANDIDATES_MIN : k * INDEX_RERANK;
+    float row[INDEX_DIM_MAX];
 
     n = n < r ? n : r;
     for (size_t i = 0; i < n; i++) {
-        c[i].s = dot_f32(u, index_get_vector(ix, c[i].r), ix->meta.dim);
+        c[i].s = dot_f32(u, index_read_vector(ix, c[i].r, row), ix->meta.dim);
         if (isnan(c[i].s))
             c[i].s = -INFINITY;
     }

@@ -190,24 +190,6 @@ static uint32_t write_head(const struct index_meta *m)
     return WRITE_HEAD;
 }
 
-/* Syncs the folder holding path, so a rename in it is durable. */
-static int sync_dir(const char *path, struct err *e)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir =
-        slash == NULL ? xstrdup(".") : xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = INDEX_OK;
-
-    if (fd < 0 || fsync(fd) != 0) {
-        err_set(e, "cannot sync folder %s: %s", dir, strerror(errno));
-        rc = INDEX_ERR_IO;
-    }
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    return rc;
-}
-
 /* Creates the temporary file beside path with size bytes reserved and maps it. */
 static int create_mapped(const char *path, uint64_t size, char **tmp, int *fd, unsigned char **map,
                          struct err *e)
@@ -284,7 +266,7 @@ int index_write(const char *path, const struct index_meta *meta, const float *ve
     }
     free(tmp);
     tmp = NULL;
-    rc = sync_dir(path, e);
+    rc = layout_sync_dir(path, e);
 out:
     if (map != NULL)
         munmap(map, lay.file_size);
@@ -414,6 +396,7 @@ int index_open_mem(const void *buf, size_t len, const char *space, struct index 
         return INDEX_ERR_MISMATCH;
     }
     ix = xcalloc(1, sizeof *ix);
+    ix->fd = -1;
     memcpy(ix->meta.space, h.space, sizeof h.space);
     memcpy(ix->meta.model, h.model, sizeof h.model);
     ix->meta.dim = h.dim;
@@ -466,9 +449,11 @@ int index_open(const char *path, const char *space, struct index **out, struct e
     rc = index_open_mem(map, (size_t)st.st_size, space, out, e);
     if (rc == INDEX_OK) {
         (*out)->mapped = 1;
+        (*out)->fd = fd;
         (*out)->name = xstrdup(path);
         advise_random(*out);
         map = NULL;
+        fd = -1;
     }
 out:
     if (map != NULL)
@@ -496,6 +481,8 @@ void index_close(struct index *ix)
         return;
     if (ix->mapped)
         munmap((void *)ix->base, ix->len);
+    if (ix->fd >= 0)
+        close(ix->fd);
     hnsw_free(ix->hnsw);
     free(ix->name);
     free(ix);
@@ -509,6 +496,18 @@ const struct index_meta *index_get_meta(const struct index *ix)
 const float *index_get_vector(const struct index *ix, uint32_t row)
 {
     return row < ix->meta.count ? ix->vec + (size_t)row * ix->meta.dim : NULL;
+}
+
+const float *index_read_vector(const struct index *ix, uint32_t row, float *buf)
+{
+    const float *v = index_get_vector(ix, row);
+    size_t n = (size_t)ix->meta.dim * sizeof(float);
+    off_t at;
+
+    if (v == NULL || ix->fd < 0)
+        return v;
+    at = (off_t)((const unsigned char *)v - ix->base);
+    return pread(ix->fd, buf, n, at) == (ssize_t)n ? buf : v;
 }
 
 int64_t index_get_id(const struct index *ix, uint32_t row)

@@ -139,6 +139,13 @@ const struct index_meta *index_get_meta(const struct index *ix);
  * borrowed, valid until index_close. */
 const float *index_get_vector(const struct index *ix, uint32_t row);
 
+/* Returns row's float32 vector as index_get_vector does, but read into buf (dim floats)
+ * with pread when the index is a file, so the process maps none of the float rows: a
+ * search that re-ranks a few dozen rows would otherwise see whole folios of the float
+ * section mapped (the page cache's large folios are mapped whole on a fault), and its
+ * resident size grow towards the file's. Falls back to the mapping if pread fails. */
+const float *index_read_vector(const struct index *ix, uint32_t row, float *buf);
+
 /* Returns row's person id; row must be < count. */
 int64_t index_get_id(const struct index *ix, uint32_t row);
 

@@ -84,6 +84,7 @@ struct index {
     const unsigned char *base; /* the image: mmap'd file or the caller's buffer */
     size_t len;
     int mapped; /* 1 when base is our mapping, unmapped by index_close */
+    int fd;     /* the file, kept open to read float rows with pread; -1 for an image */
     const float *basis, *scale, *tnorm, *vec;
     const int64_t *ids;
     const uint32_t *byid;
@@ -104,6 +105,13 @@ int layout_compute(uint32_t dim, uint32_t head, uint64_t count, struct layout *l
  * max |y| / 127, rounding halves away from zero, so values lie in [-127, 127]; returns
  * the scale (0, with all zeros, for a zero or non-finite y). */
 float layout_quantise(const float *y, uint32_t dim, uint32_t padded, int8_t *out);
+
+/* Syncs the folder holding path, so a rename in it is durable. INDEX_OK or INDEX_ERR_IO. */
+int layout_sync_dir(const char *path, struct err *e);
+
+/* Writes n bytes to path atomically: a temporary file beside it, fsync, rename, folder
+ * sync. INDEX_OK or INDEX_ERR_IO with a message starting with path. */
+int layout_write_file(const char *path, const void *buf, size_t n, struct err *e);
 
 /* A 64-bit checksum of n bytes (four multiply-rotate lanes over 32-byte blocks, then a
  * finaliser): several GB/s, so the open-time check of a 406k-row index takes ~1 ms. It
