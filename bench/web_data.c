@@ -3,12 +3,16 @@
  * file (one "name<TAB>popularity" a line: real names padded with generated ones, see
  * bench_web.sh); their look vectors are synthetic: a 32-d Gaussian latent through a
  * fixed random linear map to 1024-d, plus noise, L2-normalised (no photos, so the web
- * app shows placeholders). Writes DIR/catalog.db and DIR/index/look.idx.
+ * app shows placeholders). Writes DIR/catalog.db, DIR/index/look.idx and, as `doppel
+ * index build` does above its graph threshold, the graph DIR/index/look.hnsw and the
+ * look-alike lists DIR/index/look.near.
  *
  * Usage: web_data NAMES_FILE DIR
  */
 #include "catalog/catalog.h"
+#include "index/hnsw.h"
 #include "index/index.h"
+#include "index/near.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
 
@@ -16,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DIM    1024
 #define LATENT 32
@@ -90,6 +95,37 @@ static int add_people(struct catalog *c, FILE *f, int64_t **ids, size_t *n, stru
     return catalog_commit(c, e) != CATALOG_OK;
 }
 
+/* The graph over the index at ipath, with the defaults and every core, and the near
+ * lists through it, as `doppel index build` makes them. */
+static int build_graph(const char *dir, const char *ipath, struct err *e)
+{
+    int threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    struct hnsw_params p = {0, 0, HNSW_SEED_DEFAULT, threads, NULL};
+    struct index *ix = NULL;
+    struct hnsw *g = NULL;
+    struct near *nl = NULL;
+    char gpath[4200], npath[4200];
+    int rc;
+
+    snprintf(gpath, sizeof gpath, "%s/index/look.hnsw", dir);
+    snprintf(npath, sizeof npath, "%s/index/look.near", dir);
+    rc = index_open(ipath, "look", &ix, e) != INDEX_OK || hnsw_build(ix, &p, &g, e) != INDEX_OK ||
+         hnsw_write(g, gpath, e) != INDEX_OK;
+    if (rc == 0) {
+        printf("web_data: graph %s\n", gpath);
+        index_attach_hnsw(ix, g); /* the index frees it */
+        g = NULL;
+        rc = near_build(ix, NEAR_K, threads, NULL, &nl, e) != INDEX_OK ||
+             near_write(nl, npath, e) != INDEX_OK;
+    }
+    if (rc == 0)
+        printf("web_data: look-alike lists %s\n", npath);
+    near_free(nl);
+    hnsw_free(g);
+    index_close(ix);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct index_meta meta = {"look", "synthetic", DIM, 0};
@@ -128,6 +164,10 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("web_data: %zu people, %s\n", n, path);
+    if (build_graph(argv[2], path, &e) != 0) {
+        fprintf(stderr, "web_data: %s\n", e.msg);
+        return 1;
+    }
     free(vecs);
     free(map);
     free(ids);

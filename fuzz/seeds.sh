@@ -208,6 +208,12 @@ printf '\000' >"$OUT/corpus-hnsw/none"
 printf '\001\000\001\000\000\377' >"$OUT/corpus-hnsw/link"
 printf '\001\030\000\000\000\005' >"$OUT/corpus-hnsw/entry"
 printf 'DOPPELHN\001\000\000\000\300\000\000\000' >"$OUT/corpus-hnsw/header"
+# Near lists: fuzz_near patches its own valid lists the same way.
+mkdir -p "$OUT/corpus-near"
+printf '\000' >"$OUT/corpus-near/none"
+printf '\001\100\000\000\000\377' >"$OUT/corpus-near/entry"
+printf '\001\014\000\000\000\000' >"$OUT/corpus-near/k"
+printf 'DOPPELNR\001\000\000\000\010\000\000\000' >"$OUT/corpus-near/header"
 # Web requests: method byte, path, query line, upload.
 mkdir -p "$OUT/corpus-web"
 i=0
@@ -240,6 +246,6 @@ fi
 printf '\007{"adult":false,"id":31,"name":"Tom Hanks","popularity":18.4}' >"$OUT/corpus-tmdb/export"
 printf '\005{"id":1,"profiles":[{"file_path":"/a.jpg","width":600,"height":900,"vote_average":5.2,"vote_count":3}]}' >"$OUT/corpus-tmdb/images-small"
 
-for d in jpeg png webp exif names model import index manifest hnsw safetensors web tmdb; do
+for d in jpeg png webp exif names model import index manifest hnsw near safetensors web tmdb; do
     echo "seeds: $(ls "$OUT/corpus-$d" | wc -l) files in $OUT/corpus-$d"
 done

@@ -2,12 +2,15 @@
  * floors sit well below what the benchmark measures, so they do not flake), persistence,
  * corrupt and mismatched files, concurrent queries, determinism for a seed whatever the
  * thread count, incremental update with deleted, changed and new people, filters (recall
- * and never a rejected row), exclusion, and index_query's choice of graph or scan. */
+ * and never a rejected row), exclusion, and index_query's choice of graph or scan; and
+ * the near lists made through the graph: the search's own answers, the same for any
+ * thread count, persisted, corrupt and mismatched files refused. */
 #include "check.h"
 
 #include "index/hnsw.h"
 #include "index/index.h"
 #include "index/layout.h"
+#include "index/near.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -599,6 +602,191 @@ static void test_tiny(void)
     free(id);
 }
 
+/* ---- near lists ------------------------------------------------------------------------ */
+
+#define NEAR_TEST_K 16
+
+static struct index *near_ix; /* its own index, with a graph attached */
+static struct near *near_fix;
+
+static int near_fixture(void)
+{
+    struct hnsw_params p = {16, 80, 7, 2, NULL};
+    struct hnsw *g = NULL;
+    struct err e;
+
+    if (near_fix != NULL)
+        return 1;
+    if (!fixture() || (near_ix = build_index("near.idx", vecs, ids, N)) == NULL)
+        return 0;
+    if (hnsw_build(near_ix, &p, &g, &e) != INDEX_OK) {
+        check_fail(__FILE__, __LINE__, "graph: %s", e.msg);
+        return 0;
+    }
+    index_attach_hnsw(near_ix, g);
+    if (near_build(near_ix, NEAR_TEST_K, 2, NULL, &near_fix, &e) != INDEX_OK) {
+        check_fail(__FILE__, __LINE__, "near: %s", e.msg);
+        return 0;
+    }
+    return 1;
+}
+
+/* Every listed answer is what index_query gives for the row's own vector with its person
+ * excluded: ids, rows, scores and ranks, for k = 1, 10 and the lists' k. */
+static void test_near_matches_search(void)
+{
+    struct index_query q = {.k = NEAR_TEST_K, .threads = 1};
+    struct index_hit want[NEAR_TEST_K], got[NEAR_TEST_K];
+    size_t checked = 0;
+    struct err e;
+
+    REQUIRE(near_fixture());
+    CHECK_INT(near_k(near_fix), NEAR_TEST_K);
+    for (uint32_t r = 0; r < N; r += 37) {
+        size_t nw, ng;
+
+        q.exclude = index_get_id(near_ix, r);
+        REQUIRE(index_query(near_ix, vecs + (size_t)r * DIM, &q, want, &nw, NULL, &e) ==
+                INDEX_OK);
+        for (size_t k = 1; k <= NEAR_TEST_K; k += k == 1 ? 9 : NEAR_TEST_K - 10) {
+            ng = near_get(near_fix, r, k, got);
+            CHECK_INT(ng, k);
+            for (size_t i = 0; i < ng && i < nw; i++) {
+                if (got[i].id != want[i].id || got[i].row != want[i].row ||
+                    got[i].score != want[i].score || got[i].rank_pct != want[i].rank_pct) {
+                    check_fail(__FILE__, __LINE__, "row %u answer %zu: %lld %.6f %.4f vs %lld %.6f %.4f",
+                               r, i, (long long)got[i].id, got[i].score, got[i].rank_pct,
+                               (long long)want[i].id, want[i].score, want[i].rank_pct);
+                    return;
+                }
+                CHECK(got[i].row != r);
+            }
+        }
+        checked++;
+    }
+    printf("    %zu rows' lists equal to their searches\n", checked);
+    CHECK_INT(near_get(near_fix, N, 5, got), 0); /* a row past the end has no list */
+}
+
+static void test_near_deterministic(void)
+{
+    struct near *one = NULL;
+    const void *a, *b;
+    size_t la, lb;
+    struct err e;
+
+    REQUIRE(near_fixture());
+    REQUIRE(near_build(near_ix, NEAR_TEST_K, 1, NULL, &one, &e) == INDEX_OK);
+    a = near_image(near_fix, &la);
+    b = near_image(one, &lb);
+    CHECK(la == lb && memcmp(a, b, la) == 0);
+    near_free(one);
+}
+
+/* Opens a copy of the near image altered by fn against ix. */
+static int near_altered(void (*fn)(unsigned char *, size_t *), const struct index *ix,
+                        struct err *e)
+{
+    size_t n;
+    const void *img = near_image(near_fix, &n);
+    unsigned char *buf = aligned_alloc(64, (n + 64) / 64 * 64);
+    struct near *nl = NULL;
+    int rc;
+
+    memcpy(buf, img, n);
+    if (fn != NULL)
+        fn(buf, &n);
+    rc = near_open_mem(buf, n, ix, &nl, e);
+    near_free(nl);
+    free(buf);
+    return rc;
+}
+
+static void near_truncate(unsigned char *b, size_t *n)
+{
+    (void)b;
+    *n -= 8;
+}
+
+/* Reseals the body checksum (header bytes 32..39) after an edit. */
+static void near_reseal(unsigned char *b, size_t n)
+{
+    uint64_t sum = layout_sum64(b + 64, n - 64, 0);
+
+    memcpy(b + 32, &sum, 8);
+}
+
+/* Row 3's first answer made row 3 itself, checksum resealed. */
+static void near_self_resealed(unsigned char *b, size_t *n)
+{
+    uint32_t self = 3;
+
+    memcpy(b + 64 + (size_t)3 * NEAR_TEST_K * 8, &self, 4);
+    near_reseal(b, *n);
+}
+
+/* Row 7's answer 2 out of range, resealed. */
+static void near_range_resealed(unsigned char *b, size_t *n)
+{
+    uint32_t big = N + 5;
+
+    memcpy(b + 64 + ((size_t)7 * NEAR_TEST_K + 2) * 8, &big, 4);
+    near_reseal(b, *n);
+}
+
+/* k set to 0 in the header. */
+static void near_zero_k(unsigned char *b, size_t *n)
+{
+    (void)n;
+    memset(b + 12, 0, 4);
+}
+
+static void test_near_files(void)
+{
+    struct near *nl = NULL;
+    struct index *bare;
+    const void *a, *b;
+    size_t la, lb;
+    struct err e;
+
+    REQUIRE(near_fixture());
+    REQUIRE(near_write(near_fix, tmp_path("fix.near"), &e) == INDEX_OK);
+    if (near_open(tmp_path("fix.near"), near_ix, &nl, &e) != INDEX_OK)
+        check_fail(__FILE__, __LINE__, "open: %s", e.msg);
+    REQUIRE(nl != NULL);
+    a = near_image(near_fix, &la);
+    b = near_image(nl, &lb);
+    CHECK(la == lb && memcmp(a, b, la) == 0);
+    near_free(nl);
+    CHECK_INT(near_altered(NULL, near_ix, &e), INDEX_OK);
+    CHECK_INT(near_altered(flip_middle, near_ix, &e), INDEX_ERR_FORMAT);
+    CHECK(strstr(e.msg, "checksum") != NULL);
+    CHECK_INT(near_altered(near_truncate, near_ix, &e), INDEX_ERR_FORMAT);
+    CHECK_INT(near_altered(bad_magic, near_ix, &e), INDEX_ERR_FORMAT);
+    CHECK_INT(near_altered(near_zero_k, near_ix, &e), INDEX_ERR_FORMAT);
+    CHECK_INT(near_altered(near_self_resealed, near_ix, &e), INDEX_ERR_FORMAT);
+    CHECK(strstr(e.msg, "row 3") != NULL);
+    CHECK_INT(near_altered(near_range_resealed, near_ix, &e), INDEX_ERR_FORMAT);
+    CHECK(strstr(e.msg, "row 7") != NULL);
+    /* Lists made for other rows: the fixture's index holds other vectors. */
+    {
+        float *v2 = make_vecs(N, 77);
+        struct index *other = build_index("near-other.idx", v2, ids, N);
+
+        REQUIRE(other != NULL);
+        CHECK_INT(near_altered(NULL, other, &e), INDEX_ERR_MISMATCH);
+        index_close(other);
+        free(v2);
+    }
+    CHECK_INT(near_open(tmp_path("no-such.near"), near_ix, &nl, &e), INDEX_ERR_IO);
+    /* No graph, no lists. */
+    bare = build_index("near-bare.idx", vecs, ids, N);
+    REQUIRE(bare != NULL);
+    CHECK_INT(near_build(bare, NEAR_TEST_K, 1, NULL, &nl, &e), INDEX_ERR_INPUT);
+    CHECK_INT(near_build(near_ix, 0, 1, NULL, &nl, &e), INDEX_ERR_INPUT);
+    index_close(bare);
+}
+
 int main(int argc, char **argv)
 {
     static const struct check_case cases[] = {
@@ -614,9 +802,14 @@ int main(int argc, char **argv)
         {"index_query", test_index_query},
         {"bad_params", test_bad_params},
         {"tiny", test_tiny},
+        {"near_matches_search", test_near_matches_search},
+        {"near_deterministic", test_near_deterministic},
+        {"near_files", test_near_files},
     };
     int rc = check_main("hnsw", cases, sizeof cases / sizeof cases[0], argc, argv);
 
+    near_free(near_fix);
+    index_close(near_ix);
     hnsw_free(fgraph);
     index_close(fix);
     free(vecs);

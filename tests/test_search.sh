@@ -93,6 +93,21 @@ t_grep "query_identity_stranger_not" 'is probably not'
 t_expect "index_build_graph" 0 "$D" --data "$tmp/d" index build --graph-min 1 --json
 t_grep "index_build_graph_json" '"graph": true'
 [ -f "$tmp/d/index/look.hnsw" ] && t_ok "graph_file" || t_bad "graph_file" "no $tmp/d/index/look.hnsw"
+# With the graph come the look-alike lists: "similar" reads them, and answers as the
+# search does (--ef, even at its default, makes it search).
+t_grep "index_build_near_json" '"near": true'
+[ -f "$tmp/d/index/look.near" ] && t_ok "near_file" || t_bad "near_file" "no $tmp/d/index/look.near"
+t_expect "similar_near" 0 "$D" --data "$tmp/d" similar "Keanu A" -k 7 --json
+near_out=$t_out
+t_expect "similar_searched" 0 "$D" --data "$tmp/d" similar "Keanu A" -k 7 --ef 384 --json
+[ "$near_out" = "$t_out" ] && t_ok "similar_near_equals_search" ||
+    t_bad "similar_near_equals_search" "$(printf '%s\n--- searched:\n%s' "$near_out" "$t_out")"
+cp "$tmp/d/index/look.near" "$tmp/near.keep"
+printf 'XXXX' | dd of="$tmp/d/index/look.near" bs=1 seek=100 conv=notrunc 2>/dev/null
+t_expect "similar_corrupt_near" 0 "$D" --data "$tmp/d" similar "Keanu A" -k 1
+t_grep "similar_corrupt_near_warns" 'look.near: checksum mismatch'
+t_grep "similar_corrupt_near_answers" '1\. Keanu B'
+mv "$tmp/near.keep" "$tmp/d/index/look.near"
 t_expect "similar_graph" 0 "$D" --data "$tmp/d" similar "Keanu A" -k 1
 t_grep "similar_graph_finds_b" '1\. Keanu B'
 t_expect "similar_graph_exact" 0 "$D" --data "$tmp/d" similar "Keanu A" -k 1 --exact --ef 10
@@ -102,12 +117,17 @@ printf '%s\n' "$t_out" | grep -q '"name": "Keanu B"' && t_bad "similar_gender_fi
     t_ok "similar_gender_filter_keeps_out"
 t_expect "index_rebuild_graph" 0 "$D" --data "$tmp/d" index build --space look --graph-min 1
 t_grep "index_rebuild_graph_updates" 'graph updated: 8 people kept, 0 removed, 0 inserted'
+t_grep "index_rebuild_graph_near" 'look: 32 look-alikes of each person'
+t_expect "index_build_no_near" 0 "$D" --data "$tmp/d" index build --space look --graph-min 1 --no-near
+[ -f "$tmp/d/index/look.near" ] && t_bad "no_near_removes" "stale lists kept" || t_ok "no_near_removes"
+t_expect "index_build_near_again" 0 "$D" --data "$tmp/d" index build --space look --graph-min 1
 printf 'XXXX' | dd of="$tmp/d/index/look.hnsw" bs=1 seek=300 conv=notrunc 2>/dev/null
 t_expect "similar_corrupt_graph" 0 "$D" --data "$tmp/d" similar "Keanu A" -k 1
 t_grep "similar_corrupt_graph_warns" 'look.hnsw: graph file checksum mismatch'
 t_grep "similar_corrupt_graph_answers" '1\. Keanu B'
 t_expect "index_build_small_removes_graph" 0 "$D" --data "$tmp/d" index build --space look
 [ -f "$tmp/d/index/look.hnsw" ] && t_bad "graph_removed" "stale graph kept" || t_ok "graph_removed"
+[ -f "$tmp/d/index/look.near" ] && t_bad "near_removed" "stale lists kept" || t_ok "near_removed"
 : >"$tmp/d/index/look.idx"
 t_expect "similar_corrupt_index" 1 "$D" --data "$tmp/d" similar "Keanu A"
 t_grep "similar_corrupt_index_says" 'index build'

@@ -7,6 +7,7 @@
 #include "catalog/catalog.h"
 #include "core/paths.h"
 #include "index/hnsw.h"
+#include "index/near.h"
 #include "search/search.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -20,6 +21,7 @@ struct index_args {
     long photos;
     int json;
     long graph_min, m, efc, seed; /* graph_min -1: the default */
+    int no_near;
 };
 
 /* Prints (or appends to arr) what building one space did. */
@@ -28,12 +30,13 @@ static void report_one(const char *data_dir, const char *space, const struct ind
 {
     if (a->json) {
         json_array_append_new(
-            arr, json_pack("{s:s, s:I, s:f, s:b, s:b, s:I, s:I, s:I, s:f}", "space", space,
-                           "people", (json_int_t)info->people, "seconds", secs, "graph",
+            arr, json_pack("{s:s, s:I, s:f, s:b, s:b, s:I, s:I, s:I, s:f, s:b, s:f}", "space",
+                           space, "people", (json_int_t)info->people, "seconds", secs, "graph",
                            info->graph, "graph_full", info->graph_full, "graph_kept",
                            (json_int_t)info->kept, "graph_removed", (json_int_t)info->removed,
                            "graph_inserted", (json_int_t)info->inserted, "graph_seconds",
-                           info->graph_seconds));
+                           info->graph_seconds, "near", info->near, "near_seconds",
+                           info->near_seconds));
         return;
     }
     printf("%s: %lld people, %s/index/%s.idx (%.2f s)\n", space, (long long)info->people,
@@ -45,14 +48,18 @@ static void report_one(const char *data_dir, const char *space, const struct ind
         printf("%s: graph updated: %llu people kept, %llu removed, %llu inserted (%.2f s)\n",
                space, (unsigned long long)info->kept, (unsigned long long)info->removed,
                (unsigned long long)info->inserted, info->graph_seconds);
+    if (info->near)
+        printf("%s: %d look-alikes of each person, %s/index/%s.near (%.2f s)\n", space, NEAR_K,
+               data_dir, space, info->near_seconds);
 }
 
 /* Builds one space; appends its figures to arr. Returns 0 or -1 (logged). */
 static int build_one(struct cli *cli, struct catalog *cat, const char *data_dir,
                      const char *space, const struct index_args *a, json_t *arr)
 {
-    struct search_build_opts o = {(int)a->photos, a->graph_min, (uint32_t)a->m,
-                                  (uint32_t)a->efc, (uint64_t)a->seed, cli->threads};
+    struct search_build_opts o = {(int)a->photos, a->graph_min,  (uint32_t)a->m,
+                                  (uint32_t)a->efc,  (uint64_t)a->seed, cli->threads,
+                                  a->no_near};
     struct search_build_info info;
     double t0 = clock_now();
     struct err e;
@@ -125,9 +132,9 @@ static int index_run(struct cli *cli, const struct cli_command *self, int argc, 
         {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
         {"graph-min", required_argument, NULL, 'g'}, {"graph-m", required_argument, NULL, 'm'},
         {"graph-efc", required_argument, NULL, 'c'}, {"seed", required_argument, NULL, 'S'},
-        {NULL, 0, NULL, 0},
+        {"no-near", no_argument, NULL, 'N'},     {NULL, 0, NULL, 0},
     };
-    struct index_args a = {NULL, 0, 0, -1, 0, 0, HNSW_SEED_DEFAULT};
+    struct index_args a = {NULL, 0, 0, -1, 0, 0, HNSW_SEED_DEFAULT, 0};
     int c;
 
     optind = 0;
@@ -145,6 +152,8 @@ static int index_run(struct cli *cli, const struct cli_command *self, int argc, 
                 return cli_usage_error(self, "--photos takes a number from 1 to 1000");
         } else if (c == 'j') {
             a.json = 1;
+        } else if (c == 'N') {
+            a.no_near = 1;
         } else if (c == 'g' || c == 'm' || c == 'c' || c == 'S') {
             if (parse_graph_opt(c, optarg, &a) != 0)
                 return cli_usage_error(self, "%s", graph_opt_usage(c));
@@ -164,7 +173,8 @@ const struct cli_command cli_cmd_index = {
     .name = "index",
     .summary = "build the index files searches read, from the catalogue",
     .usage = "usage: doppel index build [--space look|identity|clip] [--photos N] [--graph-min N]\n"
-             "                          [--graph-m M] [--graph-efc N] [--seed S] [--json]\n"
+             "                          [--graph-m M] [--graph-efc N] [--seed S] [--no-near]\n"
+             "                          [--json]\n"
              "\n"
              "Writes DATA/index/<space>.idx for every space the catalogue has vectors in\n"
              "(or the one named): one row per person, the average of their N best photos'\n"
@@ -179,6 +189,12 @@ const struct cli_command cli_cmd_index = {
              "people kept keep their links, removed people's links are repaired, and only\n"
              "new people are inserted. The graph is the same for any --threads.\n"
              "\n"
+             "With the graph, every person's 32 closest look-alikes are found through it\n"
+             "and kept in DATA/index/<space>.near, so \"who looks like this actor?\" (up to\n"
+             "32 answers, no filter) is a lookup, not a search; the answers are the\n"
+             "search's own. Finding them takes one search per person (minutes for\n"
+             "400,000 people); --no-near skips it, and such queries then search.\n"
+             "\n"
              "Options:\n"
              "  --space S    look, identity or clip (default: every space with vectors)\n"
              "  --photos N   photos averaged per person, best first (default 5)\n"
@@ -186,6 +202,7 @@ const struct cli_command cli_cmd_index = {
              "  --graph-m M    graph links per node, 2M on the bottom level (default 16)\n"
              "  --graph-efc N  candidates kept while inserting (default 100)\n"
              "  --seed S       the seed the graph's levels are drawn from (default 20261123)\n"
+             "  --no-near      no look-alike lists beside the graph\n"
              "  --json       machine-readable output\n"
              "  -h, --help\n",
     .run = index_run,

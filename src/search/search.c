@@ -15,6 +15,7 @@
 #include "face/identity.h"
 #include "index/hnsw.h"
 #include "index/index.h"
+#include "index/near.h"
 #include "names/names.h"
 #include "nn/model.h"
 #include "util/clock.h"
@@ -40,6 +41,7 @@ struct search {
     char data_dir[4096];
     const char *models_dir;
     struct index *ix[NSPACES];
+    struct near *near[NSPACES]; /* look-alike lists, NULL where none */
     int threads;
     struct nn_ctx *ctx;
     struct face_detector *det;
@@ -74,6 +76,30 @@ static int graph_path(char *out, size_t n, const char *data_dir, const char *spa
     int w = snprintf(out, n, "%s/index/%s.hnsw", data_dir, space);
 
     return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+static int near_path(char *out, size_t n, const char *data_dir, const char *space)
+{
+    int w = snprintf(out, n, "%s/index/%s.near", data_dir, space);
+
+    return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+/* The space's near lists when there are some and ix has its graph; one that does not
+ * open is refused with a warning, and look-alikes are searched for instead. */
+static struct near *open_near(const struct index *ix, const char *data_dir, const char *space)
+{
+    char path[4200];
+    struct near *nl = NULL;
+    struct err e;
+
+    if (index_get_hnsw(ix) == NULL || near_path(path, sizeof path, data_dir, space) != 0 ||
+        !fs_is_file(path))
+        return NULL;
+    if (near_open(path, ix, &nl, &e) != INDEX_OK)
+        log_warn("%s; searching for %s look-alikes instead (rebuild with doppel index build "
+                 "--space %s)", e.msg, space, space);
+    return nl;
 }
 
 /* Attaches the space's graph file to ix when there is one. A graph that does not open
@@ -123,8 +149,10 @@ int search_open(const char *data_dir, const char *models_dir, int threads, struc
             search_close(s);
             return SEARCH_ERR_INDEX;
         }
-        if (s->ix[i] != NULL)
+        if (s->ix[i] != NULL) {
             open_graph(s->ix[i], data_dir, space_names[i]);
+            s->near[i] = open_near(s->ix[i], data_dir, space_names[i]);
+        }
     }
     *out = s;
     return SEARCH_OK;
@@ -135,6 +163,7 @@ void search_close(struct search *s)
     if (s == NULL)
         return;
     for (int i = 0; i < NSPACES; i++) {
+        near_free(s->near[i]);
         index_close(s->ix[i]);
         free(s->allow[i]);
     }
@@ -242,12 +271,53 @@ out:
     return rc;
 }
 
+/* Finds every person's look-alikes through the graph just written (index/near.h) and
+ * writes them beside it. */
+static int build_near(const char *ipath, const char *gpath, const char *npath,
+                      const char *space, const struct search_build_opts *o,
+                      struct search_build_info *info, struct err *e)
+{
+    struct index *ix = NULL;
+    struct hnsw *g = NULL;
+    struct near *nl = NULL;
+    struct progress pr;
+    char label[64];
+    double t0 = clock_now();
+    int threads = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN), rc;
+
+    if (index_open(ipath, space, &ix, e) != INDEX_OK || hnsw_open(gpath, ix, &g, e) != INDEX_OK) {
+        index_close(ix);
+        return SEARCH_ERR_INDEX;
+    }
+    index_attach_hnsw(ix, g);
+    snprintf(label, sizeof label, "%s look-alikes", space);
+    progress_init(&pr, label, index_get_meta(ix)->count);
+    rc = near_build(ix, NEAR_K, threads, &pr, &nl, e);
+    progress_finish(&pr);
+    if (rc == INDEX_OK)
+        rc = near_write(nl, npath, e);
+    near_free(nl);
+    index_close(ix);
+    if (rc != INDEX_OK)
+        return SEARCH_ERR_INDEX;
+    info->near = 1;
+    info->near_seconds = clock_now() - t0;
+    return SEARCH_OK;
+}
+
+/* Removes path if it is there; a failure is only worth a warning. */
+static void remove_stale(const char *path, const char *what)
+{
+    if (unlink(path) != 0 && errno != ENOENT)
+        log_warn("cannot remove the stale %s %s: %s", what, path, strerror(errno));
+}
+
 int search_build_index_ex(struct catalog *c, const char *data_dir, const char *space,
                           const struct search_build_opts *o, struct search_build_info *info,
                           struct err *e)
 {
     struct index_meta meta = {{0}, {0}, 0, 0};
-    char dir[4200], path[4200], gpath[4200];
+    char dir[4200], path[4200], gpath[4200], npath[4200];
     float *vecs = NULL;
     int64_t *ids = NULL, count, min = o->graph_min < 0 ? HNSW_MIN_ROWS_DEFAULT : o->graph_min;
     int rc;
@@ -264,7 +334,8 @@ int search_build_index_ex(struct catalog *c, const char *data_dir, const char *s
     }
     if (rc == SEARCH_OK && (snprintf(dir, sizeof dir, "%s/index", data_dir) >= (int)sizeof dir ||
                             index_path(path, sizeof path, data_dir, space) != 0 ||
-                            graph_path(gpath, sizeof gpath, data_dir, space) != 0)) {
+                            graph_path(gpath, sizeof gpath, data_dir, space) != 0 ||
+                            near_path(npath, sizeof npath, data_dir, space) != 0)) {
         err_set(e, "the data folder's path is too long");
         rc = SEARCH_ERR_INPUT;
     }
@@ -280,17 +351,23 @@ int search_build_index_ex(struct catalog *c, const char *data_dir, const char *s
     free(vecs);
     if (rc == SEARCH_OK)
         info->people = count;
-    if (rc == SEARCH_OK && count >= min)
+    if (rc == SEARCH_OK && count >= min) {
+        /* The old lists name rows of the old index: gone before the new index is used. */
+        remove_stale(npath, "look-alike lists");
         rc = build_graph(path, gpath, space, o, info, e);
-    else if (rc == SEARCH_OK && unlink(gpath) != 0 && errno != ENOENT)
-        log_warn("cannot remove the stale graph %s: %s", gpath, strerror(errno));
+        if (rc == SEARCH_OK && !o->no_near)
+            rc = build_near(path, gpath, npath, space, o, info, e);
+    } else if (rc == SEARCH_OK) {
+        remove_stale(gpath, "graph");
+        remove_stale(npath, "look-alike lists");
+    }
     return rc;
 }
 
 int search_build_index(struct catalog *c, const char *data_dir, const char *space,
                        int max_photos, int64_t *people, struct err *e)
 {
-    struct search_build_opts o = {max_photos, -1, 0, 0, HNSW_SEED_DEFAULT, 0};
+    struct search_build_opts o = {max_photos, -1, 0, 0, HNSW_SEED_DEFAULT, 0, 0};
     struct search_build_info info;
     int rc = search_build_index_ex(c, data_dir, space, &o, &info, e);
 
@@ -537,10 +614,37 @@ int search_has_index(const struct search *s, const char *space)
     return i >= 0 && s->ix[i] != NULL;
 }
 
+/* Whether space i's near lists answer a look-alike query for k: they hold the default
+ * search's answers, so not when the search is asked to be exact, to keep another ef or
+ * to filter. */
+static int near_usable(const struct search *s, int i, int k)
+{
+    return s->near[i] != NULL && !s->exact && s->ef == 0 && s->gender == 0 &&
+           (uint32_t)k <= near_k(s->near[i]);
+}
+
+/* Row's look-alikes from space i's near lists, described; SEARCH_NOT_FOUND when one of
+ * them is no longer in the catalogue. */
+static int similar_from_near(struct search *s, int i, uint32_t row, int k, struct search_hit *out,
+                             int *n, struct err *e)
+{
+    struct index_hit hits[NEAR_K_MAX];
+    size_t nh = near_get(s->near[i], row, (size_t)k, hits);
+    int rc = SEARCH_OK;
+
+    *n = 0;
+    for (size_t j = 0; j < nh && rc == SEARCH_OK; j++) {
+        rc = describe(s, &hits[j], &out[*n], e);
+        *n += rc == SEARCH_OK;
+    }
+    return rc;
+}
+
 int search_similar(struct search *s, const char *space, int64_t id, int k, struct search_hit *out,
                    int *n, struct err *e)
 {
     struct index *ix = NULL;
+    float q[INDEX_DIM_MAX];
     uint32_t row;
     int rc = need_index(s, space, &ix, e);
 
@@ -556,7 +660,12 @@ int search_similar(struct search *s, const char *space, int64_t id, int k, struc
                    "imported after the last doppel index build)", (long long)id, space);
         return SEARCH_NOT_FOUND;
     }
-    return nearest(s, space_of(space), index_get_vector(ix, row), k, id, out, n, e);
+    if (near_usable(s, space_of(space), k)) {
+        rc = similar_from_near(s, space_of(space), row, k, out, n, e);
+        if (rc != SEARCH_NOT_FOUND) /* else someone listed has left: search instead */
+            return rc;
+    }
+    return nearest(s, space_of(space), index_read_vector(ix, row, q), k, id, out, n, e);
 }
 
 /* ---- photos ------------------------------------------------------------------------ */

@@ -79,6 +79,7 @@ struct search_build_opts {
     uint32_t m, efc;   /* graph parameters, 0 = defaults (index/hnsw.h) */
     uint64_t seed;     /* levels' seed; the same seed keeps an update incremental */
     int threads;       /* graph build threads, 0 = every core */
+    int no_near;       /* 1: no near lists beside the graph (index/near.h) */
 };
 
 /* What index build did besides the index file. */
@@ -88,11 +89,14 @@ struct search_build_info {
     int graph_full;       /* 1 when it was built whole, 0 when an old graph was updated */
     uint64_t kept, removed, inserted; /* people kept from the old graph, gone, inserted */
     double graph_seconds;
+    int near;             /* 1 when near lists were written */
+    double near_seconds;
 };
 
 /* search_build_index with graph options, then (when the space has o->graph_min people or
- * more) the graph, updated from the old graph file when there is one: see index/hnsw.h.
- * A space below the threshold gets no graph, and a stale graph file is removed. */
+ * more) the graph, updated from the old graph file when there is one: see index/hnsw.h,
+ * and each person's look-alikes found through it (index/near.h) unless o->no_near. A
+ * space below the threshold gets neither, and stale files are removed. */
 int search_build_index_ex(struct catalog *c, const char *data_dir, const char *space,
                           const struct search_build_opts *o, struct search_build_info *info,
                           struct err *e);
