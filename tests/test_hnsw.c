@@ -646,16 +646,16 @@ static void test_near_matches_search(void)
         size_t nw, ng;
 
         q.exclude = index_get_id(near_ix, r);
-        REQUIRE(index_query(near_ix, vecs + (size_t)r * DIM, &q, want, &nw, NULL, &e) ==
-                INDEX_OK);
+        REQUIRE(index_query(near_ix, vecs + (size_t)r * DIM, &q, want, &nw, NULL, &e) == INDEX_OK);
         for (size_t k = 1; k <= NEAR_TEST_K; k += k == 1 ? 9 : NEAR_TEST_K - 10) {
             ng = near_get(near_fix, r, k, got);
             CHECK_INT(ng, k);
             for (size_t i = 0; i < ng && i < nw; i++) {
                 if (got[i].id != want[i].id || got[i].row != want[i].row ||
                     got[i].score != want[i].score || got[i].rank_pct != want[i].rank_pct) {
-                    check_fail(__FILE__, __LINE__, "row %u answer %zu: %lld %.6f %.4f vs %lld %.6f %.4f",
-                               r, i, (long long)got[i].id, got[i].score, got[i].rank_pct,
+                    check_fail(__FILE__, __LINE__,
+                               "row %u answer %zu: %lld %.6f %.4f vs %lld %.6f %.4f", r, i,
+                               (long long)got[i].id, got[i].score, got[i].rank_pct,
                                (long long)want[i].id, want[i].score, want[i].rank_pct);
                     return;
                 }

@@ -282,6 +282,20 @@ grep -q "reloaded the data folder.*; photo models kept" "$tmp/serve.err" && t_ok
     t_bad "reload_keeps_models" "$(cat "$tmp/serve.err")"
 get "reload_photo_query" 200 "/api/query?k=2" -F "photo=@$SAMPLE"
 t_grep "reload_photo_query_faces" '"lookalikes"'
+# The graph and the look-alike lists are written after the index: each one replaced is
+# noticed too, so a server never stays on the index without them.
+"$D" -q --data "$tmp/d" index build --space look --graph-min 1 >/dev/null 2>&1
+sleep 2.5
+get "reload_graph_generation" 200 "/about"
+gen1=$(printf '%s\n' "$t_out" | grep -o 'Data generation</dt><dd>[0-9]*' | grep -o '[0-9]*$')
+touch "$tmp/d/index/look.near"
+sleep 2.5
+get "reload_near_generation" 200 "/about"
+gen2=$(printf '%s\n' "$t_out" | grep -o 'Data generation</dt><dd>[0-9]*' | grep -o '[0-9]*$')
+[ "${gen2:-0}" -gt "${gen1:-0}" ] && t_ok "reload_on_near_file" ||
+    t_bad "reload_on_near_file" "generation $gen1 then $gen2 after the lists changed"
+get "reload_near_similar" 200 "/api/similar/$A?k=3"
+t_grep "reload_near_similar_finds" '"name": "Keanu B"'
 stop_server
 [ "$stopped" = 0 ] && t_ok "serve_stops_on_term" || t_bad "serve_stops_on_term" "exit $stopped"
 
@@ -350,5 +364,46 @@ if start_server "$tmp/noindex"; then
     stop_server
 else
     t_bad "noindex_start" "$(cat "$tmp/serve.err")"
+fi
+
+# --hotlink: photos the TMDB crawler saved (DATA/photos/tmdb/<id>/<rank>_<name>) and
+# photos whose source is on TMDB's image CDN are shown from the CDN, in pages and
+# answers, and their /img/person URLs redirect there; without the flag this server's URL
+# is shown. Person A's photos get the crawler's paths, B's the CDN's addresses.
+mkdir -p "$tmp/hot"
+cp "$tmp/d/catalog.db" "$tmp/hot/" && cp -r "$tmp/d/index" "$tmp/hot/"
+/usr/bin/python3 - "$tmp/hot/catalog.db" "$A" "$BID" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("UPDATE photos SET source = '/srv/d/photos/tmdb/31/' || (id % 5 + 1) || '_hot' || id || '.jpg' "
+          "WHERE person_id = ?", (int(sys.argv[2]),))
+c.execute("UPDATE photos SET source = 'https://image.tmdb.org/t/p/h632/cdn' || id || '.jpg' "
+          "WHERE person_id = ?", (int(sys.argv[3]),))
+c.commit()
+PY
+if start_server "$tmp/hot" --hotlink; then
+    get "hotlink_api" 200 "/api/people/$A"
+    t_grep "hotlink_api_photo" '"photo": "https://image.tmdb.org/t/p/w185/hot[0-9]+\.jpg"'
+    get "hotlink_page" 200 "/actor/$A"
+    t_grep "hotlink_page_img" '<img src="https://image.tmdb.org/t/p/w185/hot[0-9]+\.jpg"'
+    get "hotlink_similar" 200 "/api/similar/$A?k=8"
+    t_grep "hotlink_similar_cdn" '"photo": "https://image.tmdb.org/t/p/h632/cdn[0-9]+\.jpg"'
+    get "hotlink_redirect" 302 "/img/person/$A"
+    hdr "hotlink_redirect_location" 'Location: https://image.tmdb.org/t/p/w185/hot'
+    get "hotlink_redirect_cdn" 302 "/img/person/$BID?n=2"
+    hdr "hotlink_redirect_cdn_location" 'Location: https://image.tmdb.org/t/p/h632/cdn'
+    stop_server
+else
+    t_bad "hotlink_start" "$(cat "$tmp/serve.err")"
+fi
+if start_server "$tmp/hot"; then
+    get "no_hotlink_api" 200 "/api/people/$A"
+    t_grep "no_hotlink_api_photo" '"photo": "/img/person/[0-9]+"'
+    get "no_hotlink_img" 404 "/img/person/$A"
+    get "no_hotlink_cdn_img" 404 "/img/person/$BID"
+    t_grep "no_hotlink_cdn_says" 'serve with --hotlink'
+    stop_server
+else
+    t_bad "no_hotlink_start" "$(cat "$tmp/serve.err")"
 fi
 t_done web

@@ -20,11 +20,14 @@ web_make_data() {
         "$D" -q --data "$1/d" titles import "$1/titles.csv" >>"$1/import.log" 2>&1
 }
 
-# start_server DATA: starts doppel serve on a free port (output in $tmp/serve.*); sets
-# $pid and $B (the base URL). Returns non-zero if it does not start.
+# start_server DATA [OPTION...]: starts doppel serve on a free port with the options
+# (output in $tmp/serve.*); sets $pid and $B (the base URL). Returns non-zero if it does
+# not start.
 start_server() {
+    data=$1
+    shift
     rm -f "$tmp/serve.out" # else the loop below may read a previous server's address
-    "$D" --data "$1" serve --port 0 >"$tmp/serve.out" 2>"$tmp/serve.err" &
+    "$D" --data "$data" serve --port 0 "$@" >"$tmp/serve.out" 2>"$tmp/serve.err" &
     pid=$!
     B=""
     for _ in $(seq 1 100); do

@@ -25,6 +25,7 @@ struct catalog_ops {
     int (*begin)(struct catalog *c, struct err *e);
     int (*commit)(struct catalog *c, struct err *e);
     void (*rollback)(struct catalog *c);
+    int (*begin_read)(struct catalog *c, struct err *e);
     /* norm is the normalised name; created may be NULL. */
     int (*person_upsert)(struct catalog *c, const struct catalog_person *p, const char *norm,
                          int64_t *id, int *created, struct err *e);

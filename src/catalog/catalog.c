@@ -102,6 +102,11 @@ void catalog_rollback(struct catalog *c)
     c->ops->rollback(c);
 }
 
+int catalog_begin_read(struct catalog *c, struct err *e)
+{
+    return c->ops->begin_read(c, e);
+}
+
 static int check_person(const struct catalog_person *p, struct err *e)
 {
     if (!fits(p->name, sizeof p->name) || !fits(p->department, sizeof p->department)) {

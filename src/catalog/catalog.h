@@ -195,6 +195,12 @@ int catalog_commit(struct catalog *c, struct err *e);
 /* Rolls back the open transaction, if any. */
 void catalog_rollback(struct catalog *c);
 
+/* Starts a read transaction, ended by catalog_rollback (or catalog_commit): the reads
+ * until then see one snapshot and take the database's lock once, where each read alone
+ * would take and drop it (a page of look-alikes makes dozens of lookups). Writers are not
+ * blocked (WAL); a checkpoint waits for it, so keep it short. */
+int catalog_begin_read(struct catalog *c, struct err *e);
+
 /* Adds a person or finds the one already there: by tmdb_id when given (adopting a
  * same-named person who has none yet), else by normalised name (the most popular when
  * several share it). Known values replace unknown ones; a TMDB-keyed upsert replaces

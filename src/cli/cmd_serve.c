@@ -158,7 +158,8 @@ const struct cli_command cli_cmd_serve = {
              "  -p, --port N            port (default 8080; 0 = any free port, printed)\n"
              "  --workers N             request threads (default: every core)\n"
              "  --web DIR               web assets (default: ./web, or the installed ones)\n"
-             "  --hotlink               redirect to photos whose source is a URL (TMDB's CDN)\n"
+             "  --hotlink               show photos crawled from TMDB from its image CDN\n"
+             "                          (pages and answers link them; /img/person redirects)\n"
              "  --max-connections N     open connections at most (default 512)\n"
              "  --timeout S             close a connection idle this long (default 15 s)\n"
              "  -h, --help\n",

@@ -126,9 +126,10 @@ int near_build(const struct index *ix, uint32_t k, int threads, struct progress 
 
     *out = NULL;
     if (k < 1 || k > NEAR_K_MAX || count == 0 || ix->hnsw == NULL) {
-        err_set(e, k < 1 || k > NEAR_K_MAX ? "near lists: k must be from 1 to %d"
-                   : count == 0           ? "near lists: the index is empty"
-                                          : "near lists: the index has no graph",
+        err_set(e,
+                k < 1 || k > NEAR_K_MAX ? "near lists: k must be from 1 to %d"
+                : count == 0            ? "near lists: the index is empty"
+                                        : "near lists: the index has no graph",
                 NEAR_K_MAX);
         return INDEX_ERR_INPUT;
     }
@@ -208,14 +209,14 @@ int near_open_mem(const void *buf, size_t len, const struct index *ix, struct ne
         return INDEX_ERR_INPUT;
     }
     if (len < sizeof *h || memcmp(h->magic, NEAR_MAGIC, 8) != 0) {
-        err_set(e, len < sizeof *h ? "truncated: %zu bytes, less than the header"
-                                   : "not a doppel near-lists file (bad magic)",
+        err_set(e,
+                len < sizeof *h ? "truncated: %zu bytes, less than the header"
+                                : "not a doppel near-lists file (bad magic)",
                 len);
         return INDEX_ERR_FORMAT;
     }
     if (h->version != NEAR_VERSION) {
-        err_set(e, "near-lists format version %u, this doppel reads %d", h->version,
-                NEAR_VERSION);
+        err_set(e, "near-lists format version %u, this doppel reads %d", h->version, NEAR_VERSION);
         return INDEX_ERR_FORMAT;
     }
     for (int i = 0; i < 6; i++)
@@ -320,8 +321,8 @@ size_t near_get(const struct near *nl, uint32_t row, size_t k, struct index_hit 
         out[n].id = index_get_id(nl->ix, l[n].row);
         out[n].row = l[n].row;
         out[n].score = l[n].score;
-        out[n].rank_pct = allowed > 1 ? 100.0 * (double)(allowed - 1 - n) / (double)(allowed - 1)
-                                      : 100.0;
+        out[n].rank_pct =
+            allowed > 1 ? 100.0 * (double)(allowed - 1 - n) / (double)(allowed - 1) : 100.0;
     }
     return n;
 }

@@ -41,31 +41,30 @@ void web_api_error(struct web_resp *resp, int status, const char *msg)
                         msg && msg[0] ? msg : "error"));
 }
 
-static json_t *photo_url(int64_t id, int has_photo)
+/* Photo nth of person id (source "" for none) as the URL to show it at, or null. */
+static json_t *photo_url(int hotlink, int64_t id, int nth, const char *source)
 {
-    char url[64];
+    char url[WEB_PHOTO_URL_MAX];
+    const char *u = web_photo_url(hotlink, id, nth, source, url, sizeof url);
 
-    if (!has_photo)
-        return json_null();
-    snprintf(url, sizeof url, "/img/person/%lld", (long long)id);
-    return json_string(url);
+    return u != NULL ? json_string(u) : json_null();
 }
 
 /* A search hit with the CLI's keys, photo as a URL. */
-static json_t *hit_json(const struct search_hit *h)
+static json_t *hit_json(int hotlink, const struct search_hit *h)
 {
     json_t *o = cli_hit_json(h);
 
-    json_object_set_new(o, "photo", photo_url(h->id, h->photo[0] != '\0'));
+    json_object_set_new(o, "photo", photo_url(hotlink, h->id, 0, h->photo));
     return o;
 }
 
-static json_t *hits_json(const struct search_hit *h, int n)
+static json_t *hits_json(int hotlink, const struct search_hit *h, int n)
 {
     json_t *a = json_array();
 
     for (int i = 0; i < n; i++)
-        json_array_append_new(a, hit_json(&h[i]));
+        json_array_append_new(a, hit_json(hotlink, &h[i]));
     return a;
 }
 
@@ -119,13 +118,14 @@ void web_api_search(struct web_req *r, struct web_resp *resp)
     for (size_t i = 0; i < n; i++) {
         int64_t id = r->snap->name_ids[hits[i].row];
         char src[CATALOG_SOURCE_MAX];
-        int has = catalog_person_photo(search_catalog(h), id, src, sizeof src, &e) == CATALOG_OK;
 
+        if (catalog_person_photo(search_catalog(h), id, src, sizeof src, &e) != CATALOG_OK)
+            src[0] = '\0';
         json_array_append_new(arr,
                               json_pack("{s:I, s:s, s:i, s:s, s:o}", "id", (json_int_t)id, "name",
                                         names_index_name(r->snap->names, hits[i].row), "score",
                                         hits[i].score, "match", hits[i].prefix ? "prefix" : "fuzzy",
-                                        "photo", photo_url(id, has)));
+                                        "photo", photo_url(r->opts->hotlink, id, 0, src)));
     }
     web_snap_put(r->snap, h);
     send_json(resp, 200, json_pack("{s:s, s:o}", "query", q, "results", arr));
@@ -170,22 +170,22 @@ void web_api_similar(struct web_req *r, struct web_resp *resp, int64_t id)
     else
         send_json(resp, 200,
                   json_pack("{s:o, s:s, s:o}", "query", person_json(&p), "space", space, "results",
-                            hits_json(hits, n)));
+                            hits_json(r->opts->hotlink, hits, n)));
 }
 
-static json_t *face_json(const struct search_face *f)
+static json_t *face_json(int hotlink, const struct search_face *f)
 {
     json_t *who = json_null();
 
     if (f->has_identity) {
-        who = hit_json(&f->identity);
+        who = hit_json(hotlink, &f->identity);
         json_object_set_new(who, "distance", json_real(f->distance));
         json_object_set_new(who, "threshold", json_real(IDENTITY_THRESHOLD));
         json_object_set_new(who, "same_person", json_boolean(f->same_person));
     }
     return json_pack("{s:[f, f, f, f], s:f, s:o, s:o}", "box", (double)f->box.x1, (double)f->box.y1,
                      (double)f->box.x2, (double)f->box.y2, "score", (double)f->box.score,
-                     "identity", who, "lookalikes", hits_json(f->looks, f->nlooks));
+                     "identity", who, "lookalikes", hits_json(hotlink, f->looks, f->nlooks));
 }
 
 void web_api_query(struct web_req *r, struct web_resp *resp)
@@ -205,7 +205,7 @@ void web_api_query(struct web_req *r, struct web_resp *resp)
     }
     faces = json_array();
     for (int i = 0; i < p.nfaces; i++)
-        json_array_append_new(faces, face_json(&p.faces[i]));
+        json_array_append_new(faces, face_json(r->opts->hotlink, &p.faces[i]));
     send_json(resp, 200,
               json_pack("{s:i, s:i, s:o}", "width", p.im.w, "height", p.im.h, "faces", faces));
     web_photo_release(&p);
@@ -239,7 +239,7 @@ void web_api_titles(struct web_req *r, struct web_resp *resp)
     send_json(resp, 200, json_pack("{s:s, s:o}", "query", q, "results", arr));
 }
 
-static json_t *cast_json(struct search *h, const struct catalog_cast *c, int n)
+static json_t *cast_json(struct search *h, int hotlink, const struct catalog_cast *c, int n)
 {
     json_t *arr = json_array();
     char src[CATALOG_SOURCE_MAX];
@@ -247,15 +247,16 @@ static json_t *cast_json(struct search *h, const struct catalog_cast *c, int n)
 
     for (int i = 0; i < n; i++) {
         json_t *o = person_json(&c[i].person);
-        int has = catalog_person_photo(search_catalog(h), c[i].person.id, src, sizeof src, &e) ==
-                  CATALOG_OK;
 
+        if (catalog_person_photo(search_catalog(h), c[i].person.id, src, sizeof src, &e) !=
+            CATALOG_OK)
+            src[0] = '\0';
         json_object_set_new(o, "character", json_string(c[i].credit.character));
         json_object_set_new(o, "order",
                             c[i].credit.order ? json_integer(c[i].credit.order) : json_null());
         json_object_set_new(
             o, "episodes", c[i].credit.episodes ? json_integer(c[i].credit.episodes) : json_null());
-        json_object_set_new(o, "photo", photo_url(c[i].person.id, has));
+        json_object_set_new(o, "photo", photo_url(hotlink, c[i].person.id, 0, src));
         json_array_append_new(arr, o);
     }
     return arr;
@@ -273,7 +274,8 @@ void web_api_cast(struct web_req *r, struct web_resp *resp, int64_t id)
         rc = catalog_title_cast(search_catalog(h), id, cast, WEB_CAST_MAX, &n, &e);
     if (rc == CATALOG_OK)
         send_json(resp, 200,
-                  json_pack("{s:o, s:o}", "title", title_json(&t), "cast", cast_json(h, cast, n)));
+                  json_pack("{s:o, s:o}", "title", title_json(&t), "cast",
+                            cast_json(h, r->opts->hotlink, cast, n)));
     else
         web_api_error(resp, rc == CATALOG_NOT_FOUND ? 404 : 500,
                       rc == CATALOG_NOT_FOUND ? "no such title" : e.msg);
@@ -315,18 +317,14 @@ void web_api_person(struct web_req *r, struct web_resp *resp, int64_t id)
         return;
     }
     photos = json_array();
-    for (int i = 0; i < n; i++) {
-        char url[80];
-
-        snprintf(url, sizeof url, "/img/person/%lld?n=%d", (long long)id, i + 1);
-        json_array_append_new(photos, json_string(url));
-    }
+    for (int i = 0; i < n; i++)
+        json_array_append_new(photos, photo_url(r->opts->hotlink, id, i, ph[i].source));
     o = person_json(&p);
     json_object_set_new(o, "popularity", json_real(p.popularity));
     json_object_set_new(o, "gender", json_integer(p.gender));
     json_object_set_new(o, "birth_year", p.birth_year ? json_integer(p.birth_year) : json_null());
     json_object_set_new(o, "department", json_string(p.department));
-    json_object_set_new(o, "photo", photo_url(id, n > 0));
+    json_object_set_new(o, "photo", photo_url(r->opts->hotlink, id, 0, n > 0 ? ph[0].source : ""));
     json_object_set_new(o, "photos", photos);
     json_object_set_new(o, "known_for", known_json(h, id));
     web_snap_put(r->snap, h);

@@ -150,10 +150,55 @@ static int photo_source(struct web_req *r, int64_t id, int nth, char *src, size_
     return 200;
 }
 
+#define TMDB_IMAGES "https://image.tmdb.org/"
+#define TMDB_THUMBS TMDB_IMAGES "t/p/w185/" /* pages show photos at 160 px at most */
+
+/* TMDB's file name of a photo the crawler saved (DATA/photos/tmdb/<tmdb id>/<rank>_<name>
+ * or display_<name>, see tmdb/crawl.c), or NULL for any other path. */
+static const char *crawled_name(const char *source)
+{
+    const char *file = strrchr(source, '/'), *dir, *name;
+
+    if (file == NULL || file == source)
+        return NULL;
+    for (dir = file; dir > source && dir[-1] != '/'; dir--)
+        if (dir[-1] < '0' || dir[-1] > '9')
+            return NULL;
+    if (dir == file || (size_t)(dir - source) < 13 || strncmp(dir - 13, "/photos/tmdb/", 13) != 0)
+        return NULL;
+    name = strchr(file + 1, '_');
+    if (name == NULL ||
+        !(name - file == 2 ? file[1] >= '1' && file[1] <= '9'
+                           : strncmp(file + 1, "display_", 8) == 0) ||
+        strlen(name + 1) == 0 || strlen(name + 1) > 128 ||
+        strspn(name + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+            strlen(name + 1))
+        return NULL;
+    return name + 1;
+}
+
+const char *web_photo_url(int hotlink, int64_t id, int nth, const char *source, char *buf, size_t n)
+{
+    const char *name;
+
+    if (source == NULL || source[0] == '\0')
+        return NULL;
+    if (hotlink && strncmp(source, TMDB_IMAGES, strlen(TMDB_IMAGES)) == 0)
+        return source;
+    if (hotlink && (name = crawled_name(source)) != NULL &&
+        snprintf(buf, n, "%s%s", TMDB_THUMBS, name) < (int)n)
+        return buf;
+    if (nth > 0)
+        snprintf(buf, n, "/img/person/%lld?n=%d", (long long)id, nth + 1);
+    else
+        snprintf(buf, n, "/img/person/%lld", (long long)id);
+    return buf;
+}
+
 void web_photo_serve(struct web_req *r, struct web_resp *resp, int64_t id)
 {
-    char src[CATALOG_SOURCE_MAX];
-    const char *ns = web_req_arg(r, "n");
+    char src[CATALOG_SOURCE_MAX], url[WEB_PHOTO_URL_MAX];
+    const char *ns = web_req_arg(r, "n"), *to;
     int64_t nth = 0;
     unsigned char *data = NULL;
     size_t len = 0;
@@ -164,19 +209,23 @@ void web_photo_serve(struct web_req *r, struct web_resp *resp, int64_t id)
         web_page_error(r, resp, 400, "n must be a number from 1 to 5");
         return;
     }
-    status = photo_source(r, id, nth > 0 ? (int)nth - 1 : 0, src, sizeof src);
+    nth = nth > 0 ? nth - 1 : 0;
+    status = photo_source(r, id, (int)nth, src, sizeof src);
     if (status != 200) {
         web_page_error(r, resp, status, "no photo of this person");
         return;
     }
-    if (strncmp(src, "http://", 7) == 0 || strncmp(src, "https://", 8) == 0) {
-        if (!r->opts->hotlink) {
-            web_page_error(r, resp, 404, "this photo is on TMDB (serve with --hotlink)");
-            return;
-        }
+    to = web_photo_url(r->opts->hotlink, id, (int)nth, src, url, sizeof url);
+    if (to != NULL && strncmp(to, TMDB_IMAGES, strlen(TMDB_IMAGES)) == 0) {
         resp->status = 302;
         resp->cache = PHOTO_CACHE;
-        snprintf(resp->location, sizeof resp->location, "%s", src);
+        snprintf(resp->location, sizeof resp->location, "%s", to);
+        return;
+    }
+    if (strncmp(src, "http://", 7) == 0 || strncmp(src, "https://", 8) == 0) {
+        web_page_error(r, resp, 404,
+                       r->opts->hotlink ? "this photo is not on TMDB's image CDN"
+                                        : "this photo is on TMDB (serve with --hotlink)");
         return;
     }
     if (fs_read_file(src, PHOTO_MAX, &data, &len, &e) != FS_OK || photo_type(data, len) == NULL) {

@@ -121,13 +121,17 @@ void web_page_error(struct web_req *r, struct web_resp *resp, int status, const 
 
 /* ---- shared pieces ------------------------------------------------------------------ */
 
-static void put_thumb(struct buf *b, int64_t id, const char *name, int has_photo)
+/* Person id's best photo (source "" when there is none), or a placeholder. */
+static void put_thumb(struct buf *b, int hotlink, int64_t id, const char *name, const char *source)
 {
-    if (has_photo)
+    char url[WEB_PHOTO_URL_MAX];
+    const char *src = web_photo_url(hotlink, id, 0, source, url, sizeof url);
+
+    if (src != NULL)
         html_fmt(b,
-                 "<img src=\"/img/person/%L\" alt=\"Photo of %s\" loading=\"lazy\" "
+                 "<img src=\"%s\" alt=\"Photo of %s\" loading=\"lazy\" "
                  "width=\"160\" height=\"160\">",
-                 id, name);
+                 src, name);
     else
         html_fmt(b, "<span class=\"nophoto\" role=\"img\" aria-label=\"No photo of %s\">?</span>",
                  name);
@@ -162,12 +166,12 @@ static void put_tmdb(struct buf *b, int64_t tmdb_id)
 }
 
 /* One look-alike card; clicking it searches for that person in the same space. */
-static void put_hit(struct buf *b, struct search *h, const struct search_hit *hit,
+static void put_hit(struct buf *b, struct search *h, int hotlink, const struct search_hit *hit,
                     const char *space)
 {
     html_fmt(b, "<li class=\"card\"><a class=\"pick\" href=\"/actor/%L?space=%u\">", hit->id,
              space);
-    put_thumb(b, hit->id, hit->name, hit->photo[0] != '\0');
+    put_thumb(b, hotlink, hit->id, hit->name, hit->photo);
     html_fmt(b,
              "<span class=\"name\">%s</span></a><span class=\"score\" title=\"cosine "
              "similarity %.3f\">%.0f%% alike</span><span class=\"rank\">closer than %.1f%%</span>",
@@ -237,18 +241,21 @@ void web_page_about(struct web_req *r, struct web_resp *resp)
 
 /* ---- search ------------------------------------------------------------------------ */
 
-static int has_photo(struct search *h, int64_t id)
+/* Person id's best photo's source into src (CATALOG_SOURCE_MAX bytes), "" when none. */
+static const char *photo_source(struct search *h, int64_t id, char *src)
 {
-    char src[CATALOG_SOURCE_MAX];
     struct err e;
 
-    return catalog_person_photo(search_catalog(h), id, src, sizeof src, &e) == CATALOG_OK;
+    if (catalog_person_photo(search_catalog(h), id, src, CATALOG_SOURCE_MAX, &e) != CATALOG_OK)
+        src[0] = '\0';
+    return src;
 }
 
 /* People whose names match q: suggestions (a short list) or a results page. */
 static void put_people(struct web_req *r, struct buf *b, const char *q, int k, int suggest)
 {
     struct names_hit hits[24];
+    char src[CATALOG_SOURCE_MAX];
     struct search *h;
     size_t n = 0;
     struct err e;
@@ -269,7 +276,7 @@ static void put_people(struct web_req *r, struct buf *b, const char *q, int k, i
         html_fmt(b, "<li%R><a href=\"/actor/%L\"%R>",
                  suggest ? " role=\"presentation\"" : " class=\"card\"", id,
                  suggest ? " role=\"option\"" : " class=\"pick\"");
-        put_thumb(b, id, name, has_photo(h, id));
+        put_thumb(b, r->opts->hotlink, id, name, photo_source(h, id, src));
         html_fmt(b, "<span class=\"name\">%s</span></a>", name);
         if (!suggest)
             put_known(b, h, id, 2);
@@ -338,8 +345,8 @@ void web_page_search(struct web_req *r, struct web_resp *resp)
 
 /* ---- actor --------------------------------------------------------------------------- */
 
-static void put_person_head(struct buf *b, struct search *h, const struct catalog_person *p,
-                            const char *space)
+static void put_person_head(struct buf *b, struct search *h, int hotlink,
+                            const struct catalog_person *p, const char *space)
 {
     struct catalog_photo ph[CATALOG_AVG_PHOTOS];
     struct err e;
@@ -347,13 +354,15 @@ static void put_person_head(struct buf *b, struct search *h, const struct catalo
 
     catalog_person_photos(search_catalog(h), p->id, ph, CATALOG_AVG_PHOTOS, &n, &e);
     html_fmt(b, "<section class=\"person\"><div class=\"photos\">");
-    for (int i = 0; i < n; i++)
-        html_fmt(b,
-                 "<img src=\"/img/person/%L?n=%d\" alt=\"Photo %d of %s\" width=\"%d\" "
-                 "height=\"%d\">",
-                 p->id, i + 1, i + 1, p->name, i ? 64 : 160, i ? 64 : 160);
+    for (int i = 0; i < n; i++) {
+        char url[WEB_PHOTO_URL_MAX];
+
+        html_fmt(b, "<img src=\"%s\" alt=\"Photo %d of %s\" width=\"%d\" height=\"%d\">",
+                 web_photo_url(hotlink, p->id, i, ph[i].source, url, sizeof url), i + 1, p->name,
+                 i ? 64 : 160, i ? 64 : 160);
+    }
     if (n == 0)
-        put_thumb(b, p->id, p->name, 0);
+        put_thumb(b, hotlink, p->id, p->name, "");
     html_fmt(b, "</div><div><h1>Actors who %s <span class=\"who\">%s</span></h1>",
              strcmp(space, "identity") == 0 ? "have the same face as" : "look like", p->name);
     if (n > 1)
@@ -404,12 +413,12 @@ void web_page_actor(struct web_req *r, struct web_resp *resp, int64_t id)
     }
     snprintf(title, sizeof title, "Actors who look like %s", p.name);
     page_begin(r, resp, title, NULL, 0);
-    put_person_head(&resp->body, h, &p, space);
+    put_person_head(&resp->body, h, r->opts->hotlink, &p, space);
     if (rc == SEARCH_NOT_FOUND)
         html_fmt(&resp->body, "<p class=\"none\">%s</p>", e.msg);
     html_fmt(&resp->body, "<ol class=\"grid\" aria-label=\"Look-alikes\">");
     for (int i = 0; i < n; i++)
-        put_hit(&resp->body, h, &hits[i], space);
+        put_hit(&resp->body, h, r->opts->hotlink, &hits[i], space);
     html_fmt(&resp->body, "</ol>");
     web_snap_put(r->snap, h);
     page_end(r, resp);
@@ -417,12 +426,16 @@ void web_page_actor(struct web_req *r, struct web_resp *resp, int64_t id)
 
 /* ---- title --------------------------------------------------------------------------- */
 
-static void put_cast(struct buf *b, struct search *h, const struct catalog_cast *c, int n)
+static void put_cast(struct buf *b, struct search *h, int hotlink, const struct catalog_cast *c,
+                     int n)
 {
+    char src[CATALOG_SOURCE_MAX];
+
     html_fmt(b, "<ul class=\"grid\" aria-label=\"Cast\">");
     for (int i = 0; i < n; i++) {
         html_fmt(b, "<li class=\"card\"><a class=\"pick\" href=\"/actor/%L\">", c[i].person.id);
-        put_thumb(b, c[i].person.id, c[i].person.name, has_photo(h, c[i].person.id));
+        put_thumb(b, hotlink, c[i].person.id, c[i].person.name,
+                  photo_source(h, c[i].person.id, src));
         html_fmt(b, "<span class=\"name\">%s</span></a>", c[i].person.name);
         if (c[i].credit.character[0])
             html_fmt(b, "<span class=\"character\">as %s</span>", c[i].credit.character);
@@ -457,7 +470,7 @@ void web_page_title(struct web_req *r, struct web_resp *resp, int64_t id)
                  : t.kind == CATALOG_TITLE_MOVIE ? "Movie"
                                                  : "Title",
                  n);
-        put_cast(&resp->body, h, cast, n);
+        put_cast(&resp->body, h, r->opts->hotlink, cast, n);
         page_end(r, resp);
     }
     web_snap_put(r->snap, h);
@@ -531,7 +544,7 @@ static void put_identity(struct buf *b, const struct search_face *f)
     }
 }
 
-static void put_faces(struct buf *b, struct search *h, const struct web_photo *p)
+static void put_faces(struct buf *b, struct search *h, int hotlink, const struct web_photo *p)
 {
     html_fmt(b, "<div class=\"facepick\" role=\"group\" aria-label=\"Faces\">");
     for (int i = 0; i < p->nfaces; i++)
@@ -546,7 +559,7 @@ static void put_faces(struct buf *b, struct search *h, const struct web_photo *p
         put_identity(b, &p->faces[i]);
         html_fmt(b, "<h3>Looks like</h3><ol class=\"grid\">");
         for (int j = 0; j < p->faces[i].nlooks; j++)
-            put_hit(b, h, &p->faces[i].looks[j], "look");
+            put_hit(b, h, hotlink, &p->faces[i].looks[j], "look");
         html_fmt(b, "</ol></section>");
     }
 }
@@ -577,7 +590,7 @@ void web_page_photo(struct web_req *r, struct web_resp *resp)
                  p.nfaces, SEARCH_FACES_MAX);
     put_figure(&resp->body, &p, buf_str(&thumb));
     h = web_snap_get(r->snap);
-    put_faces(&resp->body, h, &p);
+    put_faces(&resp->body, h, r->opts->hotlink, &p);
     web_snap_put(r->snap, h);
     html_fmt(&resp->body, "<p><a href=\"/photo\">Try another photo</a></p>");
     page_end(r, resp);

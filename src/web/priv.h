@@ -26,7 +26,7 @@
  * models) and one handle for photo queries (models loaded on first use, one query at a
  * time; it uses every core itself). refs counts the server's own reference plus every
  * request holding it; guarded by the server's lock. */
-#define WEB_SIG_LEN 6 /* inode and mtime of the look, identity and clip index files */
+#define WEB_SIG_LEN 18 /* inode and mtime of each space's index, graph and near lists */
 
 struct web_snap {
     int refs;
@@ -138,7 +138,18 @@ void web_assets_free(struct web_assets *a);
 const char *web_assets_url(const struct web_assets *a, const char *name);
 /* Serves /static/NAME; returns 0 when NAME is not an asset. */
 int web_assets_serve(const struct web_assets *a, const char *name, struct web_resp *resp);
-/* Serves person id's best photo from the data folder (or redirects with --hotlink). */
+#define WEB_PHOTO_URL_MAX 192
+
+/* The URL a page or answer shows person id's photo nth (0: the best) at, given its source
+ * (NULL or "": no photo, and NULL is returned): with hotlink, a photo the TMDB crawler
+ * saved, or one whose source is on TMDB's image CDN, is shown from TMDB's CDN (which the
+ * Content-Security-Policy allows); any other from this server, /img/person/ID or
+ * /img/person/ID?n=N. May write into buf (WEB_PHOTO_URL_MAX bytes). */
+const char *web_photo_url(int hotlink, int64_t id, int nth, const char *source, char *buf,
+                          size_t n);
+
+/* Serves person id's photo (?n=N, default the best) from the data folder, or with
+ * --hotlink redirects to it on TMDB's CDN when web_photo_url puts it there. */
 void web_photo_serve(struct web_req *r, struct web_resp *resp, int64_t id);
 
 /* Photo queries shared by the page and the API (web/upload.c): decodes the upload,

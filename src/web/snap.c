@@ -102,11 +102,15 @@ struct search *web_snap_get(struct web_snap *s)
         pthread_cond_wait(&s->cv, &s->mu);
     h = s->pool[s->free_slots[--s->nfree]];
     pthread_mutex_unlock(&s->mu);
+    /* One read transaction per use: a page's dozens of lookups take the lock once. A
+     * failure here only costs that saving. */
+    catalog_begin_read(search_catalog(h), NULL);
     return h;
 }
 
 void web_snap_put(struct web_snap *s, struct search *h)
 {
+    catalog_rollback(search_catalog(h));
     pthread_mutex_lock(&s->mu);
     for (int i = 0; i < s->npool; i++)
         if (s->pool[i] == h)
@@ -117,13 +121,17 @@ void web_snap_put(struct web_snap *s, struct search *h)
 
 void web_snap_signature(const char *data_dir, long sig[WEB_SIG_LEN])
 {
-    static const char *const files[WEB_SIG_LEN / 2] = {"look", "identity", "clip"};
+    /* The graph and the lists are written after the index: a reload when the index
+     * changes would otherwise leave a server without them until the next change. */
+    static const char *const files[WEB_SIG_LEN / 2] = {"look.idx",  "identity.idx",  "clip.idx",
+                                                       "look.hnsw", "identity.hnsw", "clip.hnsw",
+                                                       "look.near", "identity.near", "clip.near"};
     char path[4200];
     struct stat sb;
 
     for (int i = 0; i < WEB_SIG_LEN / 2; i++) {
         sig[2 * i] = sig[2 * i + 1] = 0;
-        snprintf(path, sizeof path, "%s/index/%s.idx", data_dir, files[i]);
+        snprintf(path, sizeof path, "%s/index/%s", data_dir, files[i]);
         if (stat(path, &sb) == 0) {
             sig[2 * i] = (long)sb.st_ino;
             sig[2 * i + 1] = (long)sb.st_mtime ^ (long)sb.st_mtim.tv_nsec;
