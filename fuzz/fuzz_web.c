@@ -2,10 +2,11 @@
  * fuzz_web: libFuzzer target over the web app's request handling: routing, id and k
  * parsing, every page and API answer (HTML and JSON writers, name and title search with
  * arbitrary bytes) and the upload path, over a small data folder made at start-up (four
- * people, one with a hostile name, a title, a look index). The input is a method byte, a
- * path line, a query line ("a=b&c=d", no decoding) and the upload's bytes. Oracles: a
- * known status, and no "<script" in any HTML answer but the page's own script tags, so
- * a value that escapes the template writer is a crash. Seeds: fuzz/seeds.sh (corpus-web).
+ * people, one with a hostile name, three photos, a title, a look index). The input is a
+ * method byte (its bit 5 sets --hotlink), a path line, a query line ("a=b&c=d", no decoding) and
+ * the upload's bytes. Oracles: a known status, and no "<script" in any HTML answer but the page's
+ * own script tags, so a value that escapes the template writer is a crash. Seeds: fuzz/seeds.sh
+ * (corpus-web).
  */
 #include "catalog/catalog.h"
 #include "index/index.h"
@@ -47,6 +48,26 @@ static void make_data(void)
 
         snprintf(p.name, sizeof p.name, "%s", names[i]);
         if (catalog_person_upsert(c, &p, &ids[i], NULL, &e) != CATALOG_OK)
+            abort();
+    }
+    /* Photos: one where the TMDB crawler saves them, one on TMDB's CDN, one local
+     * file that is not there, for the photo URLs with and without --hotlink. */
+    for (int i = 0; i < 3; i++) {
+        static const char *const src[3] = {"/d/photos/tmdb/31/1_ab<c>.jpg",
+                                           "https://image.tmdb.org/t/p/h632/x\"y.jpg",
+                                           "/d/photos/tmdb/31/1_kU3B75TyRiCg.jpg"};
+        struct catalog_photo ph;
+        int64_t pid;
+        int created;
+
+        memset(&ph, 0, sizeof ph);
+        ph.person_id = ids[i == 2 ? 2 : i];
+        snprintf(ph.source, sizeof ph.source, "%s", src[i]);
+        memset(ph.sha256, 'a' + i, 64);
+        ph.status = CATALOG_PHOTO_OK;
+        ph.faces = 1;
+        ph.female = -1;
+        if (catalog_photo_add(c, &ph, &pid, &created, &e) != CATALOG_OK)
             abort();
     }
     snprintf(t.title, sizeof t.title, "<b>The</b> \"Matrix\"");
@@ -148,6 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r.path = path;
     r.hx = data[0] >> 2 & 1;
     r.hx_suggest = data[0] >> 3 & 1;
+    opts.hotlink = data[0] >> 5 & 1;
     r.arg = fuzz_arg;
     r.ctx = query;
     r.opts = &opts;
