@@ -54,17 +54,12 @@
 #include "util/progress.h"
 #include "util/xalloc.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define HN_MAGIC        "DOPPELHN"
 #define HN_VERSION      1
@@ -1183,31 +1178,25 @@ int hnsw_open_mem(const void *buf, size_t len, const struct index *ix, struct hn
 
 int hnsw_open(const char *path, const struct index *ix, struct hnsw **out, struct err *e)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC), rc = INDEX_OK;
-    struct hnsw *g = NULL;
-    struct stat sb;
-    void *map = MAP_FAILED;
+    struct hnsw *g;
+    void *map;
+    size_t len;
+    int rc = layout_map_file(path, &map, &len, NULL, e);
 
     *out = NULL;
-    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        err_set(e, "%s: cannot open: %s", path, fd < 0 ? strerror(errno) : "not a regular file");
-        rc = INDEX_ERR_IO;
-        goto out;
+    if (rc != INDEX_OK) {
+        err_prefix(e, "%s: cannot open", path);
+        return rc;
     }
-    if (sb.st_size < HN_HEADER_SIZE) {
-        err_set(e, "%s: graph file too short (%lld bytes)", path, (long long)sb.st_size);
-        rc = INDEX_ERR_FORMAT;
-        goto out;
-    }
-    map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
-    if (map == MAP_FAILED) {
-        err_set(e, "%s: cannot map: %s", path, strerror(errno));
-        rc = INDEX_ERR_IO;
-        goto out;
+    if (len < HN_HEADER_SIZE) {
+        err_set(e, "%s: graph file too short (%zu bytes)", path, len);
+        if (map != NULL)
+            munmap(map, len);
+        return INDEX_ERR_FORMAT;
     }
     g = hn_alloc();
     g->base = map;
-    g->size = (uint64_t)sb.st_size;
+    g->size = (uint64_t)len;
     g->mapped = 1;
     rc = hn_load(g, ix, e);
     if (rc != INDEX_OK) {
@@ -1215,9 +1204,6 @@ int hnsw_open(const char *path, const struct index *ix, struct hnsw **out, struc
         hnsw_free(g);
         g = NULL;
     }
-out:
-    if (fd >= 0)
-        close(fd);
     *out = g;
     return rc;
 }

@@ -422,46 +422,25 @@ static void advise_random(const struct index *ix)
 
 int index_open(const char *path, const char *space, struct index **out, struct err *e)
 {
-    struct stat st;
-    void *map = NULL;
-    int rc = INDEX_OK, fd = open(path, O_RDONLY | O_CLOEXEC);
+    void *map;
+    size_t len;
+    int fd, rc = layout_map_file(path, &map, &len, &fd, e);
 
     *out = NULL;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        err_set(e, "%s", strerror(errno));
-        rc = INDEX_ERR_IO;
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        err_set(e, "not a regular file");
-        rc = INDEX_ERR_IO;
-        goto out;
-    }
-    if (st.st_size > 0) {
-        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-        if (map == MAP_FAILED) {
-            map = NULL;
-            err_set(e, "cannot map: %s", strerror(errno));
-            rc = INDEX_ERR_IO;
-            goto out;
-        }
-    }
-    rc = index_open_mem(map, (size_t)st.st_size, space, out, e);
+    if (rc == INDEX_OK)
+        rc = index_open_mem(map, len, space, out, e);
     if (rc == INDEX_OK) {
         (*out)->mapped = 1;
         (*out)->fd = fd;
         (*out)->name = xstrdup(path);
         advise_random(*out);
-        map = NULL;
-        fd = -1;
-    }
-out:
-    if (map != NULL)
-        munmap(map, (size_t)st.st_size);
-    if (fd >= 0)
-        close(fd);
-    if (rc != INDEX_OK)
+    } else {
+        if (map != NULL)
+            munmap(map, len);
+        if (fd >= 0)
+            close(fd);
         err_prefix(e, "%s", path);
+    }
     return rc;
 }
 

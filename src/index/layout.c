@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -170,6 +171,43 @@ uint64_t layout_meta_sum(const unsigned char *base, const struct layout *lay)
 uint64_t layout_data_sum(const unsigned char *base, const struct layout *lay)
 {
     return sum_sections(base, lay, LAYOUT_HEAD, LAYOUT_VEC, 0);
+}
+
+int layout_map_file(const char *path, void **map, size_t *len, int *fd, struct err *e)
+{
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+
+    *map = NULL;
+    *len = 0;
+    if (fd != NULL)
+        *fd = -1;
+    if (f < 0 || fstat(f, &st) != 0) {
+        err_set(e, "%s", strerror(errno));
+        if (f >= 0)
+            close(f);
+        return INDEX_ERR_IO;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        err_set(e, "not a regular file");
+        close(f);
+        return INDEX_ERR_IO;
+    }
+    if (st.st_size > 0) {
+        *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, f, 0);
+        if (*map == MAP_FAILED) {
+            *map = NULL;
+            err_set(e, "cannot map: %s", strerror(errno));
+            close(f);
+            return INDEX_ERR_IO;
+        }
+    }
+    *len = (size_t)st.st_size;
+    if (fd != NULL)
+        *fd = f;
+    else
+        close(f);
+    return INDEX_OK;
 }
 
 int layout_sync_dir(const char *path, struct err *e)

@@ -106,6 +106,11 @@ int layout_compute(uint32_t dim, uint32_t head, uint64_t count, struct layout *l
  * the scale (0, with all zeros, for a zero or non-finite y). */
 float layout_quantise(const float *y, uint32_t dim, uint32_t padded, int8_t *out);
 
+/* Maps the regular file at path read-only into *map (NULL for an empty file), its size
+ * in *len; with fd non-NULL the file stays open there (else it is closed). INDEX_OK, or
+ * INDEX_ERR_IO with the reason in e (not prefixed with the path). */
+int layout_map_file(const char *path, void **map, size_t *len, int *fd, struct err *e);
+
 /* Syncs the folder holding path, so a rename in it is durable. INDEX_OK or INDEX_ERR_IO. */
 int layout_sync_dir(const char *path, struct err *e);
 

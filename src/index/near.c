@@ -11,17 +11,12 @@
 #include "util/progress.h"
 #include "util/xalloc.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define NEAR_MAGIC   "DOPPELNR"
 #define NEAR_VERSION 1
@@ -257,38 +252,24 @@ int near_open_mem(const void *buf, size_t len, const struct index *ix, struct ne
 
 int near_open(const char *path, const struct index *ix, struct near **out, struct err *e)
 {
-    struct stat st;
-    void *map = NULL;
-    int rc = INDEX_OK, fd = open(path, O_RDONLY | O_CLOEXEC);
+    void *map;
+    size_t len;
+    int rc = layout_map_file(path, &map, &len, NULL, e);
 
     *out = NULL;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        err_set(e, "%s", strerror(errno));
-        rc = INDEX_ERR_IO;
-    } else if (!S_ISREG(st.st_mode)) {
-        err_set(e, "not a regular file");
-        rc = INDEX_ERR_IO;
-    } else if (st.st_size == 0) {
+    if (rc == INDEX_OK && map == NULL) {
         err_set(e, "empty file");
         rc = INDEX_ERR_FORMAT;
-    } else {
-        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-        if (map == MAP_FAILED) {
-            map = NULL;
-            err_set(e, "cannot map: %s", strerror(errno));
-            rc = INDEX_ERR_IO;
-        }
     }
     if (rc == INDEX_OK)
-        rc = near_open_mem(map, (size_t)st.st_size, ix, out, e);
-    if (rc == INDEX_OK)
+        rc = near_open_mem(map, len, ix, out, e);
+    if (rc == INDEX_OK) {
         (*out)->mapped = 1;
-    else if (map != NULL)
-        munmap(map, (size_t)st.st_size);
-    if (fd >= 0)
-        close(fd);
-    if (rc != INDEX_OK)
+    } else {
+        if (map != NULL)
+            munmap(map, len);
         err_prefix(e, "%s", path);
+    }
     return rc;
 }
 
