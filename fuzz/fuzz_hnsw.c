@@ -15,6 +15,9 @@
 #include "index/index.h"
 #include "index/layout.h"
 
+#include "patch.h"
+
+
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -131,25 +134,15 @@ static void exercise(const struct hnsw *g)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int raw = size >= 8 && memcmp(data, "DOPPELHN", 8) == 0;
-    size_t n = raw ? size : golden_len;
-    unsigned char *buf = aligned_alloc(64, (n + 64) / 64 * 64);
+    size_t n;
+    int reseal_it;
+    unsigned char *buf =
+        fuzz_patch_image(data, size, "DOPPELHN", golden, golden_len, &n, &reseal_it);
     struct hnsw *g = NULL;
     struct err e;
 
-    if (raw) {
-        memcpy(buf, data, size);
-    } else {
-        memcpy(buf, golden, n);
-        for (size_t i = 1; i + 5 <= size; i += 5) {
-            uint32_t off;
-
-            memcpy(&off, data + i, 4);
-            buf[off % n] = data[i + 4];
-        }
-        if (size > 0 && (data[0] & 1))
-            reseal(buf, n);
-    }
+    if (reseal_it)
+        reseal(buf, n);
     if (hnsw_open_mem(buf, n, ix, &g, &e) == INDEX_OK)
         exercise(g);
     hnsw_free(g);

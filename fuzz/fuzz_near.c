@@ -15,6 +15,9 @@
 #include "index/layout.h"
 #include "index/near.h"
 
+#include "patch.h"
+
+
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -108,25 +111,15 @@ static void exercise(const struct near *nl)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int raw = size >= 8 && memcmp(data, "DOPPELNR", 8) == 0;
-    size_t n = raw ? size : golden_len;
-    unsigned char *buf = aligned_alloc(64, (n + 64) / 64 * 64);
+    size_t n;
+    int reseal_it;
+    unsigned char *buf =
+        fuzz_patch_image(data, size, "DOPPELNR", golden, golden_len, &n, &reseal_it);
     struct near *nl = NULL;
     struct err e;
 
-    if (raw) {
-        memcpy(buf, data, size);
-    } else {
-        memcpy(buf, golden, n);
-        for (size_t i = 1; i + 5 <= size; i += 5) {
-            uint32_t off;
-
-            memcpy(&off, data + i, 4);
-            buf[off % n] = data[i + 4];
-        }
-        if (size > 0 && (data[0] & 1) && n >= 64)
-            reseal(buf, n);
-    }
+    if (reseal_it && n >= 64)
+        reseal(buf, n);
     if (near_open_mem(buf, n, ix, &nl, &e) == INDEX_OK)
         exercise(nl);
     near_free(nl);
