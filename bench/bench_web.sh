@@ -3,7 +3,8 @@
 # $DOPPEL_TESTDATA/names/real_person_names.txt padded with generated names (a real first
 # word and a real last word, fixed seed, as bench_names.sh does); their look vectors are
 # synthetic (1024-d, a 32-d latent through a random map plus noise; bench/web_data.c).
-# The index has its HNSW graph, as `doppel index build` makes above 50,000 people.
+# The index has its HNSW graph and look-alike lists, as `doppel index build` makes above
+# 50,000 people.
 #
 #   wrk -t2 -c64 -d30s: /api/similar/ID (a random person per request), /api/search?q=
 #   (random real, misspelled and prefix queries), nginx's static file; req/s, p50, p99,
@@ -110,7 +111,7 @@ run_wrk() {
     eval "rps_$4=$rps"
 }
 echo "machine: $(nproc) cores, load $(uptime | sed 's/.*average: //'); doppel workers $WORKERS, nginx workers $WORKERS"
-echo "catalogue: $PEOPLE people (real names padded; synthetic 1024-d look vectors), HNSW index"
+echo "catalogue: $PEOPLE people (real names padded; synthetic 1024-d look vectors), HNSW index and look-alike lists"
 echo "wrk -t2 -c$CONNS -d${SECS}s, response ~$size bytes"
 run_wrk "nginx static file ($size B)" "http://127.0.0.1:$nport/similar.json" "" static
 run_wrk "doppel /api/search?q=" "$B" "$ROOT/bench/web/search.lua" search
