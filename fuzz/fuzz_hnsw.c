@@ -15,8 +15,7 @@
 #include "index/index.h"
 #include "index/layout.h"
 
-#include "patch.h"
-
+#include "fixture.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -39,18 +38,8 @@ static uint64_t allow[(ROWS + 63) / 64];
 
 static void make_rows(float *v, int64_t *ids)
 {
-    uint64_t z = 7;
-
+    fuzz_unit_rows(v, ROWS, DIM, 7);
     for (size_t r = 0; r < ROWS; r++) {
-        double n = 0;
-
-        for (size_t i = 0; i < DIM; i++) {
-            z = z * 6364136223846793005ull + 1442695040888963407ull;
-            v[r * DIM + i] = (float)((double)(z >> 40) / 16777216.0 - 0.5) + (i < 4 ? 1.0f : 0);
-            n += (double)v[r * DIM + i] * v[r * DIM + i];
-        }
-        for (size_t i = 0; i < DIM; i++)
-            v[r * DIM + i] = (float)(v[r * DIM + i] / sqrt(n));
         ids[r] = (int64_t)r * 5 + 1;
         if (r % 3 == 0)
             allow[r / 64] |= 1ull << (r % 64);

@@ -15,8 +15,7 @@
 #include "index/layout.h"
 #include "index/near.h"
 
-#include "patch.h"
-
+#include "fixture.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -47,23 +46,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     struct hnsw *g;
     struct near *nl;
     struct err e;
-    uint64_t z = 11;
     int fd = mkstemp(path);
 
     (void)argc;
     (void)argv;
-    for (size_t r = 0; r < ROWS; r++) {
-        double n = 0;
-
-        for (size_t i = 0; i < DIM; i++) {
-            z = z * 6364136223846793005ull + 1442695040888963407ull;
-            v[r * DIM + i] = (float)((double)(z >> 40) / 16777216.0 - 0.5) + (i < 4 ? 1.0f : 0);
-            n += (double)v[r * DIM + i] * v[r * DIM + i];
-        }
-        for (size_t i = 0; i < DIM; i++)
-            v[r * DIM + i] = (float)(v[r * DIM + i] / sqrt(n));
+    fuzz_unit_rows(v, ROWS, DIM, 11);
+    for (size_t r = 0; r < ROWS; r++)
         ids[r] = (int64_t)r * 7 + 2;
-    }
     if (fd < 0 || index_write(path, &m, v, ids, &e) != INDEX_OK ||
         index_open(path, "look", &ix, &e) != INDEX_OK || hnsw_build(ix, &p, &g, &e) != INDEX_OK) {
         fprintf(stderr, "fuzz_near: cannot set up: %s\n", e.msg);
