@@ -64,23 +64,12 @@ static int space_of(const char *name)
     return -1;
 }
 
-static int index_path(char *out, size_t n, const char *data_dir, const char *space)
+/* DATA/index/<space>.<ext> into out: the index ("idx"), its graph ("hnsw") or its
+ * look-alike lists ("near"). Returns -1 when it does not fit. */
+static int space_file(char *out, size_t n, const char *data_dir, const char *space,
+                      const char *ext)
 {
-    int w = snprintf(out, n, "%s/index/%s.idx", data_dir, space);
-
-    return w < 0 || (size_t)w >= n ? -1 : 0;
-}
-
-static int graph_path(char *out, size_t n, const char *data_dir, const char *space)
-{
-    int w = snprintf(out, n, "%s/index/%s.hnsw", data_dir, space);
-
-    return w < 0 || (size_t)w >= n ? -1 : 0;
-}
-
-static int near_path(char *out, size_t n, const char *data_dir, const char *space)
-{
-    int w = snprintf(out, n, "%s/index/%s.near", data_dir, space);
+    int w = snprintf(out, n, "%s/index/%s.%s", data_dir, space, ext);
 
     return w < 0 || (size_t)w >= n ? -1 : 0;
 }
@@ -93,7 +82,7 @@ static struct near *open_near(const struct index *ix, const char *data_dir, cons
     struct near *nl = NULL;
     struct err e;
 
-    if (index_get_hnsw(ix) == NULL || near_path(path, sizeof path, data_dir, space) != 0 ||
+    if (index_get_hnsw(ix) == NULL || space_file(path, sizeof path, data_dir, space, "near") != 0 ||
         !fs_is_file(path))
         return NULL;
     if (near_open(path, ix, &nl, &e) != INDEX_OK)
@@ -111,7 +100,7 @@ static void open_graph(struct index *ix, const char *data_dir, const char *space
     struct hnsw *g;
     struct err e;
 
-    if (graph_path(path, sizeof path, data_dir, space) != 0 || !fs_is_file(path))
+    if (space_file(path, sizeof path, data_dir, space, "hnsw") != 0 || !fs_is_file(path))
         return;
     if (hnsw_open(path, ix, &g, &e) != INDEX_OK) {
         log_warn("%s; searching %s exactly (rebuild with doppel index build --space %s)", e.msg,
@@ -142,7 +131,7 @@ int search_open(const char *data_dir, const char *models_dir, int threads, struc
     for (int i = 0; i < NSPACES; i++) {
         struct err ie;
 
-        if (index_path(path, sizeof path, data_dir, space_names[i]) == 0 && fs_is_file(path) &&
+        if (space_file(path, sizeof path, data_dir, space_names[i], "idx") == 0 && fs_is_file(path) &&
             index_open(path, space_names[i], &s->ix[i], &ie) != INDEX_OK) {
             err_set(e, "%s (rebuild it with doppel index build --space %s)", ie.msg,
                     space_names[i]);
@@ -333,9 +322,9 @@ int search_build_index_ex(struct catalog *c, const char *data_dir, const char *s
         rc = SEARCH_ERR_INPUT;
     }
     if (rc == SEARCH_OK && (snprintf(dir, sizeof dir, "%s/index", data_dir) >= (int)sizeof dir ||
-                            index_path(path, sizeof path, data_dir, space) != 0 ||
-                            graph_path(gpath, sizeof gpath, data_dir, space) != 0 ||
-                            near_path(npath, sizeof npath, data_dir, space) != 0)) {
+                            space_file(path, sizeof path, data_dir, space, "idx") != 0 ||
+                            space_file(gpath, sizeof gpath, data_dir, space, "hnsw") != 0 ||
+                            space_file(npath, sizeof npath, data_dir, space, "near") != 0)) {
         err_set(e, "the data folder's path is too long");
         rc = SEARCH_ERR_INPUT;
     }
