@@ -5,6 +5,7 @@
 
 #include "catalog/catalog.h"
 #include "catalog/titles.h"
+#include "search/people.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -329,6 +330,88 @@ static void test_people_list(void)
     add_person(c, "C", 0, 0);
     CHECK_INT(catalog_people_list(c, count_person, &n, &e), 7); /* stopped at id 2 */
     CHECK_INT(n, 2);
+    catalog_close(c);
+}
+
+struct best {
+    int64_t person[8];
+    char source[8][64];
+    int n;
+};
+
+static int note_best(void *arg, int64_t person_id, const char *source)
+{
+    struct best *b = arg;
+
+    if (b->n == 8)
+        return 1;
+    b->person[b->n] = person_id;
+    snprintf(b->source[b->n++], sizeof b->source[0], "%s", source);
+    return 0;
+}
+
+/* Every person's best photo in one pass is the photo catalog_person_photo picks (ranked
+ * before unranked, then the lower id; ok photos only), and the people loaded for the web
+ * server (search/people.h) carry it, with gaps in the ids. */
+static void test_best_photos(void)
+{
+    static const char *const want_src[3] = {"/photos/4.jpg", "/photos/6.jpg", "/photos/7.jpg"};
+    struct catalog *c = fresh("best.db");
+    char path[512], src[CATALOG_SOURCE_MAX];
+    struct people_card card;
+    struct people *pp = NULL;
+    struct best b = {0};
+    int64_t a, bob, d, want[3];
+    struct err e;
+
+    REQUIRE(c != NULL);
+    snprintf(path, sizeof path, "%s/best.db", check_tmpdir());
+    a = add_person(c, "Ann", 11, 0);
+    bob = add_person(c, "Bob", 0, 0);
+    d = add_person(c, "Dee", 33, 0);
+    add_photo(c, a, 1, 3, CATALOG_PHOTO_OK);
+    add_photo(c, a, 2, 0, CATALOG_PHOTO_OK); /* unranked: after every ranked one */
+    add_photo(c, a, 3, 1, CATALOG_PHOTO_NO_FACE);
+    add_photo(c, a, 4, 2, CATALOG_PHOTO_OK);
+    add_photo(c, bob, 8, 1, CATALOG_PHOTO_NO_FACE);
+    add_photo(c, d, 6, 0, CATALOG_PHOTO_OK);
+    add_photo(c, d, 5, 0, CATALOG_PHOTO_OK); /* unranked too, a later id: photo 6 wins */
+    REQUIRE(
+        raw_exec(path, "INSERT INTO people (id, name, norm_name) VALUES (1000, 'Zed', 'zed')") ==
+        SQLITE_OK);
+    add_photo(c, 1000, 7, 1, CATALOG_PHOTO_OK);
+    want[0] = a;
+    want[1] = d;
+    want[2] = 1000;
+    CHECK_INT(catalog_best_photos(c, note_best, &b, &e), CATALOG_OK);
+    REQUIRE(b.n == 3);
+    for (int i = 0; i < 3; i++) {
+        CHECK_INT(b.person[i], want[i]);
+        CHECK_INT(catalog_person_photo(c, want[i], src, sizeof src, &e), CATALOG_OK);
+        CHECK_STR(src, b.source[i]);
+        CHECK_STR(b.source[i], want_src[i]);
+    }
+    CHECK_INT(catalog_person_photo(c, bob, src, sizeof src, &e), CATALOG_NOT_FOUND);
+
+    CHECK_INT(people_load(c, &pp, &e), CATALOG_OK);
+    REQUIRE(pp != NULL);
+    CHECK_INT(people_count(pp), 4);
+    REQUIRE(people_get(pp, a, &card));
+    CHECK_STR(card.name, "Ann");
+    CHECK_INT(card.tmdb_id, 11);
+    CHECK_STR(card.photo, want_src[0]);
+    REQUIRE(people_get(pp, bob, &card));
+    CHECK_STR(card.name, "Bob");
+    CHECK_INT(card.tmdb_id, 0);
+    CHECK_STR(card.photo, "");
+    REQUIRE(people_get(pp, 1000, &card));
+    CHECK_STR(card.name, "Zed");
+    CHECK_STR(card.photo, want_src[2]);
+    CHECK(!people_get(pp, 0, &card));
+    CHECK(!people_get(pp, 999, &card));
+    CHECK(!people_get(pp, 1001, &card));
+    CHECK(!people_get(pp, INT64_MIN, &card));
+    people_free(pp);
     catalog_close(c);
 }
 
@@ -722,6 +805,7 @@ int main(int argc, char **argv)
         {"reopen", test_reopen},
         {"person_upserts", test_person_upserts},
         {"people_list", test_people_list},
+        {"best_photos", test_best_photos},
         {"photo_dedupe", test_photo_dedupe},
         {"average_math", test_average_math},
         {"top_ranked", test_top_ranked},

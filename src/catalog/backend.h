@@ -53,6 +53,9 @@ struct catalog_ops {
                       struct err *e);
     int (*person_photo)(struct catalog *c, int64_t person_id, char *out, size_t n,
                         struct err *e);
+    int (*best_photos)(struct catalog *c,
+                       int (*fn)(void *ctx, int64_t person_id, const char *source), void *ctx,
+                       struct err *e);
     int (*known_for)(struct catalog *c, int64_t person_id, struct catalog_known *out, int max,
                      int *n, struct err *e);
     int (*stats)(struct catalog *c, struct catalog_stats *out, struct err *e);

@@ -412,6 +412,13 @@ int catalog_person_photo(struct catalog *c, int64_t person_id, char *out, size_t
     return c->ops->person_photo(c, person_id, out, n, e);
 }
 
+int catalog_best_photos(struct catalog *c,
+                        int (*fn)(void *ctx, int64_t person_id, const char *source), void *ctx,
+                        struct err *e)
+{
+    return c->ops->best_photos(c, fn, ctx, e);
+}
+
 int catalog_known_for(struct catalog *c, int64_t person_id, struct catalog_known *out, int max,
                       int *n, struct err *e)
 {

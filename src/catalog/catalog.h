@@ -265,6 +265,13 @@ int catalog_credit_put(struct catalog *c, const struct catalog_credit *cr, int *
 int catalog_person_photo(struct catalog *c, int64_t person_id, char *out, size_t n,
                          struct err *e);
 
+/* Calls fn with every person's best ok photo (the one catalog_person_photo writes), in
+ * person id order, skipping people without one, until fn returns non-zero (then returns
+ * that value); source is borrowed for the call. One pass, for loading them all. */
+int catalog_best_photos(struct catalog *c,
+                        int (*fn)(void *ctx, int64_t person_id, const char *source), void *ctx,
+                        struct err *e);
+
 /* Reads up to max titles person_id is known for into out (leading parts first, then the
  * most popular and most recent); *n receives the count. */
 int catalog_known_for(struct catalog *c, int64_t person_id, struct catalog_known *out, int max,

@@ -23,6 +23,7 @@
 #include "util/fs.h"
 #include "util/xalloc.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +145,7 @@ enum stmt_id {
     ST_CREDIT_FIND,
     ST_CREDIT_PUT,
     ST_PERSON_PHOTO,
+    ST_BEST_PHOTOS,
     ST_KNOWN_FOR,
     ST_COUNTS,
     ST_COUNT_STATUS,
@@ -227,6 +229,11 @@ static const char *const stmt_sql[ST_COUNT] = {
                       "episode_count = coalesce(excluded.episode_count, episode_count)",
     [ST_PERSON_PHOTO] = "SELECT source FROM photos WHERE person_id = ?1 AND status = 'ok' "
                         "ORDER BY coalesce(nullif(vote_rank, 0), 1 << 30), id LIMIT 1",
+    /* The same photo for everyone at once: min() picks each person's row with the lowest
+     * (rank, id), and SQLite takes the bare column source from that row. */
+    [ST_BEST_PHOTOS] = "SELECT person_id, source, min(coalesce(nullif(vote_rank, 0), 1 << 30) "
+                       "* 4294967296 + id) FROM photos WHERE status = 'ok' GROUP BY person_id "
+                       "ORDER BY person_id",
     [ST_KNOWN_FOR] = "SELECT t.id, t.tmdb_id, t.kind, t.title, t.year, t.popularity, "
                      "c.character, c.cast_order, c.episode_count FROM credits c "
                      "JOIN titles t ON t.id = c.title_id WHERE c.person_id = ?1 "
@@ -869,6 +876,27 @@ static int sq_person_photo(struct catalog *c, int64_t person_id, char *out, size
     return rc;
 }
 
+static int sq_best_photos(struct catalog *c,
+                          int (*fn)(void *ctx, int64_t person_id, const char *source), void *ctx,
+                          struct err *e)
+{
+    struct sqlite_catalog *s = sq(c);
+    sqlite3_stmt *st = stmt(s, ST_BEST_PHOTOS, e);
+    int rc = CATALOG_OK, step = SQLITE_DONE;
+
+    if (st == NULL)
+        return CATALOG_ERR_DB;
+    while (rc == CATALOG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *src = sqlite3_column_text(st, 1);
+
+        rc = fn(ctx, sqlite3_column_int64(st, 0), src != NULL ? (const char *)src : "");
+    }
+    if (rc == CATALOG_OK && step != SQLITE_DONE)
+        rc = db_fail(s, "listing photos", e);
+    done(st);
+    return rc;
+}
+
 static int sq_known_for(struct catalog *c, int64_t person_id, struct catalog_known *out, int max,
                         int *n, struct err *e)
 {
@@ -1204,6 +1232,7 @@ static const struct catalog_ops sqlite_ops = {
     .title_upsert = sq_title_upsert,
     .credit_put = sq_credit_put,
     .person_photo = sq_person_photo,
+    .best_photos = sq_best_photos,
     .known_for = sq_known_for,
     .stats = sq_stats,
     .state_get = sq_state_get,
@@ -1307,12 +1336,22 @@ static int configure(struct sqlite_catalog *s, struct err *e)
                 "configuring", e);
 }
 
+/* SQLite's memory statistics take one process-wide mutex on every allocation, which
+ * the web server's threads, each with its own handle, would fight over on every lookup.
+ * doppel never reads them. Set once, before SQLite initialises. */
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int catalog_sqlite_open(const char *path, int flags, struct catalog **out, struct err *e)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
     struct sqlite_catalog *s;
     int rc, mode = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
     *out = NULL;
+    pthread_once(&once, sqlite_setup);
     if (!(flags & CATALOG_OPEN_CREATE) && !fs_is_file(path)) {
         err_set(e, "no catalogue at %s (doppel import creates one)", path);
         return CATALOG_ERR_OPEN;

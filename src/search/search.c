@@ -18,6 +18,7 @@
 #include "index/near.h"
 #include "names/names.h"
 #include "nn/model.h"
+#include "search/people.h"
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -53,6 +54,8 @@ struct search {
     uint32_t ef;               /* graph candidates, 0 = default */
     int gender;                /* filter: 0 = none */
     uint64_t *allow[NSPACES];  /* the filter's rows per space, built on first use */
+    /* Hits are described from these when set (borrowed), else from the catalogue. */
+    const struct people *people;
     struct search_photo_times times; /* of the last search_photo */
 };
 
@@ -506,17 +509,46 @@ static int need_index(struct search *s, const char *space, struct index **ix, st
     return SEARCH_OK;
 }
 
-/* Fills hit i's person fields from the catalogue. */
+void search_use_people(struct search *s, const struct people *p)
+{
+    s->people = p;
+}
+
+int search_person_photo(struct search *s, int64_t id, char *out, size_t n, struct err *e)
+{
+    struct people_card c;
+
+    if (s->people == NULL)
+        return from_catalog(catalog_person_photo(s->cat, id, out, n, e));
+    if (n > 0)
+        snprintf(out, n, "%s", people_get(s->people, id, &c) ? c.photo : "");
+    return n > 0 && out[0] != '\0' ? SEARCH_OK : SEARCH_NOT_FOUND;
+}
+
+/* Fills hit i's person fields from the loaded people, or else the catalogue. */
 static int describe(struct search *s, const struct index_hit *h, struct search_hit *out,
                     struct err *e)
 {
     struct catalog_person p;
-    int rc = catalog_person_get(s->cat, h->id, &p, e);
+    struct people_card c;
+    int rc;
 
-    memset(out, 0, sizeof *out);
+    /* Field by field: the struct is mostly the 4 KB photo path, which is a string. */
     out->id = h->id;
+    out->name[0] = '\0';
+    out->tmdb_id = 0;
     out->score = h->score;
     out->rank_pct = h->rank_pct;
+    out->photo[0] = '\0';
+    if (s->people != NULL) {
+        if (!people_get(s->people, h->id, &c))
+            return SEARCH_NOT_FOUND;
+        snprintf(out->name, sizeof out->name, "%s", c.name);
+        out->tmdb_id = c.tmdb_id;
+        snprintf(out->photo, sizeof out->photo, "%s", c.photo);
+        return SEARCH_OK;
+    }
+    rc = catalog_person_get(s->cat, h->id, &p, e);
     if (rc == CATALOG_NOT_FOUND) /* the index is older than the catalogue */
         return SEARCH_NOT_FOUND;
     if (rc != CATALOG_OK)
@@ -526,6 +558,13 @@ static int describe(struct search *s, const struct index_hit *h, struct search_h
     if (catalog_person_photo(s->cat, h->id, out->photo, sizeof out->photo, e) == CATALOG_ERR_DB)
         return SEARCH_ERR_CATALOG;
     return SEARCH_OK;
+}
+
+int search_describe(struct search *s, int64_t id, struct search_hit *out, struct err *e)
+{
+    struct index_hit h = {.id = id};
+
+    return describe(s, &h, out, e);
 }
 
 struct allow_ctx {

@@ -53,6 +53,7 @@ struct search_face {
 
 struct search;
 struct names_index;
+struct people;
 
 /* Opens the catalogue at data_dir and whichever index files exist there; models_dir is
  * needed for photo queries only (may be NULL). threads: for one photo's networks and
@@ -118,6 +119,20 @@ int search_find_person(struct search *s, const char *query, struct catalog_perso
 /* Returns the name index over the catalogue's people (built on first use; borrowed,
  * valid until search_close) and, in *ids, each row's person id; NULL on error. */
 const struct names_index *search_names(struct search *s, const int64_t **ids, struct err *e);
+
+/* Describes hits from p (search/people.h; borrowed, must outlive s's use of it) instead
+ * of the catalogue: people as they were when p was loaded, with no lookup a hit. NULL
+ * goes back to the catalogue. For the web server's snapshots. */
+void search_use_people(struct search *s, const struct people *p);
+
+/* Person id as a hit (score and rank 0): name, TMDB id, photo, from the people
+ * search_use_people gave, else the catalogue; SEARCH_NOT_FOUND when there is no such
+ * person. */
+int search_describe(struct search *s, int64_t id, struct search_hit *out, struct err *e);
+
+/* Writes person id's best photo source into out (n bytes; "" and SEARCH_NOT_FOUND when
+ * none), from the people search_use_people gave, else from the catalogue. */
+int search_person_photo(struct search *s, int64_t id, char *out, size_t n, struct err *e);
 
 /* 1 when s has an index file for space ("look", "identity", "clip"). */
 int search_has_index(const struct search *s, const char *space);

@@ -19,7 +19,8 @@
 /* Sends o (taking its reference) as the response body. */
 static void send_json(struct web_resp *resp, int status, json_t *o)
 {
-    char *text = o ? json_dumps(o, JSON_INDENT(1) | JSON_ENSURE_ASCII) : NULL;
+    char *text =
+        o ? json_dumps(o, JSON_INDENT(1) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(9)) : NULL;
 
     resp->status = status;
     resp->type = "application/json";
@@ -119,7 +120,7 @@ void web_api_search(struct web_req *r, struct web_resp *resp)
         int64_t id = r->snap->name_ids[hits[i].row];
         char src[CATALOG_SOURCE_MAX];
 
-        if (catalog_person_photo(search_catalog(h), id, src, sizeof src, &e) != CATALOG_OK)
+        if (search_person_photo(h, id, src, sizeof src, &e) != SEARCH_OK)
             src[0] = '\0';
         json_array_append_new(arr,
                               json_pack("{s:I, s:s, s:i, s:s, s:o}", "id", (json_int_t)id, "name",
@@ -137,12 +138,18 @@ static json_t *person_json(const struct catalog_person *p)
                      p->tmdb_id ? json_integer(p->tmdb_id) : json_null());
 }
 
+/* The person a query is about, with person_json's keys. */
+static json_t *who_json(const struct search_hit *h)
+{
+    return json_pack("{s:I, s:s, s:o}", "id", (json_int_t)h->id, "name", h->name, "tmdb_id",
+                     h->tmdb_id ? json_integer(h->tmdb_id) : json_null());
+}
+
 void web_api_similar(struct web_req *r, struct web_resp *resp, int64_t id)
 {
     const char *space = web_req_arg(r, "space");
     int k = web_parse_k(r, 10, SEARCH_K_MAX), n = 0, rc;
-    struct search_hit *hits;
-    struct catalog_person p;
+    struct search_hit *hits, *who;
     struct search *h;
     struct err e = {{0}};
 
@@ -158,18 +165,17 @@ void web_api_similar(struct web_req *r, struct web_resp *resp, int64_t id)
         return;
     }
     hits = arena_calloc(r->arena, (size_t)k, sizeof *hits);
+    who = arena_calloc(r->arena, 1, sizeof *who);
     h = web_snap_get(r->snap);
-    rc = catalog_person_get(search_catalog(h), id, &p, &e);
-    if (rc == CATALOG_OK)
+    rc = search_describe(h, id, who, &e);
+    if (rc == SEARCH_OK)
         rc = search_similar(h, space, id, k, hits, &n, &e);
-    else
-        rc = rc == CATALOG_NOT_FOUND ? SEARCH_NOT_FOUND : SEARCH_ERR_CATALOG;
     web_snap_put(r->snap, h);
     if (rc != SEARCH_OK)
         web_api_error(resp, web_status_of(rc), e.msg[0] ? e.msg : "no such person");
     else
         send_json(resp, 200,
-                  json_pack("{s:o, s:s, s:o}", "query", person_json(&p), "space", space, "results",
+                  json_pack("{s:o, s:s, s:o}", "query", who_json(who), "space", space, "results",
                             hits_json(r->opts->hotlink, hits, n)));
 }
 
@@ -248,8 +254,7 @@ static json_t *cast_json(struct search *h, int hotlink, const struct catalog_cas
     for (int i = 0; i < n; i++) {
         json_t *o = person_json(&c[i].person);
 
-        if (catalog_person_photo(search_catalog(h), c[i].person.id, src, sizeof src, &e) !=
-            CATALOG_OK)
+        if (search_person_photo(h, c[i].person.id, src, sizeof src, &e) != SEARCH_OK)
             src[0] = '\0';
         json_object_set_new(o, "character", json_string(c[i].credit.character));
         json_object_set_new(o, "order",

@@ -246,7 +246,7 @@ static const char *photo_source(struct search *h, int64_t id, char *src)
 {
     struct err e;
 
-    if (catalog_person_photo(search_catalog(h), id, src, CATALOG_SOURCE_MAX, &e) != CATALOG_OK)
+    if (search_person_photo(h, id, src, CATALOG_SOURCE_MAX, &e) != SEARCH_OK)
         src[0] = '\0';
     return src;
 }

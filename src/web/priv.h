@@ -39,6 +39,7 @@ struct web_snap {
     pthread_mutex_t photo_mu;
     const struct names_index *names; /* from pool[0], shared read-only */
     const int64_t *name_ids;
+    struct people *people; /* every handle describes hits from these */
     int64_t generation;
     struct catalog_stats stats; /* counted once when the snapshot opens */
 };

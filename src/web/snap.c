@@ -3,12 +3,15 @@
  *
  * A snapshot owns one search handle per request thread (a catalogue handle is used by
  * one thread at a time) and one for photo queries; the mmap'd index files are shared by
- * the page cache. Requests take a reference under the state lock, which is held for a
- * pointer copy and an increment only, so loading a new snapshot (seconds for a large
- * name index) never blocks a request: it is built beside the old one and swapped in.
+ * the page cache, and the people's cards (search/people.h, so hits are described without
+ * a lookup) by the handles. Requests take a reference under the state lock, which is
+ * held for a pointer copy and an increment only, so loading a new snapshot (seconds for
+ * a large name index) never blocks a request: it is built beside the old one and
+ * swapped in.
  */
 #include "web/priv.h"
 
+#include "search/people.h"
 #include "util/xalloc.h"
 
 #include <stdio.h>
@@ -22,6 +25,7 @@ static void snap_close(struct web_snap *s)
     for (int i = 0; i < s->npool; i++)
         search_close(s->pool[i]);
     search_close(s->photo);
+    people_free(s->people);
     free(s->pool);
     free(s->free_slots);
     pthread_mutex_destroy(&s->mu);
@@ -57,6 +61,12 @@ int web_snap_open(const struct web_opts *o, int npool, int64_t generation, struc
         if (s->names == NULL)
             rc = WEB_ERR_DATA;
     }
+    if (rc == WEB_OK && people_load(search_catalog(s->pool[0]), &s->people, e) != CATALOG_OK)
+        rc = WEB_ERR_DATA;
+    for (int i = 0; rc == WEB_OK && i < s->npool; i++)
+        search_use_people(s->pool[i], s->people);
+    if (rc == WEB_OK)
+        search_use_people(s->photo, s->people);
     /* The home and about pages show the counts: a few COUNTs over 400k rows take
      * milliseconds, too long for every request, and they change with the data only. */
     if (rc == WEB_OK && catalog_stats(search_catalog(s->pool[0]), &s->stats, e) != CATALOG_OK)
