@@ -180,6 +180,23 @@ get "api_person" 200 "/api/people/$A"
 t_grep "api_person_known" '"known_for"'
 t_grep "api_person_photos" '"/img/person/[0-9]*\?n=5"'
 get "api_person_unknown" 404 "/api/people/999999"
+# Hits are described from the snapshot's people (search/people.h): the names, TMDB ids and
+# photos the catalogue gives person by person.
+t_out=$(/usr/bin/python3 - "$B" "$A" <<'PY'
+import json, sys, urllib.request
+base, a = sys.argv[1], sys.argv[2]
+get = lambda p: json.load(urllib.request.urlopen(base + p))
+r = get("/api/similar/%s?k=8" % a)
+bad = []
+for h in r["results"] + [r["query"]]:
+    p = get("/api/people/%d" % h["id"])
+    for key in [k for k in ("name", "tmdb_id", "photo") if k in h]:
+        if h[key] != p[key]:
+            bad.append("%d %s: %r vs %r" % (h["id"], key, h[key], p[key]))
+print("%d hits; %s" % (len(r["results"]), "; ".join(bad) or "same"))
+PY
+)
+t_grep "api_similar_cards_match" '^[1-9] hits; same$'
 get "api_unknown_route" 404 "/api/nothing"
 get "api_method" 405 "/api/similar/$A" -X POST
 get "api_query_get" 405 "/api/query"
@@ -296,6 +313,24 @@ gen2=$(printf '%s\n' "$t_out" | grep -o 'Data generation</dt><dd>[0-9]*' | grep 
     t_bad "reload_on_near_file" "generation $gen1 then $gen2 after the lists changed"
 get "reload_near_similar" 200 "/api/similar/$A?k=3"
 t_grep "reload_near_similar_finds" '"name": "Keanu B"'
+# Names shown are the snapshot's: a rename behind the server's back shows after SIGHUP.
+rename() {
+    /usr/bin/python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1]); c.execute("UPDATE people SET name = ? WHERE id = ?", (sys.argv[3], int(sys.argv[2]))); c.commit()' \
+        "$tmp/d/catalog.db" "$BID" "$1"
+}
+rename "Keanu Renamed"
+get "snapshot_rename" 200 "/api/similar/$A?k=1"
+t_grep "snapshot_rename_not_yet" '"name": "Keanu B"'
+kill -HUP "$pid"
+for _ in $(seq 1 50); do
+    curl -s "$B/api/similar/$A?k=1" | grep -q '"name": "Keanu Renamed"' && break
+    sleep 0.2
+done
+get "snapshot_rename_reloaded" 200 "/api/similar/$A?k=1"
+t_grep "snapshot_rename_after_sighup" '"name": "Keanu Renamed"'
+rename "Keanu B"
+kill -HUP "$pid"
 stop_server
 [ "$stopped" = 0 ] && t_ok "serve_stops_on_term" || t_bad "serve_stops_on_term" "exit $stopped"
 

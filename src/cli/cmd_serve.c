@@ -26,6 +26,19 @@ static const char *kept(const struct web_server *w)
     return web_server_models_kept(w) ? "; photo models kept" : "";
 }
 
+/* Signals taken by a thread that does not block them: a library's thread started before
+ * main could block them (OpenBLAS starts its threads when it loads). Without a handler
+ * such a thread would die of SIGHUP or SIGTERM, and the process with it. */
+static volatile sig_atomic_t stop_asked, reload_asked;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        reload_asked = 1;
+    else
+        stop_asked = 1;
+}
+
 /* Waits for signals and index changes until told to stop. */
 static void serve_loop(struct web_server *w)
 {
@@ -40,9 +53,10 @@ static void serve_loop(struct web_server *w)
         int sig = sigtimedwait(&set, NULL, &tick), reloaded = 0;
         struct err e = {{0}};
 
-        if (sig == SIGINT || sig == SIGTERM)
+        if (sig == SIGINT || sig == SIGTERM || stop_asked)
             break;
-        if (sig == SIGHUP) {
+        if (sig == SIGHUP || reload_asked) {
+            reload_asked = 0;
             if (web_server_reload(w, &e) == WEB_OK)
                 log_info("reloaded the data folder (SIGHUP)%s", kept(w));
             else
@@ -61,6 +75,7 @@ static int serve_exec(struct cli *cli, struct serve_args *a)
 {
     struct web_server *w = NULL;
     struct err e = {{0}};
+    struct sigaction sa;
     sigset_t set;
 
     a->o.data_dir = paths_data_dir(cli->data_dir);
@@ -70,7 +85,14 @@ static int serve_exec(struct cli *cli, struct serve_args *a)
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread exists: all inherit it */
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* before our threads exist: they inherit it */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigfillset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (web_server_start(&a->o, &w, &e) != WEB_OK) {
         log_error("%s", e.msg);
