@@ -12,82 +12,90 @@
 #include <string.h>
 
 struct people {
-    size_t n, cap;
+    size_t n;
     int64_t *ids; /* ascending */
     int64_t *tmdb;
     size_t *name_off;  /* into pool */
     size_t *photo_off; /* into pool; 0 is the pool's leading "" */
     char *pool;
-    struct buf b;    /* the pool while loading */
-    size_t next;     /* the merge pass's position */
+};
+
+/* people_load's state between the catalogue's callbacks. */
+struct loader {
+    struct people *p;
+    size_t cap;
+    struct buf pool;
+    size_t next;     /* the photo pass's position */
     const char *why; /* what stopped the load */
 };
 
 /* Appends s and its NUL to the pool; 1 (stop) when it is full. */
-static int keep(struct people *pp, const char *s)
+static int keep(struct loader *l, const char *s)
 {
-    if (buf_append(&pp->b, s, strlen(s) + 1) == BUF_OK)
+    if (buf_append(&l->pool, s, strlen(s) + 1) == BUF_OK)
         return 0;
-    pp->why = "out of memory for the people";
+    l->why = "out of memory for the people";
     return 1;
 }
 
-static int add_person(void *arg, const struct catalog_person *p)
+static int add_person(void *arg, const struct catalog_person *person)
 {
-    struct people *pp = arg;
+    struct loader *l = arg;
+    struct people *p = l->p;
 
-    if (pp->n > 0 && p->id <= pp->ids[pp->n - 1]) {
-        pp->why = "the catalogue listed people out of id order";
+    if (p->n > 0 && person->id <= p->ids[p->n - 1]) {
+        l->why = "the catalogue listed people out of id order";
         return 1;
     }
-    if (pp->n == pp->cap) {
-        pp->cap = pp->cap ? 2 * pp->cap : 1024;
-        pp->ids = xrealloc(pp->ids, pp->cap * sizeof *pp->ids);
-        pp->tmdb = xrealloc(pp->tmdb, pp->cap * sizeof *pp->tmdb);
-        pp->name_off = xrealloc(pp->name_off, pp->cap * sizeof *pp->name_off);
-        pp->photo_off = xrealloc(pp->photo_off, pp->cap * sizeof *pp->photo_off);
+    if (p->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 1024;
+        p->ids = xrealloc(p->ids, l->cap * sizeof *p->ids);
+        p->tmdb = xrealloc(p->tmdb, l->cap * sizeof *p->tmdb);
+        p->name_off = xrealloc(p->name_off, l->cap * sizeof *p->name_off);
+        p->photo_off = xrealloc(p->photo_off, l->cap * sizeof *p->photo_off);
     }
-    pp->ids[pp->n] = p->id;
-    pp->tmdb[pp->n] = p->tmdb_id;
-    pp->name_off[pp->n] = pp->b.len;
-    pp->photo_off[pp->n++] = 0;
-    return keep(pp, p->name);
+    p->ids[p->n] = person->id;
+    p->tmdb[p->n] = person->tmdb_id;
+    p->name_off[p->n] = l->pool.len;
+    p->photo_off[p->n++] = 0;
+    return keep(l, person->name);
 }
 
 static int add_photo(void *arg, int64_t person_id, const char *source)
 {
-    struct people *pp = arg;
+    struct loader *l = arg;
+    struct people *p = l->p;
 
-    while (pp->next < pp->n && pp->ids[pp->next] < person_id)
-        pp->next++;
-    if (pp->next == pp->n || pp->ids[pp->next] != person_id)
+    while (l->next < p->n && p->ids[l->next] < person_id)
+        l->next++;
+    if (l->next == p->n || p->ids[l->next] != person_id)
         return 0; /* a photo of someone added since the people were read */
-    pp->photo_off[pp->next] = pp->b.len;
-    return keep(pp, source);
+    p->photo_off[l->next] = l->pool.len;
+    return keep(l, source);
 }
 
 int people_load(struct catalog *c, struct people **out, struct err *e)
 {
-    struct people *pp = xcalloc(1, sizeof *pp);
+    struct loader l = {.p = xcalloc(1, sizeof *l.p)};
     int rc;
 
     *out = NULL;
-    buf_init(&pp->b, (size_t)-1 / 2);
-    buf_putc(&pp->b, '\0');
-    rc = catalog_people_list(c, add_person, pp, e);
+    buf_init(&l.pool, (size_t)-1 / 2);
+    buf_putc(&l.pool, '\0');
+    rc = catalog_people_list(c, add_person, &l, e);
     if (rc == CATALOG_OK)
-        rc = catalog_best_photos(c, add_photo, pp, e);
+        rc = catalog_best_photos(c, add_photo, &l, e);
     if (rc != CATALOG_OK) {
-        if (pp->why != NULL) {
-            err_set(e, "%s", pp->why);
+        if (l.why != NULL) {
+            err_set(e, "%s", l.why);
             rc = CATALOG_ERR_DB;
         }
-        buf_release(&pp->b);
-        people_free(pp);
+        buf_release(&l.pool);
+        people_free(l.p);
         return rc;
     }
-    pp->pool = buf_detach(&pp->b, NULL);
-    *out = pp;
+    l.p->pool = buf_detach(&l.pool, NULL);
+    *out = l.p;
     return CATALOG_OK;
 }
 

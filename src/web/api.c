@@ -132,17 +132,11 @@ void web_api_search(struct web_req *r, struct web_resp *resp)
     send_json(resp, 200, json_pack("{s:s, s:o}", "query", q, "results", arr));
 }
 
-static json_t *person_json(const struct catalog_person *p)
+/* A person's id, name and TMDB id (null when none). */
+static json_t *person_json(int64_t id, const char *name, int64_t tmdb_id)
 {
-    return json_pack("{s:I, s:s, s:o}", "id", (json_int_t)p->id, "name", p->name, "tmdb_id",
-                     p->tmdb_id ? json_integer(p->tmdb_id) : json_null());
-}
-
-/* The person a query is about, with person_json's keys. */
-static json_t *who_json(const struct search_hit *h)
-{
-    return json_pack("{s:I, s:s, s:o}", "id", (json_int_t)h->id, "name", h->name, "tmdb_id",
-                     h->tmdb_id ? json_integer(h->tmdb_id) : json_null());
+    return json_pack("{s:I, s:s, s:o}", "id", (json_int_t)id, "name", name, "tmdb_id",
+                     tmdb_id ? json_integer(tmdb_id) : json_null());
 }
 
 void web_api_similar(struct web_req *r, struct web_resp *resp, int64_t id)
@@ -175,8 +169,9 @@ void web_api_similar(struct web_req *r, struct web_resp *resp, int64_t id)
         web_api_error(resp, web_status_of(rc), e.msg[0] ? e.msg : "no such person");
     else
         send_json(resp, 200,
-                  json_pack("{s:o, s:s, s:o}", "query", who_json(who), "space", space, "results",
-                            hits_json(r->opts->hotlink, hits, n)));
+                  json_pack("{s:o, s:s, s:o}", "query",
+                            person_json(who->id, who->name, who->tmdb_id), "space", space,
+                            "results", hits_json(r->opts->hotlink, hits, n)));
 }
 
 static json_t *face_json(int hotlink, const struct search_face *f)
@@ -252,7 +247,7 @@ static json_t *cast_json(struct search *h, int hotlink, const struct catalog_cas
     struct err e;
 
     for (int i = 0; i < n; i++) {
-        json_t *o = person_json(&c[i].person);
+        json_t *o = person_json(c[i].person.id, c[i].person.name, c[i].person.tmdb_id);
 
         if (search_person_photo(h, c[i].person.id, src, sizeof src, &e) != SEARCH_OK)
             src[0] = '\0';
@@ -324,7 +319,7 @@ void web_api_person(struct web_req *r, struct web_resp *resp, int64_t id)
     photos = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(photos, photo_url(r->opts->hotlink, id, i, ph[i].source));
-    o = person_json(&p);
+    o = person_json(p.id, p.name, p.tmdb_id);
     json_object_set_new(o, "popularity", json_real(p.popularity));
     json_object_set_new(o, "gender", json_integer(p.gender));
     json_object_set_new(o, "birth_year", p.birth_year ? json_integer(p.birth_year) : json_null());
