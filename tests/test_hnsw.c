@@ -89,9 +89,10 @@ static const char *tmp_path(const char *name)
     return p;
 }
 
-static struct index *build_index(const char *name, const float *v, const int64_t *ids, size_t n)
+static struct index *build_index_dim(const char *name, const float *v, const int64_t *ids,
+                                     size_t n, uint32_t dim)
 {
-    struct index_meta m = {"look", "test", DIM, n};
+    struct index_meta m = {"look", "test", dim, n};
     struct index *ix = NULL;
     struct err e;
 
@@ -102,6 +103,11 @@ static struct index *build_index(const char *name, const float *v, const int64_t
     if (index_open(tmp_path(name), "look", &ix, &e) != INDEX_OK)
         check_fail(__FILE__, __LINE__, "open: %s", e.msg);
     return ix;
+}
+
+static struct index *build_index(const char *name, const float *v, const int64_t *ids, size_t n)
+{
+    return build_index_dim(name, v, ids, n, DIM);
 }
 
 static int64_t *seq_ids(size_t n, int64_t first)
@@ -189,6 +195,49 @@ static void test_recall(void)
     CHECK(r200 >= r64 - 0.01);
     CHECK(hnsw_count(fgraph) == N);
     CHECK(hnsw_m(fgraph) == 16);
+}
+
+/* Short rows (DIM's 128 int8 bytes) are walked whole; wide ones, as at 512 and 1024
+ * dimensions, head first with the tail's bound. The fixture's vectors followed by
+ * independent noise of the same energy in WIDE - DIM more dimensions (so the tail, past
+ * the head's leading directions, carries much of each row) take the second path. */
+static void test_wide_rows(void)
+{
+    enum { WIDE = 320 };
+    struct hnsw_params p = {16, 80, 7, 2, NULL};
+    struct index_query q = {.k = K, .exclude = INDEX_NO_ID, .ef = 64};
+    float *wv = calloc((size_t)N * WIDE, sizeof(float)), *wq = calloc((size_t)NQ * WIDE, sizeof(float));
+    struct index *ix;
+    struct hnsw *g = NULL;
+    struct index_hit h[K];
+    double sum = 0;
+    size_t n;
+    struct err e;
+
+    REQUIRE(fixture());
+    rng = 11;
+    for (size_t r = 0; r < N + NQ; r++) {
+        float *w = r < N ? wv + r * WIDE : wq + (r - N) * WIDE;
+
+        memcpy(w, r < N ? vecs + r * DIM : queries + (r - N) * DIM, DIM * sizeof(float));
+        for (int i = DIM; i < WIDE; i++)
+            w[i] = (float)(gauss() / sqrt((double)(WIDE - DIM)));
+        normalise(w, WIDE);
+    }
+    ix = build_index_dim("wide.idx", wv, ids, N, WIDE);
+    REQUIRE(ix != NULL);
+    CHECK(ix->lay.head > 0 && ix->lay.padded == WIDE);
+    REQUIRE(hnsw_build(ix, &p, &g, &e) == INDEX_OK);
+    for (int i = 0; i < NQ; i++) {
+        REQUIRE(hnsw_search(g, wq + (size_t)i * WIDE, &q, h, &n, NULL, &e) == INDEX_OK);
+        sum += recall(ix, wq + (size_t)i * WIDE, NULL, h, n);
+    }
+    printf("  recall@10 at %d dimensions, ef 64: %.3f\n", WIDE, sum / NQ);
+    CHECK(sum / NQ >= 0.85);
+    hnsw_free(g);
+    index_close(ix);
+    free(wv);
+    free(wq);
 }
 
 static void test_hits_sorted_and_exclude(void)
@@ -791,6 +840,7 @@ int main(int argc, char **argv)
 {
     static const struct check_case cases[] = {
         {"recall", test_recall},
+        {"wide_rows", test_wide_rows},
         {"hits_sorted_and_exclude", test_hits_sorted_and_exclude},
         {"round_trip", test_round_trip},
         {"corrupt_refused", test_corrupt_refused},

@@ -28,8 +28,10 @@
  * efConstruction. A lock-per-node build would scale further but gives a different graph
  * on every run.
  *
- * Searching, a node costs one int8 pass over its row (the head and tail the index
- * stores), prefetched while the previous one is scored; the results' best
+ * Searching, a node costs one int8 pass over its row, prefetched while the previous one
+ * is scored: a row of at most WALK_ROWS_MAX bytes from the graph's own whole copy (made
+ * at open or build, one pass and cache lines side by side), a wider one head first from
+ * the index, its tail only when the bound allows (probe_score_above); the results' best
  * max(k x INDEX_RERANK, INDEX_CANDIDATES_MIN) are re-scored in float32. A filter keeps
  * rejected nodes as stepping stones but out of the results, and raises ef by 1/(the
  * fraction allowed), at most FILTER_EF_MAX times; below FILTER_MIN_ROWS allowed rows or
@@ -72,6 +74,7 @@
 #define FILTER_MIN_FRAC 0.02 /* ... or fewer than this fraction */
 #define FILTER_EF_MAX   16   /* a filter multiplies ef by 1/fraction, at most this */
 #define WALK_AHEAD      4    /* rows prefetched ahead of their scoring in a walk */
+#define WALK_ROWS_MAX   256  /* rows of at most this many int8 bytes are walked whole */
 #define NO_NODE         UINT32_MAX
 
 enum { SEC_L0, SEC_LEVEL, SEC_UPOFF, SEC_UPPER, SEC_IDS, SEC_VHASH };
@@ -111,6 +114,7 @@ struct hnsw {
     int owned;  /* base is ours to free */
     int mapped; /* base is our mapping */
     struct pool *pool;
+    int8_t *rows; /* short rows whole (head then tail), for walks; NULL: use the index's */
 };
 
 /* ---- layout ---------------------------------------------------------------------------- */
@@ -209,11 +213,33 @@ void hnsw_free(struct hnsw *g)
     }
     pthread_mutex_destroy(&g->pool->lock);
     free(g->pool);
+    free(g->rows);
     if (g->mapped)
         munmap(g->base, g->size);
     else if (g->owned)
         free(g->base);
     free(g);
+}
+
+/* Gives g a whole copy of each int8 row when rows are short: there the head's bound
+ * saves little and costs a second kernel call and cache line, so a walk scores each
+ * row in one pass over adjacent bytes (the exact scan keeps the index's head and tail). */
+static void hn_rows(struct hnsw *g)
+{
+    const struct index *ix = g->ix;
+    const struct layout *lay;
+
+    if (ix == NULL || g->rows != NULL)
+        return;
+    lay = &ix->lay;
+    if (lay->head == 0 || lay->padded > WALK_ROWS_MAX)
+        return;
+    g->rows = xaligned_alloc(64, (size_t)g->count * lay->padded + 64);
+    for (uint32_t r = 0; r < g->count; r++) {
+        memcpy(g->rows + (size_t)r * lay->padded, ix->qhead + (size_t)r * lay->head, lay->head);
+        memcpy(g->rows + (size_t)r * lay->padded + lay->head, ix->qtail + (size_t)r * lay->tail,
+               lay->tail);
+    }
 }
 
 /* ---- levels and scratch ---------------------------------------------------------------- */
@@ -272,6 +298,8 @@ struct probe {
     struct dot_query qh, qt;
     float qscale;
     float qtnorm; /* L2 norm of the int8 tail, for the bound in probe_score_above */
+    const int8_t *rows; /* the graph's whole rows, or NULL */
+    struct dot_query qf; /* the whole query, for rows */
 };
 
 /* The estimated cosine of the probe with row r. */
@@ -280,6 +308,10 @@ static float probe_score(const struct probe *p, uint32_t r)
     const struct layout *lay = &p->ix->lay;
     int32_t h = 0, t;
 
+    if (p->rows != NULL) {
+        p->k->rows(&p->qf, p->rows + (size_t)r * lay->padded, 1, &t);
+        return p->qscale * p->ix->scale[r] * (float)t;
+    }
     if (lay->head > 0)
         p->k->rows(&p->qh, p->ix->qhead + (size_t)r * lay->head, 1, &h);
     p->k->rows(&p->qt, p->ix->qtail + (size_t)r * lay->tail, 1, &t);
@@ -297,6 +329,8 @@ static float probe_score_above(const struct probe *p, uint32_t r, float floor)
     float sc = p->qscale * p->ix->scale[r];
     int32_t h = 0, t;
 
+    if (p->rows != NULL)
+        return probe_score(p, r);
     if (lay->head > 0) {
         p->k->rows(&p->qh, p->ix->qhead + (size_t)r * lay->head, 1, &h);
         if (sc * ((float)h + p->qtnorm * p->ix->tnorm[r] * (1 + 1e-5f) + 1) <= floor)
@@ -306,10 +340,11 @@ static float probe_score_above(const struct probe *p, uint32_t r, float floor)
     return sc * (float)(h + t);
 }
 
-/* A probe for row r of the index itself; bias holds 128 x the sums of each row's head
+/* A probe for row r of g's index itself; bias holds 128 x the sums of each row's head
  * and tail (2 per row). */
-static void probe_row(struct probe *p, const struct index *ix, const int32_t *bias, uint32_t r)
+static void probe_row(struct probe *p, const struct hnsw *g, const int32_t *bias, uint32_t r)
 {
+    const struct index *ix = g->ix;
     const struct layout *lay = &ix->lay;
 
     p->ix = ix;
@@ -318,6 +353,10 @@ static void probe_row(struct probe *p, const struct index *ix, const int32_t *bi
     p->qt = (struct dot_query){ix->qtail + (size_t)r * lay->tail, lay->tail, bias[2 * r + 1]};
     p->qscale = ix->scale[r];
     p->qtnorm = ix->tnorm[r];
+    p->rows = g->rows;
+    if (g->rows != NULL)
+        p->qf = (struct dot_query){g->rows + (size_t)r * lay->padded, lay->padded,
+                                   bias[2 * r] + bias[2 * r + 1]};
 }
 
 static int32_t *row_biases(const struct index *ix)
@@ -336,16 +375,23 @@ static int32_t *row_biases(const struct index *ix)
     return b;
 }
 
-/* What probe_score_above reads first of row r: its head, scale and tail norm (the tail
- * is read only for rows that pass the bound, and then in one run the hardware streams). */
-static void prefetch_head(const struct index *ix, uint32_t r)
+/* What probe_score_above reads first of row r: the whole short row, or its head, scale
+ * and tail norm (the tail is read only for rows that pass the bound, and then in one run
+ * the hardware streams). */
+static void prefetch_row(const struct probe *p, uint32_t r)
 {
-    if (ix->lay.head > 0)
+    const struct index *ix = p->ix;
+
+    if (p->rows != NULL) {
+        for (uint32_t j = 0; j < ix->lay.padded; j += 64)
+            __builtin_prefetch(p->rows + (size_t)r * ix->lay.padded + j);
+    } else if (ix->lay.head > 0) {
         __builtin_prefetch(ix->qhead + (size_t)r * ix->lay.head);
-    else
+        __builtin_prefetch(ix->tnorm + r);
+    } else {
         __builtin_prefetch(ix->qtail + (size_t)r * ix->lay.tail);
+    }
     __builtin_prefetch(ix->scale + r);
-    __builtin_prefetch(ix->tnorm + r);
 }
 
 /* ---- heaps ----------------------------------------------------------------------------- */
@@ -440,12 +486,12 @@ static void walk_expand(const struct hnsw *g, struct walk *w, uint32_t c, uint32
         }
     }
     for (uint32_t i = 0; i < nf && i < WALK_AHEAD; i++)
-        prefetch_head(g->ix, fresh[i]);
+        prefetch_row(w->p, fresh[i]);
     for (uint32_t i = 0; i < nf; i++) {
         float s;
 
         if (i + WALK_AHEAD < nf)
-            prefetch_head(g->ix, fresh[i + WALK_AHEAD]);
+            prefetch_row(w->p, fresh[i + WALK_AHEAD]);
         s = probe_score_above(w->p, fresh[i], w->res.n < w->ef ? -INFINITY : -w->res.a[0].s);
         w->scored++;
         if (w->res.n < w->ef || s > -w->res.a[0].s) {
@@ -515,7 +561,7 @@ static size_t walk_results(struct walk *w, struct nb *out)
 
 /* Picks up to cap links for base from cand (n, best first, scored against base) by the
  * heuristic; writes them to list (length first). */
-static void select_links(const struct index *ix, const int32_t *bias, const struct nb *cand,
+static void select_links(const struct hnsw *g, const int32_t *bias, const struct nb *cand,
                          size_t n, uint32_t cap, uint32_t *list)
 {
     uint32_t kept = 0;
@@ -524,7 +570,7 @@ static void select_links(const struct index *ix, const int32_t *bias, const stru
         struct probe pc;
         int good = 1;
 
-        probe_row(&pc, ix, bias, cand[i].r);
+        probe_row(&pc, g, bias, cand[i].r);
         for (uint32_t j = 1; j <= kept && good; j++)
             good = probe_score(&pc, list[j]) <= cand[i].s;
         if (good)
@@ -586,7 +632,7 @@ static void insert_search(struct builder *b, struct scratch *s, uint32_t u)
     uint64_t scored = 0;
     float es;
 
-    probe_row(&p, b->ix, b->bias, u);
+    probe_row(&p, b->g, b->bias, u);
     es = probe_score(&p, ep);
     for (uint32_t l = b->top; l > lu; l--)
         walk_greedy(g, &p, l, &ep, &es, &scored);
@@ -600,7 +646,7 @@ static void insert_search(struct builder *b, struct scratch *s, uint32_t u)
         }
         walk_layer(g, &s->w, ep, es, l);
         n = walk_results(&s->w, s->cand);
-        select_links(b->ix, b->bias, s->cand, n, g->m, links(g, u, l));
+        select_links(b->g, b->bias, s->cand, n, g->m, links(g, u, l));
         ep = s->cand[0].r;
         es = s->cand[0].s;
         if (l == 0)
@@ -621,13 +667,13 @@ static void link_target(struct builder *b, struct scratch *s, size_t a, size_t z
             ls[++ls[0]] = b->edges[i].u;
         return;
     }
-    probe_row(&p, b->ix, b->bias, v);
+    probe_row(&p, b->g, b->bias, v);
     for (uint32_t i = 0; i < n; i++)
         s->cand[i] = (struct nb){probe_score(&p, ls[1 + i]), ls[1 + i]};
     for (size_t i = a; i < z; i++)
         s->cand[n++] = (struct nb){probe_score(&p, b->edges[i].u), b->edges[i].u};
     qsort(s->cand, n, sizeof *s->cand, cmp_nb_best_first);
-    select_links(b->ix, b->bias, s->cand, n, cap, ls);
+    select_links(b->g, b->bias, s->cand, n, cap, ls);
 }
 
 static void *phase_search(void *arg)
@@ -807,6 +853,7 @@ int hnsw_build(const struct index *ix, const struct hnsw_params *p, struct hnsw 
     memset(&b, 0, sizeof b);
     b.g = hn_new(ix, p);
     b.ix = ix;
+    hn_rows(b.g);
     b.bias = row_biases(ix);
     b.threads = clamp_threads(p->threads);
     b.progress = p->progress;
@@ -885,11 +932,11 @@ static int remap_list(struct remap *m, struct nb *cand, uint32_t o, uint32_t l)
     }
     if (lost == 0)
         return 0;
-    probe_row(&p, m->b->ix, m->b->bias, r);
+    probe_row(&p, m->b->g, m->b->bias, r);
     for (size_t i = 0; i < n; i++)
         cand[i].s = probe_score(&p, cand[i].r);
     qsort(cand, n, sizeof *cand, cmp_nb_best_first);
-    select_links(m->b->ix, m->b->bias, cand, n, cap, nl);
+    select_links(m->b->g, m->b->bias, cand, n, cap, nl);
     return 1;
 }
 
@@ -989,6 +1036,7 @@ int hnsw_update(const struct hnsw *old, const struct index *ix, const struct hns
         hnsw_free(b.g);
         goto full;
     }
+    hn_rows(b.g);
     b.bias = row_biases(ix);
     b.threads = clamp_threads(p->threads);
     b.progress = p->progress;
@@ -1156,6 +1204,8 @@ static int hn_load(struct hnsw *g, const struct index *ix, struct err *e)
     if (rc == INDEX_OK && ix != NULL)
         rc = check_binding(g, ix, e);
     g->ix = ix;
+    if (rc == INDEX_OK)
+        hn_rows(g);
     return rc;
 }
 
@@ -1414,8 +1464,14 @@ static struct nb *graph_walk(const struct hnsw *g, struct prepared *pq, const ui
 {
     struct walk w = {.p = &pq->p, .allow = allow, .skip = pq->skip, .ef = ef};
     uint32_t ep = g->entry;
-    float es = probe_score(&pq->p, ep);
     struct nb *c = xmalloc(ef * sizeof *c);
+    float es;
+
+    if (g->rows != NULL) {
+        pq->p.rows = g->rows;
+        dot_query_init(&pq->p.qf, pq->q, g->ix->lay.padded);
+    }
+    es = probe_score(&pq->p, ep);
 
     *scored = 1;
     for (uint32_t l = g->max_level; l > 0; l--)
