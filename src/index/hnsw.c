@@ -222,10 +222,11 @@ void hnsw_free(struct hnsw *g)
     free(g);
 }
 
-/* Zeroed memory for an array read at random (rows, visited marks): at millions of rows a
- * walk misses the TLB on nearly every node with 4 KB pages, which on this VM (nested
- * paging) cost more than the cache misses; so large arrays ask for 2 MB pages (where
- * transparent huge pages are "madvise", as on Debian). Freed with free(). */
+/* Zeroed memory for an array read at random (rows, visited marks): with 4 KB pages a walk
+ * over millions of rows takes a TLB miss on nearly every node (on the benchmark's VM,
+ * with nested paging, asking for 2 MB pages doubled the rate at 2M rows), so large arrays
+ * ask for them where transparent huge pages are "madvise", as on Debian. Freed with
+ * free(). */
 static void *huge_calloc(size_t n)
 {
     size_t size = (n + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
