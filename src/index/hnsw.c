@@ -222,21 +222,20 @@ void hnsw_free(struct hnsw *g)
     free(g);
 }
 
-/* Zeroed memory for an array read at random (rows, visited marks): with 4 KB pages a walk
- * over millions of rows takes a TLB miss on nearly every node (on the benchmark's VM,
- * with nested paging, asking for 2 MB pages doubled the rate at 2M rows), so large arrays
- * ask for them where transparent huge pages are "madvise", as on Debian. Freed with
- * free(). */
-static void *huge_calloc(size_t n)
+/* Memory (not zeroed) for an array read at random (rows, visited marks): with 4 KB pages
+ * a walk over millions of rows takes a TLB miss on nearly every node (on the benchmark's
+ * VM, with nested paging, asking for 2 MB pages doubled the rate at 2M rows), so large
+ * arrays ask for them where transparent huge pages are "madvise", as on Debian. Freed
+ * with free(). */
+static void *huge_alloc(size_t n)
 {
     size_t size = (n + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
     void *p;
 
     if (n < HUGE_PAGE)
-        return xcalloc(1, n ? n : 1);
+        return xmalloc(n ? n : 1);
     p = xaligned_alloc(HUGE_PAGE, size);
     madvise(p, size, MADV_HUGEPAGE); /* advice only: without it the pages are small */
-    memset(p, 0, size);
     return p;
 }
 
@@ -253,7 +252,7 @@ static void hn_rows(struct hnsw *g)
     lay = &ix->lay;
     if (lay->head == 0 || lay->padded > WALK_ROWS_MAX)
         return;
-    g->rows = huge_calloc((size_t)g->count * lay->padded);
+    g->rows = huge_alloc((size_t)g->count * lay->padded);
     for (uint32_t r = 0; r < g->count; r++) {
         memcpy(g->rows + (size_t)r * lay->padded, ix->qhead + (size_t)r * lay->head, lay->head);
         memcpy(g->rows + (size_t)r * lay->padded + lay->head, ix->qtail + (size_t)r * lay->tail,
@@ -291,7 +290,8 @@ static struct visit *visit_get(const struct hnsw *g)
     pthread_mutex_unlock(&g->pool->lock);
     if (v == NULL) {
         v = xcalloc(1, sizeof *v);
-        v->mark = huge_calloc((size_t)g->count * sizeof *v->mark);
+        v->mark = huge_alloc((size_t)g->count * sizeof *v->mark);
+        memset(v->mark, 0, (size_t)g->count * sizeof *v->mark);
     }
     if (++v->epoch == 0) {
         memset(v->mark, 0, (size_t)g->count * sizeof *v->mark);
