@@ -7,6 +7,7 @@
 #include "names/names.h"
 #include "names/normalize.h"
 #include "names/ratio.h"
+#include "util/buf.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -299,6 +300,103 @@ static void test_real_queries(void)
     }
 }
 
+/* The fuzzy path scores only the names it estimates best: over misspelt real names, its
+ * top 10 against scoring every name (names tied with the tenth best count as found). */
+static void test_fuzzy_vs_full_scan(void)
+{
+    struct names_index *ix = load_real();
+    size_t nrows, pool = 0, cap, queries = 0;
+    uint32_t *cp;
+    size_t *off;
+    double found = 0;
+
+    if (ix == NULL)
+        SKIP("DOPPEL_TESTDATA not set");
+    nrows = names_index_count(ix);
+    cap = nrows * 16;
+    cp = malloc(sizeof(uint32_t) * cap);
+    off = malloc(sizeof(size_t) * (nrows + 1));
+    REQUIRE(cp != NULL && off != NULL);
+    for (size_t r = 0; r < nrows; r++) {
+        const char *name = names_index_name(ix, (uint32_t)r);
+        struct buf b;
+
+        buf_init(&b, 4096);
+        off[r] = pool;
+        if (pool + RATIO_MAX_LEN > cap) {
+            cap *= 2;
+            cp = realloc(cp, sizeof(uint32_t) * cap);
+            REQUIRE(cp != NULL);
+        }
+        if (norm_name(name, strlen(name), 0, &b) == NORM_OK && b.len > 0)
+            pool += norm_codepoints(b.data, b.len, cp + pool, RATIO_MAX_LEN);
+        buf_release(&b);
+    }
+    off[nrows] = pool;
+    for (size_t r = 7; r < nrows && queries < 40; r += 1499) {
+        char q[64];
+        const char *name = names_index_name(ix, (uint32_t)r);
+        size_t len = strlen(name), n, at_least = 0;
+        struct names_hit hits[10];
+        uint32_t qcp[64];
+        struct ratio_str qs;
+        struct ratio_query rq;
+        int top[10] = {0}, cut;
+        struct err e;
+
+        if (len < 8 || len >= sizeof q || strchr(name, ' ') == NULL || off[r + 1] == off[r] ||
+            !((name[len / 2] | 0x20) >= 'a' && (name[len / 2] | 0x20) <= 'z'))
+            continue;
+        memcpy(q, name, len + 1);
+        q[len / 2] = q[len / 2] == 'x' ? 'q' : 'x'; /* one letter wrong */
+        qs = (struct ratio_str){qcp, 0};
+        {
+            struct buf b;
+
+            buf_init(&b, 4096);
+            REQUIRE(norm_name(q, len, 0, &b) == NORM_OK);
+            qs.n = norm_codepoints(b.data, b.len, qcp, 64);
+            buf_release(&b);
+        }
+        ratio_query_init(&rq, qs);
+        for (size_t row = 0; row < nrows; row++) { /* the ten best scores of all names */
+            struct ratio_str rs = {cp + off[row], off[row + 1] - off[row]};
+            int s;
+
+            if (rs.n == 0 || ratio_wratio_bound(&rq, rs) <= top[9])
+                continue;
+            s = ratio_wratio_query(&rq, rs);
+            for (int i = 9; i >= 0 && s > top[i]; i--) {
+                if (i < 9)
+                    top[i + 1] = top[i];
+                top[i] = s;
+            }
+        }
+        for (int i = 0; i < 10; i++)
+            at_least += top[i] >= NAMES_CUTOFF;
+        cut = top[9] > NAMES_CUTOFF ? top[9] : NAMES_CUTOFF;
+        CHECK_INT(names_search(ix, q, len, 10, NAMES_CUTOFF, NAMES_MODE_FUZZY, hits, &n, &e),
+                  NAMES_OK);
+        if (at_least == 0)
+            continue;
+        for (size_t i = 0, good = 0; i < n; i++) {
+            struct ratio_str rs = {cp + off[hits[i].row], off[hits[i].row + 1] - off[hits[i].row]};
+
+            CHECK_INT(hits[i].score, ratio_wratio_query(&rq, rs));
+            good += hits[i].score >= cut;
+            if (i + 1 == n)
+                found += (double)(good < at_least ? good : at_least) / (double)at_least;
+        }
+        queries++;
+    }
+    free(cp);
+    free(off);
+    printf("    top 10 found by the full scan: %.1f%% over %zu misspelt names\n",
+           100.0 * found / (double)queries, queries);
+    CHECK(queries >= 30);
+    CHECK(found >= 0.7 * (double)queries);
+}
+
 static void test_ranking_and_prefix(void)
 {
     static const char *const names[] = {"Jessica Chastain", "Chastity Bono", "Jessica Alba",
@@ -415,6 +513,7 @@ int main(int argc, char **argv)
         {"ratios_vs_fuzzywuzzy", test_ratios_vs_fuzzywuzzy},
         {"wratio_bound", test_wratio_bound},
         {"real_queries", test_real_queries},
+        {"fuzzy_vs_full_scan", test_fuzzy_vs_full_scan},
         {"ranking_and_prefix", test_ranking_and_prefix},
         {"hostile_queries", test_hostile_queries},
         {"concurrent", test_concurrent},

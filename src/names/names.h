@@ -28,7 +28,7 @@ enum names_rc {
 
 #define NAMES_QUERY_MAX   256
 #define NAMES_CUTOFF      60
-#define NAMES_CANDIDATES  2000
+#define NAMES_CANDIDATES  500
 
 enum names_mode {
     NAMES_MODE_AUTO = 0, /* prefix hits first, then fuzzy hits to fill up to k */
