@@ -8,8 +8,9 @@
  *   - prefix: the query is a prefix of the full name or of any word in it ("chas" finds
  *     Jessica Chastain), ranked by popularity then by length, by binary search over the
  *     sorted name suffixes that start at a word;
- *   - fuzzy: names sharing enough character trigrams with the query are scored with
- *     WRatio (names/ratio.h); those at or above the cut-off are kept, best first.
+ *   - fuzzy: names whose words share enough character trigrams with the query are
+ *     scored with WRatio (names/ratio.h), the NAMES_CANDIDATES of best estimated score;
+ *     those at or above the cut-off are kept, best first.
  * Both compare normalised forms (names/normalize.h), so accents and case do not matter.
  */
 #ifndef DOPPEL_NAMES_H
@@ -28,7 +29,7 @@ enum names_rc {
 
 #define NAMES_QUERY_MAX   256
 #define NAMES_CUTOFF      60
-#define NAMES_CANDIDATES  500
+#define NAMES_CANDIDATES  500 /* names scored by a fuzzy query, at most */
 
 enum names_mode {
     NAMES_MODE_AUTO = 0, /* prefix hits first, then fuzzy hits to fill up to k */
