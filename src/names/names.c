@@ -661,11 +661,30 @@ static void search_prefix(const struct names_index *ix, const char *q, struct ra
     }
 }
 
-/* Counts the trigrams each word shares with the query, keeps the words sharing at least
- * two fifths of theirs (a typo in a five-letter word leaves two of its five), and adds
- * each kept word's count to the names holding it, marking the names that hold a word all
- * of whose trigrams the query has (most often one of its words). Returns how many names
- * were reached, into sc->touched. */
+/* Adds word w's count c to the names holding it, marking those for which it is whole
+ * (all of its trigrams in the query: most often one of the query's words). */
+static size_t spread(const struct names_index *ix, struct names_scratch *sc, uint32_t w,
+                     unsigned c, size_t nt)
+{
+    unsigned whole = c >= ix->word_grams[w] ? WHOLE_WORD : 0;
+
+    for (uint32_t p = ix->word_start[w]; p < ix->word_start[w + 1]; p++) {
+        uint32_t row = ix->word_rows[p];
+        unsigned v = sc->counts[row], sum = (v & COUNT_MASK) + c;
+
+        if (v == 0)
+            sc->touched[nt++] = row;
+        sum = sum > COUNT_MASK ? COUNT_MASK : sum;
+        sc->counts[row] = (uint16_t)(sum | (v & WHOLE_WORD) | whole);
+    }
+    return nt;
+}
+
+/* Counts the trigrams each word shares with the query and spreads the counts of the words
+ * sharing at least two fifths of theirs (a typo in a five-letter word leaves two of its
+ * five) to the names holding them. While that reaches fewer than NAMES_CANDIDATES names
+ * (a small catalogue, or a query garbled beyond that), the words sharing two trigrams,
+ * then one, are spread too. Returns how many names were reached, into sc->touched. */
 static size_t count_grams(const struct names_index *ix, struct ratio_str qs,
                           struct names_scratch *sc)
 {
@@ -682,21 +701,21 @@ static size_t count_grams(const struct names_index *ix, struct ratio_str qs,
     }
     for (size_t i = 0; i < nw; i++) {
         uint32_t w = sc->wtouched[i];
-        unsigned c = sc->wcounts[w], whole = c == ix->word_grams[w] ? WHOLE_WORD : 0;
 
-        sc->wcounts[w] = 0;
-        if (5 * c < 2 * (unsigned)ix->word_grams[w])
-            continue;
-        for (uint32_t p = ix->word_start[w]; p < ix->word_start[w + 1]; p++) {
-            uint32_t row = ix->word_rows[p];
-            unsigned v = sc->counts[row], sum = (v & COUNT_MASK) + c;
+        if (5 * sc->wcounts[w] >= 2 * (unsigned)ix->word_grams[w])
+            nt = spread(ix, sc, w, sc->wcounts[w], nt);
+    }
+    for (unsigned least = 2; least >= 1 && nt < NAMES_CANDIDATES; least--) {
+        for (size_t i = 0; i < nw && nt < NAMES_CANDIDATES; i++) {
+            uint32_t w = sc->wtouched[i];
+            unsigned c = sc->wcounts[w];
 
-            if (v == 0)
-                sc->touched[nt++] = row;
-            sum = sum > COUNT_MASK ? COUNT_MASK : sum;
-            sc->counts[row] = (uint16_t)(sum | (v & WHOLE_WORD) | whole);
+            if (5 * c < 2 * (unsigned)ix->word_grams[w] && (least == 2 ? c >= 2 : c == 1))
+                nt = spread(ix, sc, w, c, nt);
         }
     }
+    for (size_t i = 0; i < nw; i++)
+        sc->wcounts[sc->wtouched[i]] = 0;
     return nt;
 }
 
