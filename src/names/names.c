@@ -110,15 +110,6 @@ static size_t grams_of(const uint32_t *cp, size_t n, uint32_t *out)
     return k;
 }
 
-static size_t row_grams(const struct names_index *ix, size_t row, uint32_t *out)
-{
-    uint32_t cp[RATIO_MAX_LEN];
-    const char *s = ix->norm + ix->norm_off[row];
-    size_t n = norm_codepoints(s, strlen(s), cp, RATIO_MAX_LEN);
-
-    return grams_of(cp, n, out);
-}
-
 static int key_cmp(const void *a, const void *b)
 {
     const struct names_key *x = a, *y = b;
@@ -185,18 +176,13 @@ static uint32_t word_hash(const char *s, size_t n)
  * trigram postings of the words. A word is found by its first occurrence in the pool. */
 static void build_words(struct names_index *ix)
 {
-    size_t cap = 1024, places = 0, nrw = 0, rwcap = ix->n * 3 + 16;
-    uint32_t *slot, *first, *rw = xmalloc(rwcap * sizeof(uint32_t)), *rw_start, *fill;
+    size_t cap = 1024, nrw = 0;
+    uint32_t *slot, *first, *rw = xmalloc((ix->nkeys + 1) * sizeof(uint32_t)), *rw_start, *fill;
     uint32_t g[MAX_GRAMS], cp[RATIO_MAX_LEN], *by_rank;
     uint16_t *wlen;
     size_t wcap = 1024;
 
-    for (size_t i = 0; i < ix->norm_off[ix->n]; i++) { /* word places: at least the words */
-        char prev = i == 0 ? '\0' : ix->norm[i - 1];
-
-        places += ix->norm[i] != ' ' && ix->norm[i] != '\0' && (prev == ' ' || prev == '\0');
-    }
-    while (cap < places * 2)
+    while (cap < ix->nkeys * 2) /* a key per word place: at least as many as words */
         cap *= 2;
     slot = xmalloc(cap * sizeof(uint32_t));
     memset(slot, 0xff, cap * sizeof(uint32_t));
@@ -234,13 +220,8 @@ static void build_words(struct names_index *ix)
             w = slot[h];
             for (size_t k = rw_start[row]; k < nrw && !dup; k++)
                 dup = rw[k] == w;
-            if (!dup) {
-                if (nrw == rwcap) {
-                    rwcap *= 2;
-                    rw = xrealloc(rw, rwcap * sizeof(uint32_t));
-                }
-                rw[nrw++] = w;
-            }
+            if (!dup)
+                rw[nrw++] = w; /* at most one per key */
             i = s[j] == ' ' ? j + 1 : j;
         }
     }
@@ -266,8 +247,6 @@ static void build_words(struct names_index *ix)
             ix->word_rows[fill[rw[k]]++] = row;
     }
     free(by_rank);
-    free(rw);
-    free(rw_start);
 
     /* Trigram postings of the words. */
     ix->word_grams = xmalloc(ix->nwords + 1);
@@ -295,12 +274,18 @@ static void build_words(struct names_index *ix)
     free(fill);
     free(first);
     free(wlen);
+
+    /* Each name's trigrams (its words', summed) and length, side by side. */
     ix->shape = xmalloc(sizeof(uint16_t) * (ix->n + 1));
     for (size_t row = 0; row < ix->n; row++) {
-        size_t k = row_grams(ix, row, g), len = ix->norm_len[row];
+        size_t k = 0, len = ix->norm_len[row];
 
+        for (uint32_t j = rw_start[row]; j < rw_start[row + 1]; j++)
+            k += ix->word_grams[rw[j]];
         ix->shape[row] = (uint16_t)((k > 255 ? 255 : k) | (len > 255 ? 255 : len) << 8);
     }
+    free(rw);
+    free(rw_start);
 }
 
 /* A row's ranking fields, sorted once to give every row its popularity rank. */
@@ -684,12 +669,12 @@ static size_t spread(const struct names_index *ix, struct names_scratch *sc, uin
  * sharing at least two fifths of theirs (a typo in a five-letter word leaves two of its
  * five) to the names holding them. While that reaches fewer than NAMES_CANDIDATES names
  * (a small catalogue, or a query garbled beyond that), the words sharing two trigrams,
- * then one, are spread too. Returns how many names were reached, into sc->touched. */
-static size_t count_grams(const struct names_index *ix, struct ratio_str qs,
+ * then one, are spread too. g: the query's ng distinct trigrams. Returns how many names
+ * were reached, into sc->touched. */
+static size_t count_grams(const struct names_index *ix, const uint32_t *g, size_t ng,
                           struct names_scratch *sc)
 {
-    uint32_t g[MAX_GRAMS];
-    size_t ng = grams_of(qs.cp, qs.n, g), nw = 0, nt = 0;
+    size_t nw = 0, nt = 0;
 
     for (size_t i = 0; i < ng; i++) {
         for (uint32_t p = ix->gram_start[g[i]]; p < ix->gram_start[g[i] + 1]; p++) {
@@ -745,12 +730,13 @@ static unsigned estimate(unsigned count, unsigned nq, unsigned qn, unsigned nn, 
 static size_t select_candidates(const struct names_index *ix, struct names_scratch *sc, size_t nt,
                                 unsigned nq, unsigned qn, uint32_t *sel)
 {
-    size_t hist[101] = {0}, start[102], above = 0, n = 0, room;
+    size_t hist[101] = {0}, start[101], above = 0, at = 0, n = 0, room;
     unsigned floor = 100;
 
     for (size_t i = 0; i < nt; i++) {
         uint32_t row = sc->touched[i];
-        unsigned e = estimate(sc->counts[row], nq, qn, ix->shape[row] & 0xff, ix->shape[row] >> 8);
+        unsigned shape = ix->shape[row];
+        unsigned e = estimate(sc->counts[row], nq, qn, shape & 0xff, shape >> 8);
 
         sc->counts[row] = 0;
         sc->est[i] = (uint8_t)e;
@@ -759,9 +745,10 @@ static size_t select_candidates(const struct names_index *ix, struct names_scrat
     while (floor > 0 && above + hist[floor] <= NAMES_CANDIDATES)
         above += hist[floor--];
     room = NAMES_CANDIDATES - above; /* names at the floor estimate, first reached first */
-    start[101] = 0;
-    for (unsigned v = 101; v-- > floor;)
-        start[v] = v == 100 ? 0 : start[v + 1] + hist[v + 1];
+    for (unsigned v = 101; v-- > floor;) { /* counting sort, best estimate first */
+        start[v] = at;
+        at += hist[v];
+    }
     for (size_t i = 0; i < nt; i++) {
         unsigned v = sc->est[i];
 
@@ -784,7 +771,7 @@ static void search_fuzzy(const struct names_index *ix, struct ratio_str qs, int 
     size_t nq = grams_of(qs.cp, qs.n, g), nsel;
     struct ratio_query rq;
 
-    nsel = count_grams(ix, qs, sc);
+    nsel = count_grams(ix, g, nq, sc);
     nsel = select_candidates(ix, sc, nsel, (unsigned)nq, (unsigned)qs.n, sc->sel);
     ratio_query_init(&rq, qs);
     for (size_t i = 0; i < nsel && i < PREFETCH_AHEAD; i++)
