@@ -189,20 +189,22 @@ static size_t random_name(unsigned *seed, uint32_t *out)
     return n;
 }
 
-/* The prepared WRatio gives WRatio's numbers, and its bound is never below them: random pairs, pairs with a shared word,
- * with lengths on both sides of WRatio's 1.5 and 8 length ratios; the fuzzy search
- * skips names on it, so a bound too low would drop hits. It must also be below 100 for
- * most pairs, or it would skip nothing. */
+/* The prepared WRatio gives WRatio's numbers, its bound is never below them, and the
+ * bound from a sketch never below that: random pairs, pairs with a shared word, with
+ * lengths on both sides of WRatio's 1.5 and 8 length ratios; the fuzzy search skips
+ * names on them, so a bound too low would drop hits. They must also be below 100 for
+ * most pairs, or they would skip nothing. */
 static void test_wratio_bound(void)
 {
     unsigned seed = 777;
-    size_t below = 0, tight = 0, trials = 200000;
+    size_t below = 0, tight = 0, sketch_below = 0, trials = 200000;
 
     for (size_t t = 0; t < trials; t++) {
         uint32_t a[64], b[80];
         struct ratio_str sa = {a, random_name(&seed, a)}, sb = {b, random_name(&seed, b)};
         struct ratio_query q;
-        int w, u;
+        struct ratio_sketch sk;
+        int w, u, us;
 
         if (t % 3 == 1) { /* b = a's first word + b */
             size_t k = 0;
@@ -219,28 +221,32 @@ static void test_wratio_bound(void)
         ratio_query_init(&q, sa);
         w = ratio_wratio(sa, sb);
         u = ratio_wratio_bound(&q, sb);
+        ratio_sketch_make(sb, &sk);
+        us = ratio_wratio_sketch(&q, &sk);
         if (ratio_wratio_query(&q, sb) != w || (q.plain == 0 && ratio_wratio_query(&q, sa) != 100)) {
             check_fail(__FILE__, __LINE__, "prepared wratio %d, wratio %d (pair %zu)",
                        ratio_wratio_query(&q, sb), w, t);
             return;
         }
-        if (u < w) {
+        if (u < w || us < u) {
             char sa8[256], sb8[256];
 
             for (size_t i = 0; i < sa.n; i++)
                 sa8[i] = a[i] < 128 ? (char)a[i] : '?';
             for (size_t i = 0; i < sb.n; i++)
                 sb8[i] = b[i] < 128 ? (char)b[i] : '?';
-            check_fail(__FILE__, __LINE__, "bound %d < wratio %d for '%.*s' '%.*s'", u, w,
-                       (int)sa.n, sa8, (int)sb.n, sb8);
+            check_fail(__FILE__, __LINE__, "sketch bound %d, bound %d, wratio %d for '%.*s' '%.*s'",
+                       us, u, w, (int)sa.n, sa8, (int)sb.n, sb8);
             return;
         }
         below += u < 100;
         tight += u == w;
+        sketch_below += us < 100;
     }
-    printf("    bound below 100 for %zu of %zu pairs, equal to the score for %zu\n", below,
-           trials, tight);
+    printf("    bound below 100 for %zu of %zu pairs, equal to the score for %zu; sketch bound "
+           "below 100 for %zu\n", below, trials, tight, sketch_below);
     CHECK(below * 2 > trials);
+    CHECK(sketch_below * 2 > trials);
 }
 
 static struct names_index *real_index;

@@ -54,6 +54,7 @@ struct names_index {
     size_t *norm_off;   /* [n + 1]: row i's bytes, NUL included, end at norm_off[i + 1] */
     uint16_t *norm_len; /* [n] code points */
     uint16_t *shape;    /* [n] distinct trigrams | code points << 8, each at most 255 */
+    struct ratio_sketch *sketch; /* [n] for the WRatio bound without the text */
     float *pop;
     struct names_key *keys;
     size_t nkeys;
@@ -135,6 +136,7 @@ static void build_norm(struct names_index *ix, const char *const *names)
         ix->norm_off[i] = start;
         ix->norm_len[i] =
             (uint16_t)norm_codepoints(pool.data + start, pool.len - 1 - start, cp, RATIO_MAX_LEN);
+        ratio_sketch_make((struct ratio_str){cp, ix->norm_len[i]}, &ix->sketch[i]);
     }
     ix->norm_off[ix->n] = pool.len; /* so row i's bytes end at norm_off[i + 1] - 1 */
     ix->norm = buf_detach(&pool, NULL);
@@ -365,6 +367,7 @@ int names_index_build(const char *const *names, const double *popularity, size_t
     ix->display = xcalloc(n + 1, sizeof(char *));
     ix->norm_off = xcalloc(n + 1, sizeof(size_t));
     ix->norm_len = xcalloc(n + 1, sizeof(uint16_t));
+    ix->sketch = xaligned_alloc(64, (n + 1) * sizeof(struct ratio_sketch));
     ix->pop = xcalloc(n + 1, sizeof(float));
     for (size_t i = 0; i < n; i++)
         ix->pop[i] = popularity != NULL ? (float)popularity[i] : 0.0f;
@@ -400,6 +403,7 @@ void names_index_free(struct names_index *ix)
     free(ix->norm);
     free(ix->norm_off);
     free(ix->norm_len);
+    free(ix->sketch);
     free(ix->pop);
     free(ix->keys);
     free(ix->rank);
@@ -775,19 +779,19 @@ static void search_fuzzy(const struct names_index *ix, struct ratio_str qs, int 
     nsel = select_candidates(ix, sc, nsel, (unsigned)nq, (unsigned)qs.n, sc->sel);
     ratio_query_init(&rq, qs);
     for (size_t i = 0; i < nsel && i < PREFETCH_AHEAD; i++)
-        __builtin_prefetch(&ix->norm_off[sc->sel[i]]);
+        __builtin_prefetch(&ix->sketch[sc->sel[i]]);
     for (size_t i = 0; i < nsel; i++) {
         uint32_t row = sc->sel[i], buf[RATIO_MAX_LEN];
         struct names_hit h = {row, 0, 0};
         struct ratio_str rs;
         int floor = cutoff, dup = 0;
 
-        /* Candidates are scattered over the index: their offsets are fetched well ahead,
-         * their names a little ahead, so the misses overlap. */
-        if (i + PREFETCH_AHEAD < nsel)
+        /* Candidates are scattered over the index: their sketches and offsets are fetched
+         * ahead, so the misses overlap. */
+        if (i + PREFETCH_AHEAD < nsel) {
+            __builtin_prefetch(&ix->sketch[sc->sel[i + PREFETCH_AHEAD]]);
             __builtin_prefetch(&ix->norm_off[sc->sel[i + PREFETCH_AHEAD]]);
-        if (i + PREFETCH_AHEAD / 2 < nsel)
-            __builtin_prefetch(ix->norm + ix->norm_off[sc->sel[i + PREFETCH_AHEAD / 2]]);
+        }
 
         if (*n == k) {
             if (hits[k - 1].prefix)
@@ -798,10 +802,13 @@ static void search_fuzzy(const struct names_index *ix, struct ratio_str qs, int 
             dup = hits[j].row == row;
         if (dup)
             continue;
+        h.score = ratio_wratio_sketch(&rq, &ix->sketch[row]);
+        if (h.score < floor || (*n == k && !hit_before(ix, &h, &hits[k - 1])))
+            continue; /* even its bound would not rank it above the k-th hit */
         rs = row_str(ix, row, buf);
         h.score = ratio_wratio_bound(&rq, rs);
         if (h.score < floor || (*n == k && !hit_before(ix, &h, &hits[k - 1])))
-            continue; /* even its bound would not rank it above the k-th hit */
+            continue; /* nor its closer bound, from the text */
         h.score = ratio_wratio_query(&rq, rs);
         if (h.score >= cutoff)
             topk_insert(ix, hits, n, k, h);

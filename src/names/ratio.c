@@ -350,6 +350,28 @@ static size_t bucket(uint32_t c)
     return c < 128 ? c : 128 + (c & 127);
 }
 
+/* The sketch's buckets: fewer, so a count of them merges more code points. */
+static size_t bucket32(uint32_t c)
+{
+    if (c >= 'a' && c <= 'z')
+        return c - 'a';
+    if (c == ' ')
+        return 26;
+    if (c >= '0' && c <= '9')
+        return 27;
+    return c < 128 ? 28 : 29 + c % 3;
+}
+
+/* A word's 16-bit hash; equal words hash equal. */
+static uint16_t word_hash16(struct ratio_str w)
+{
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < w.n; i++)
+        h = (h ^ w.cp[i]) * 16777619u;
+    return (uint16_t)(h ^ h >> 16);
+}
+
 static void tokenize_str(struct ratio_str s, struct ratio_str *w, int *n)
 {
     struct ratio_tokens t;
@@ -380,9 +402,14 @@ void ratio_query_init(struct ratio_query *q, struct ratio_str a)
 
     memset(q, 0, sizeof *q);
     q->s = cut(a);
-    for (size_t i = 0; i < q->s.n; i++)
+    for (size_t i = 0; i < q->s.n; i++) {
         q->counts[bucket(q->s.cp[i])]++;
+        if (q->counts32[bucket32(q->s.cp[i])] < 255)
+            q->counts32[bucket32(q->s.cp[i])]++;
+    }
     tokenize_str(q->s, q->w, &q->nwords);
+    for (int i = 0; i < q->nwords; i++)
+        q->whash[i] = word_hash16(q->w[i]);
     q->wlen = words_len(q->w, q->nwords, &repeats);
     q->loose = q->s.n > 64 || q->nwords == RATIO_MAX_TOKENS || repeats;
     q->plain = q->s.n > 64;
@@ -414,13 +441,35 @@ static double partial_cap(size_t l, size_t m)
     return l == 0 ? 0 : 200.0 * (double)l / (double)(m + l);
 }
 
+/* The bound for strings of la and lb code points, la's words joined wa long and lb's
+ * wb, with at most bag code points in common and shared words joined that long. */
+static int bound_of(size_t la, size_t lb, size_t wa, size_t wb, size_t bag, size_t shared)
+{
+    size_t m = la < lb ? la : lb, mw = wa < wb ? wa : wb;
+    double base, tok, set, ps = 0.90, u;
+
+    /* Each part is an integer score: its bound rounded up before it is weighted. */
+    base = up(200.0 * (double)bag / (double)(la + lb));
+    if ((double)(la > lb ? la : lb) / (double)m < 1.5) {
+        tok = up(200.0 * (double)bag / (double)(wa + wb));
+        set = shared > 0 ? up(200.0 * (double)shared / (double)(shared + mw)) : 0;
+        u = max2(base, 0.95 * max2(tok, set));
+    } else {
+        if ((double)(la > lb ? la : lb) / (double)m > 8)
+            ps = 0.6;
+        tok = up(partial_cap(bag, mw));
+        set = shared > 0 ? 100 : tok;
+        u = max2(max2(base, ps * up(partial_cap(bag, m))), 0.95 * ps * max2(tok, set));
+    }
+    return u >= 100 ? 100 : (int)up(u);
+}
+
 int ratio_wratio_bound(const struct ratio_query *q, struct ratio_str b)
 {
     uint16_t left[256];
     struct ratio_str w[RATIO_MAX_TOKENS];
-    size_t bag = 0, shared = 0, blen, m, mw, la = q->s.n, lb;
+    size_t bag = 0, shared = 0, blen, la = q->s.n, lb;
     int nw, repeats, nshared = 0;
-    double base, tok, set, ps = 0.90, u;
 
     b = cut(b);
     lb = b.n;
@@ -447,22 +496,65 @@ int ratio_wratio_bound(const struct ratio_query *q, struct ratio_str b)
                 shared += q->w[i].n + (nshared++ > 0);
                 break;
             }
-    m = la < lb ? la : lb;
-    mw = q->wlen < blen ? q->wlen : blen;
-    /* Each part is an integer score: its bound rounded up before it is weighted. */
-    base = up(200.0 * (double)bag / (double)(la + lb));
-    if ((double)(la > lb ? la : lb) / (double)m < 1.5) {
-        tok = up(200.0 * (double)bag / (double)(q->wlen + blen));
-        set = shared > 0 ? up(200.0 * (double)shared / (double)(shared + mw)) : 0;
-        u = max2(base, 0.95 * max2(tok, set));
-    } else {
-        if ((double)(la > lb ? la : lb) / (double)m > 8)
-            ps = 0.6;
-        tok = up(partial_cap(bag, mw));
-        set = shared > 0 ? 100 : tok;
-        u = max2(max2(base, ps * up(partial_cap(bag, m))), 0.95 * ps * max2(tok, set));
+    return bound_of(la, lb, q->wlen, blen, bag, shared);
+}
+
+void ratio_sketch_make(struct ratio_str s, struct ratio_sketch *out)
+{
+    struct ratio_str w[RATIO_MAX_TOKENS];
+    uint8_t counts[32] = {0};
+    int nw, repeats, over = 0;
+
+    memset(out, 0, sizeof *out);
+    s = cut(s);
+    if (s.n == 0 || s.n > 64)
+        return;
+    tokenize_str(s, w, &nw);
+    words_len(w, nw, &repeats);
+    if (nw > RATIO_SKETCH_WORDS || repeats)
+        return;
+    for (size_t i = 0; i < s.n; i++)
+        over |= ++counts[bucket32(s.cp[i])] > 15;
+    if (over)
+        return;
+    for (int i = 0; i < 16; i++)
+        out->counts[i] = (uint8_t)(counts[2 * i] | counts[2 * i + 1] << 4);
+    for (int i = 0; i < nw; i++) {
+        out->whash[i] = word_hash16(w[i]);
+        out->wlen[i] = (uint8_t)w[i].n;
     }
-    return u >= 100 ? 100 : (int)up(u);
+    out->len = (uint8_t)s.n;
+    out->nwords = (uint8_t)nw;
+}
+
+/* As ratio_wratio_bound, with the common code points counted over the sketch's coarser
+ * buckets and words taken as shared when their hashes and lengths match: both can only
+ * count more. */
+int ratio_wratio_sketch(const struct ratio_query *q, const struct ratio_sketch *b)
+{
+    size_t bag = 0, shared = 0, blen, la = q->s.n;
+    int nshared = 0;
+
+    if (la == 0)
+        return 0;
+    if (q->loose || b->nwords == 0)
+        return 100;
+    for (int i = 0; i < 16; i++) {
+        unsigned lo = b->counts[i] & 15, hi = b->counts[i] >> 4;
+
+        bag += lo < q->counts32[2 * i] ? lo : q->counts32[2 * i];
+        bag += hi < q->counts32[2 * i + 1] ? hi : q->counts32[2 * i + 1];
+    }
+    blen = (size_t)b->nwords - 1;
+    for (int j = 0; j < b->nwords; j++)
+        blen += b->wlen[j];
+    for (int i = 0; i < q->nwords; i++)
+        for (int j = 0; j < b->nwords; j++)
+            if (q->whash[i] == b->whash[j] && q->w[i].n == b->wlen[j]) {
+                shared += q->w[i].n + (nshared++ > 0);
+                break;
+            }
+    return bound_of(la, b->len, q->wlen, blen, bag, shared);
 }
 
 /* ---- prepared WRatio ---------------------------------------------------------------- */

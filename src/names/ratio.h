@@ -45,12 +45,30 @@ struct ratio_pm {
     int others;
 };
 
+#define RATIO_SKETCH_WORDS 4
+
+/* 32 bytes that stand for a string in ratio_wratio_sketch: its code points counted in
+ * 32 buckets (a letter a-z each, space, digits, other ASCII, three for the rest), four
+ * bits a count; the hashes and lengths of its words; its length. */
+struct ratio_sketch {
+    uint8_t counts[16]; /* bucket 2i in the low four bits of counts[i], 2i + 1 in the high */
+    uint16_t whash[RATIO_SKETCH_WORDS];
+    uint8_t wlen[RATIO_SKETCH_WORDS];
+    uint8_t len;
+    uint8_t nwords; /* 0: no sketch bound (over 64 long or RATIO_SKETCH_WORDS words, a
+                     * repeated word, a count over 15) */
+    uint8_t pad[2];
+};
+
 /* A string prepared once to be scored against many others: its code points counted
- * (those above 127 folded into 128 buckets), its words, its words sorted (joined) and
- * as a sorted set, and the LCS tables of it and of its sorted words. */
+ * (those above 127 folded into 128 buckets, and in the sketch's 32), its words (and their
+ * hashes), its words sorted (joined) and as a sorted set, and the LCS tables of it and of
+ * its sorted words. */
 struct ratio_query {
     struct ratio_str s;
     uint16_t counts[256];
+    uint8_t counts32[32];
+    uint16_t whash[RATIO_MAX_TOKENS];
     size_t wlen;   /* length of its words joined by single spaces */
     int nwords;
     struct ratio_str w[RATIO_MAX_TOKENS];
@@ -73,5 +91,13 @@ int ratio_wratio_query(const struct ratio_query *q, struct ratio_str b);
  * words, an order of magnitude cheaper than the score: no LCS. A searcher that only wants
  * scores of at least t skips b when the bound is below t. */
 int ratio_wratio_bound(const struct ratio_query *q, struct ratio_str b);
+
+/* The sketch of s, for a string stored once and bounded often. */
+void ratio_sketch_make(struct ratio_str s, struct ratio_sketch *out);
+
+/* An upper bound on ratio_wratio(q->s, b) from b's sketch alone, at least
+ * ratio_wratio_bound's: no text to decode, a few dozen operations. 100 when b's sketch
+ * has no bound. */
+int ratio_wratio_sketch(const struct ratio_query *q, const struct ratio_sketch *b);
 
 #endif
