@@ -403,9 +403,10 @@ void ratio_query_init(struct ratio_query *q, struct ratio_str a)
     memset(q, 0, sizeof *q);
     q->s = cut(a);
     for (size_t i = 0; i < q->s.n; i++) {
+        size_t k = bucket32(q->s.cp[i]);
+
         q->counts[bucket(q->s.cp[i])]++;
-        if (q->counts32[bucket32(q->s.cp[i])] < 255)
-            q->counts32[bucket32(q->s.cp[i])]++;
+        q->counts32[k] += q->counts32[k] < 255;
     }
     tokenize_str(q->s, q->w, &q->nwords);
     for (int i = 0; i < q->nwords; i++)

@@ -55,8 +55,8 @@ struct ratio_sketch {
     uint16_t whash[RATIO_SKETCH_WORDS];
     uint8_t wlen[RATIO_SKETCH_WORDS];
     uint8_t len;
-    uint8_t nwords; /* 0: no sketch bound (over 64 long or RATIO_SKETCH_WORDS words, a
-                     * repeated word, a count over 15) */
+    uint8_t nwords; /* 0: no sketch bound (empty, over 64 long, over RATIO_SKETCH_WORDS
+                     * words, a repeated word, or a count over 15) */
     uint8_t pad[2];
 };
 
