@@ -765,50 +765,63 @@ static size_t select_candidates(const struct names_index *ix, struct names_scrat
     return n;
 }
 
-/* Fuzzy path: scores the names sharing the most trigrams with the query, most shared
- * first, and skips a name whose WRatio bound (names/ratio.h) cannot reach the top k: the
- * hits are exactly those of scoring every candidate. */
+/* Fuzzy path: bounds the WRatio of the names sharing the most trigrams with the query
+ * from their sketches, then takes them in order of that bound, best first, and stops at
+ * the first that cannot reach the top k; the rest are skipped on a closer bound from the
+ * text when that cannot either. The hits are exactly those of scoring every candidate,
+ * with fewer scored: the floor rises before the weaker candidates come. */
 static void search_fuzzy(const struct names_index *ix, struct ratio_str qs, int cutoff,
                          struct names_scratch *sc, size_t k, struct names_hit *hits, size_t *n)
 {
-    uint32_t g[MAX_GRAMS];
-    size_t nq = grams_of(qs.cp, qs.n, g), nsel;
+    uint32_t g[MAX_GRAMS], order[NAMES_CANDIDATES];
+    uint8_t bound[NAMES_CANDIDATES];
+    size_t nq = grams_of(qs.cp, qs.n, g), nsel, hist[101] = {0}, at = 0;
     struct ratio_query rq;
 
     nsel = count_grams(ix, g, nq, sc);
     nsel = select_candidates(ix, sc, nsel, (unsigned)nq, (unsigned)qs.n, sc->sel);
     ratio_query_init(&rq, qs);
+    /* Candidates are scattered over the index: their sketches are fetched ahead, so the
+     * misses overlap. */
     for (size_t i = 0; i < nsel && i < PREFETCH_AHEAD; i++)
         __builtin_prefetch(&ix->sketch[sc->sel[i]]);
     for (size_t i = 0; i < nsel; i++) {
-        uint32_t row = sc->sel[i], buf[RATIO_MAX_LEN];
-        struct names_hit h = {row, 0, 0};
+        if (i + PREFETCH_AHEAD < nsel)
+            __builtin_prefetch(&ix->sketch[sc->sel[i + PREFETCH_AHEAD]]);
+        bound[i] = (uint8_t)ratio_wratio_sketch(&rq, &ix->sketch[sc->sel[i]]);
+        hist[bound[i]]++;
+    }
+    for (unsigned v = 101; v-- > 0;) { /* counting sort, best bound first, stable */
+        size_t c = hist[v];
+
+        hist[v] = at;
+        at += c;
+    }
+    for (size_t i = 0; i < nsel; i++)
+        order[hist[bound[i]]++] = (uint32_t)i;
+    for (size_t o = 0; o < nsel; o++) {
+        uint32_t row = sc->sel[order[o]], buf[RATIO_MAX_LEN];
+        struct names_hit h = {row, bound[order[o]], 0};
         struct ratio_str rs;
         int floor = cutoff, dup = 0;
-
-        /* Candidates are scattered over the index: their sketches and offsets are fetched
-         * ahead, so the misses overlap. */
-        if (i + PREFETCH_AHEAD < nsel) {
-            __builtin_prefetch(&ix->sketch[sc->sel[i + PREFETCH_AHEAD]]);
-            __builtin_prefetch(&ix->norm_off[sc->sel[i + PREFETCH_AHEAD]]);
-        }
 
         if (*n == k) {
             if (hits[k - 1].prefix)
                 break; /* prefix hits fill the list: no fuzzy hit ranks above them */
             floor = hits[k - 1].score > cutoff ? hits[k - 1].score : cutoff;
         }
+        if (h.score < floor)
+            break; /* nor can any later one: their bounds are no higher */
+        if (*n == k && !hit_before(ix, &h, &hits[k - 1]))
+            continue; /* at the floor, less popular than the k-th hit */
         for (size_t j = 0; j < *n && !dup; j++)
             dup = hits[j].row == row;
         if (dup)
             continue;
-        h.score = ratio_wratio_sketch(&rq, &ix->sketch[row]);
-        if (h.score < floor || (*n == k && !hit_before(ix, &h, &hits[k - 1])))
-            continue; /* even its bound would not rank it above the k-th hit */
         rs = row_str(ix, row, buf);
         h.score = ratio_wratio_bound(&rq, rs);
         if (h.score < floor || (*n == k && !hit_before(ix, &h, &hits[k - 1])))
-            continue; /* nor its closer bound, from the text */
+            continue; /* its closer bound, from the text, would not rank it either */
         h.score = ratio_wratio_query(&rq, rs);
         if (h.score >= cutoff)
             topk_insert(ix, hits, n, k, h);

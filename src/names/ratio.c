@@ -443,14 +443,17 @@ static double partial_cap(size_t l, size_t m)
 }
 
 /* The bound for strings of la and lb code points, la's words joined wa long and lb's
- * wb, with at most bag code points in common and shared words joined that long. */
-static int bound_of(size_t la, size_t lb, size_t wa, size_t wb, size_t bag, size_t shared)
+ * wb, with at most bag code points in common, a common subsequence of at most lcs (which
+ * bounds the plain and partial ratios; bag, at least lcs, bounds those of the sorted
+ * words) and shared words joined that long. */
+static int bound_of(size_t la, size_t lb, size_t wa, size_t wb, size_t bag, size_t lcs,
+                    size_t shared)
 {
     size_t m = la < lb ? la : lb, mw = wa < wb ? wa : wb;
     double base, tok, set, ps = 0.90, u;
 
     /* Each part is an integer score: its bound rounded up before it is weighted. */
-    base = up(200.0 * (double)bag / (double)(la + lb));
+    base = up(200.0 * (double)lcs / (double)(la + lb));
     if ((double)(la > lb ? la : lb) / (double)m < 1.5) {
         tok = up(200.0 * (double)bag / (double)(wa + wb));
         set = shared > 0 ? up(200.0 * (double)shared / (double)(shared + mw)) : 0;
@@ -460,7 +463,7 @@ static int bound_of(size_t la, size_t lb, size_t wa, size_t wb, size_t bag, size
             ps = 0.6;
         tok = up(partial_cap(bag, mw));
         set = shared > 0 ? 100 : tok;
-        u = max2(max2(base, ps * up(partial_cap(bag, m))), 0.95 * ps * max2(tok, set));
+        u = max2(max2(base, ps * up(partial_cap(lcs, m))), 0.95 * ps * max2(tok, set));
     }
     return u >= 100 ? 100 : (int)up(u);
 }
@@ -497,7 +500,9 @@ int ratio_wratio_bound(const struct ratio_query *q, struct ratio_str b)
                 shared += q->w[i].n + (nshared++ > 0);
                 break;
             }
-    return bound_of(la, lb, q->wlen, blen, bag, shared);
+    /* The exact LCS costs one pass over b and tightens the plain and partial ratios'
+     * bounds (a window's LCS is at most the whole string's) where bag ignores order. */
+    return bound_of(la, lb, q->wlen, blen, bag, lcs_bits(&q->pm, la, b), shared);
 }
 
 void ratio_sketch_make(struct ratio_str s, struct ratio_sketch *out)
@@ -555,7 +560,7 @@ int ratio_wratio_sketch(const struct ratio_query *q, const struct ratio_sketch *
                 shared += q->w[i].n + (nshared++ > 0);
                 break;
             }
-    return bound_of(la, b->len, q->wlen, blen, bag, shared);
+    return bound_of(la, b->len, q->wlen, blen, bag, bag, shared);
 }
 
 /* ---- prepared WRatio ---------------------------------------------------------------- */

@@ -87,9 +87,10 @@ void ratio_query_init(struct ratio_query *q, struct ratio_str a);
 /* ratio_wratio(q->s, b), the same number, with q's half of the work done once. */
 int ratio_wratio_query(const struct ratio_query *q, struct ratio_str b);
 
-/* An upper bound on ratio_wratio(q->s, b) from character counts, lengths and shared
- * words, an order of magnitude cheaper than the score: no LCS. A searcher that only wants
- * scores of at least t skips b when the bound is below t. */
+/* An upper bound on ratio_wratio(q->s, b) from character counts, lengths, shared words
+ * and one bit-parallel LCS of q and b (the plain ratio exactly, a cap on the partial
+ * ones), several times cheaper than the score. A searcher that only wants scores of at
+ * least t skips b when the bound is below t. */
 int ratio_wratio_bound(const struct ratio_query *q, struct ratio_str b);
 
 /* The sketch of s, for a string stored once and bounded often. */
