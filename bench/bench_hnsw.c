@@ -326,6 +326,8 @@ static int cmd_update(int argc, char **argv)
     ids = malloc(m * sizeof *ids);
     memcpy(all, v + drop * dim, (n - drop) * dim * sizeof(float));
     memcpy(all + (n - drop) * dim, q, nq * dim * sizeof(float));
+    free(v); /* 8 GB at 2M x 1024: only the merged copy is needed now */
+    free(q);
     for (size_t r = 0; r < m; r++)
         ids[r] = r < n - drop ? (int64_t)((r + drop) * 7 + 1000) : (int64_t)(n * 7 + 1000 + r);
     meta.dim = (uint32_t)dim;
@@ -334,6 +336,8 @@ static int cmd_update(int argc, char **argv)
         index_write(path_in(argv[2], "index2.idx"), &meta, all, ids, &e) != INDEX_OK ||
         index_open(path_in(argv[2], "index2.idx"), NULL, &ix, &e) != INDEX_OK)
         die("update", e.msg);
+    free(all); /* the index file holds them now */
+    free(ids);
     t0 = clock_now();
     if (hnsw_update(old, ix, &p, &a, &st, &e) != INDEX_OK)
         die("update", e.msg);
@@ -350,10 +354,6 @@ static int cmd_update(int argc, char **argv)
     hnsw_free(b);
     hnsw_free(old);
     index_close(ix);
-    free(v);
-    free(q);
-    free(all);
-    free(ids);
     return 0;
 }
 
