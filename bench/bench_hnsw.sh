@@ -26,6 +26,13 @@
 # Environment: BENCH_HNSW_N (406317), BENCH_HNSW_DIMS ("128 512 1024"), BENCH_HNSW_QUERIES
 # (1000), BENCH_HNSW_M (16), BENCH_HNSW_EFC (100), BENCH_HNSW_EFS ("16 32 64 96 128 192 256
 # 384"), BENCH_HNSW_BUILD_THREADS (2), BENCH_HNSW_PEERS ("hnswlib faiss").
+#
+# A peer's build longer than a working session (FAISS at 2M rows on two cores takes hours):
+# BENCH_HNSW_PEER_DIR=FOLDER keeps the peers' indexes there and builds them in sittings of
+# BENCH_HNSW_PEER_BUDGET seconds of adding (0: to the end); a run whose peer is unfinished
+# says so and leaves that peer out, the next goes on (the generator is seeded, and the
+# vectors' digest is checked). BENCH_HNSW_DOPPEL=0 leaves doppel's part out of such runs;
+# the run that reports is the one with doppel in it. See bench/hnsw_peers.py.
 BUILD=${1:?usage: bench_hnsw.sh BUILD_DIR}
 N=${BENCH_HNSW_N:-406317}
 DIMS=${BENCH_HNSW_DIMS:-128 512 1024}
@@ -63,12 +70,21 @@ PY
     fi
     "$BUILD/bench/bench_hnsw" gen "$T" "$N" "$d" "$Q" || exit 1
     {
-        "$BUILD/bench/bench_hnsw" index "$T" "$d" || exit 1
-        "$BUILD/bench/bench_hnsw" build "$T" "$M" "$EFC" "$BT" || exit 1
-        "$BUILD/bench/bench_hnsw" search "$T" $EFS || exit 1
-        "$BUILD/bench/bench_hnsw" update "$T" "$d" "$BT" || exit 1
+        if [ "${BENCH_HNSW_DOPPEL:-1}" != 0 ]; then
+            "$BUILD/bench/bench_hnsw" index "$T" "$d" || exit 1
+            "$BUILD/bench/bench_hnsw" build "$T" "$M" "$EFC" "$BT" || exit 1
+            "$BUILD/bench/bench_hnsw" search "$T" $EFS || exit 1
+            "$BUILD/bench/bench_hnsw" update "$T" "$d" "$BT" || exit 1
+        fi
         for p in $peers; do
-            $PY "$HERE/hnsw_peers.py" build "$p" "$T" "$d" "$M" "$EFC" "$BT" || exit 1
+            if [ -n "${BENCH_HNSW_PEER_DIR:-}" ]; then
+                mkdir -p "$BENCH_HNSW_PEER_DIR" || exit 1
+                $PY "$HERE/hnsw_peers.py" build "$p" "$T" "$d" "$M" "$EFC" "$BT" \
+                    "$BENCH_HNSW_PEER_DIR" "${BENCH_HNSW_PEER_BUDGET:-0}"
+                case $? in 0) ;; 3) echo "bench_hnsw: $p at d=$d unfinished; run again to go on" >&2; continue ;; *) exit 1 ;; esac
+            else
+                $PY "$HERE/hnsw_peers.py" build "$p" "$T" "$d" "$M" "$EFC" "$BT" || exit 1
+            fi
             $PY "$HERE/hnsw_peers.py" search "$p" "$T" "$d" $EFS || exit 1
             rm -f "$T/$p.bin"
         done
@@ -111,6 +127,8 @@ for d in sorted(set(k[0] for k in curve)):
         m, c = meta[(d, lib)], curve[(d, lib)]
         q1, q2 = at99(c, 2), at99(c, 3)
         b = m.get("build_s")
+        if int(m.get("build_sittings", 1)) > 1:
+            b = "%s (adding, over %s sittings)" % (b, m["build_sittings"])
         if lib == "doppel":
             b = "%s (+%s index file)" % (m.get("build_s"), m.get("index_s"))
         r1 = "%.2fx" % (d1 / q1) if d1 and q1 else "-"

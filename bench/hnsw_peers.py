@@ -3,8 +3,21 @@
 # bench_hnsw, one process builds (and saves the index) and another loads it and searches,
 # so each prints its own peak RSS ("rss_base_mb" is the interpreter with the library
 # imported, before any data). Usage:
-#   hnsw_peers.py build hnswlib|faiss DIR DIM M EFC THREADS
+#   hnsw_peers.py build hnswlib|faiss DIR DIM M EFC THREADS [KEEP BUDGET_S]
 #   hnsw_peers.py search hnswlib|faiss DIR DIM EF...
+#
+# With KEEP (a folder that outlives the run) the build is resumable: rows are added in
+# chunks of CHUNK, and after each the index and its progress (rows added, seconds spent
+# adding them, the peak RSS of each sitting, a digest of the vectors) are saved there;
+# once BUDGET_S seconds of adding have passed (0: no limit) it stops and exits 3, and the
+# next run with the same vectors goes on from there. The build time it reports when done
+# is the sum of the adding over every sitting; saving and loading are not counted. For
+# FAISS builds longer than one working session on two cores. Chunked adds give a graph
+# built in batches of CHUNK rows, not one of all of them: the search that follows says how
+# good it is.
+import hashlib
+import json
+import os
 import resource
 import sys
 import time
@@ -43,6 +56,89 @@ def build(lib, d, dim, m, efc, threads):
         faiss.write_index(ix, d + "/faiss.bin")
     print("result lib=%s build_s=%.2f build_threads=%d build_rss_mb=%.1f rss_base_mb=%.1f" %
           (lib, secs, threads, rss_mb(), base))
+
+
+CHUNK = int(os.environ.get("BENCH_HNSW_PEER_CHUNK", 100000))  # rows per add
+SAVE_EVERY = 900   # seconds of adding between saves (a session can end without warning)
+
+
+def put_json(path, obj):
+    with open(path + ".tmp", "w") as f:
+        json.dump(obj, f)
+    os.replace(path + ".tmp", path)
+
+
+def digest(path):
+    """sha256 of a file, read in 64 MB pieces."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for piece in iter(lambda: f.read(1 << 26), b""):
+            h.update(piece)
+    return h.hexdigest()
+
+
+def build_kept(lib, d, dim, m, efc, threads, keep, budget):
+    base = rss_mb()
+    vecs = np.memmap(d + "/vecs.f32", dtype=np.float32, mode="r").reshape(-1, dim)
+    n = len(vecs)
+    stem = "%s/%s-%d-%d-m%d-efc%d" % (keep, lib, n, dim, m, efc)
+    sha = digest(d + "/vecs.f32")
+    state = {"rows": 0, "seconds": 0.0, "rss_mb": [], "vecs_sha256": sha, "threads": threads}
+    if os.path.exists(stem + ".json"):
+        with open(stem + ".json") as f:
+            state = json.load(f)
+        if state["vecs_sha256"] != sha or state["threads"] != threads:
+            sys.exit("hnsw_peers: %s.json was built from other vectors or another thread "
+                     "count; remove it and %s.bin to start again" % (stem, stem))
+    if lib == "hnswlib":
+        import hnswlib
+        ix = hnswlib.Index(space="ip", dim=dim)
+        if state["rows"]:
+            ix.load_index(stem + ".bin", max_elements=n)
+        else:
+            ix.init_index(max_elements=n, ef_construction=efc, M=m, random_seed=100)
+        ix.set_num_threads(threads)
+        add = lambda a, b: ix.add_items(vecs[a:b], np.arange(a, b), num_threads=threads)
+        save = lambda path: ix.save_index(path)
+    else:
+        import faiss
+        faiss.omp_set_num_threads(threads)
+        if state["rows"]:
+            ix = faiss.read_index(stem + ".bin")
+        else:
+            ix = faiss.IndexHNSWFlat(dim, m, faiss.METRIC_INNER_PRODUCT)
+            ix.hnsw.efConstruction = efc
+        add = lambda a, b: ix.add(np.ascontiguousarray(vecs[a:b]))
+        save = lambda path: faiss.write_index(ix, path)
+    count = ix.get_current_count() if lib == "hnswlib" else ix.ntotal
+    if count != state["rows"]:
+        sys.exit("hnsw_peers: %s.bin holds %d rows but %s.json says %d (stopped between the two "
+                 "saves?); remove both to start again" % (stem, count, stem, state["rows"]))
+    spent = unsaved = 0.0
+    while state["rows"] < n and (budget <= 0 or spent < budget):
+        a, b = state["rows"], min(n, state["rows"] + CHUNK)
+        t0 = time.perf_counter()
+        add(a, b)
+        dt = time.perf_counter() - t0
+        spent, unsaved = spent + dt, unsaved + dt
+        state["rows"], state["seconds"] = b, state["seconds"] + dt
+        sys.stderr.write("hnsw_peers: %s %d of %d rows, %.0f s of adding\n" % (lib, b, n, state["seconds"]))
+        if unsaved >= SAVE_EVERY or b == n or (budget > 0 and spent >= budget):
+            save(stem + ".bin.tmp")
+            os.replace(stem + ".bin.tmp", stem + ".bin")
+            put_json(stem + ".json", dict(state, rss_mb=state["rss_mb"] + [rss_mb()]))
+            unsaved = 0.0
+    if spent > 0:
+        state["rss_mb"].append(rss_mb())
+    if state["rows"] < n:
+        sys.stderr.write("hnsw_peers: %s build paused at %d of %d rows (%.0f s so far); run again to go on\n" %
+                         (lib, state["rows"], n, state["seconds"]))
+        sys.exit(3)
+    if os.path.lexists(d + "/" + lib + ".bin"):
+        os.remove(d + "/" + lib + ".bin")
+    os.symlink(stem + ".bin", d + "/" + lib + ".bin")
+    print("result lib=%s build_s=%.2f build_threads=%d build_rss_mb=%.1f rss_base_mb=%.1f build_sittings=%d" %
+          (lib, state["seconds"], threads, max(state["rss_mb"]), base, len(state["rss_mb"])))
 
 
 def recall(rows, gt):
@@ -85,7 +181,10 @@ def search(lib, d, dim, efs):
 
 def main():
     cmd, lib, d, dim = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    if cmd == "build":
+    if cmd == "build" and len(sys.argv) > 8:
+        build_kept(lib, d, dim, int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]), sys.argv[8],
+                   float(sys.argv[9]) if len(sys.argv) > 9 else 0.0)
+    elif cmd == "build":
         build(lib, d, dim, int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]))
     else:
         search(lib, d, dim, [int(x) for x in sys.argv[5:]])
