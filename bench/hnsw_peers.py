@@ -34,26 +34,38 @@ def load(d, name, dim, dtype=np.float32):
     return a.reshape(-1, dim)
 
 
+def open_index(lib, dim, n, m, efc, threads, path=None):
+    """A new index for n rows (or the one saved at path): (index, add(a, b) of rows a..b of
+    vecs, save(path), rows it holds)."""
+    if lib == "hnswlib":
+        import hnswlib
+        ix = hnswlib.Index(space="ip", dim=dim)
+        if path:
+            ix.load_index(path, max_elements=n)
+        else:
+            ix.init_index(max_elements=n, ef_construction=efc, M=m, random_seed=100)
+        ix.set_num_threads(threads)
+        return (ix, lambda vecs, a, b: ix.add_items(vecs[a:b], np.arange(a, b), num_threads=threads),
+                ix.save_index, ix.get_current_count())
+    import faiss
+    faiss.omp_set_num_threads(threads)
+    if path:
+        ix = faiss.read_index(path)
+    else:
+        ix = faiss.IndexHNSWFlat(dim, m, faiss.METRIC_INNER_PRODUCT)
+        ix.hnsw.efConstruction = efc
+    return (ix, lambda vecs, a, b: ix.add(np.ascontiguousarray(vecs[a:b])),
+            lambda p: faiss.write_index(ix, p), ix.ntotal)
+
+
 def build(lib, d, dim, m, efc, threads):
     base = rss_mb()
     vecs = np.memmap(d + "/vecs.f32", dtype=np.float32, mode="r").reshape(-1, dim)
     t0 = time.perf_counter()
-    if lib == "hnswlib":
-        import hnswlib
-        ix = hnswlib.Index(space="ip", dim=dim)
-        ix.init_index(max_elements=len(vecs), ef_construction=efc, M=m, random_seed=100)
-        ix.set_num_threads(threads)
-        ix.add_items(vecs, np.arange(len(vecs)), num_threads=threads)
-        secs = time.perf_counter() - t0
-        ix.save_index(d + "/hnswlib.bin")
-    else:
-        import faiss
-        faiss.omp_set_num_threads(threads)
-        ix = faiss.IndexHNSWFlat(dim, m, faiss.METRIC_INNER_PRODUCT)
-        ix.hnsw.efConstruction = efc
-        ix.add(np.ascontiguousarray(vecs))
-        secs = time.perf_counter() - t0
-        faiss.write_index(ix, d + "/faiss.bin")
+    ix, add, save, _ = open_index(lib, dim, len(vecs), m, efc, threads)
+    add(vecs, 0, len(vecs))
+    secs = time.perf_counter() - t0
+    save(d + "/" + lib + ".bin")
     print("result lib=%s build_s=%.2f build_threads=%d build_rss_mb=%.1f rss_base_mb=%.1f" %
           (lib, secs, threads, rss_mb(), base))
 
@@ -90,27 +102,8 @@ def build_kept(lib, d, dim, m, efc, threads, keep, budget):
         if state["vecs_sha256"] != sha or state["threads"] != threads:
             sys.exit("hnsw_peers: %s.json was built from other vectors or another thread "
                      "count; remove it and %s.bin to start again" % (stem, stem))
-    if lib == "hnswlib":
-        import hnswlib
-        ix = hnswlib.Index(space="ip", dim=dim)
-        if state["rows"]:
-            ix.load_index(stem + ".bin", max_elements=n)
-        else:
-            ix.init_index(max_elements=n, ef_construction=efc, M=m, random_seed=100)
-        ix.set_num_threads(threads)
-        add = lambda a, b: ix.add_items(vecs[a:b], np.arange(a, b), num_threads=threads)
-        save = lambda path: ix.save_index(path)
-    else:
-        import faiss
-        faiss.omp_set_num_threads(threads)
-        if state["rows"]:
-            ix = faiss.read_index(stem + ".bin")
-        else:
-            ix = faiss.IndexHNSWFlat(dim, m, faiss.METRIC_INNER_PRODUCT)
-            ix.hnsw.efConstruction = efc
-        add = lambda a, b: ix.add(np.ascontiguousarray(vecs[a:b]))
-        save = lambda path: faiss.write_index(ix, path)
-    count = ix.get_current_count() if lib == "hnswlib" else ix.ntotal
+    ix, add, save, count = open_index(lib, dim, n, m, efc, threads,
+                                      stem + ".bin" if state["rows"] else None)
     if count != state["rows"]:
         sys.exit("hnsw_peers: %s.bin holds %d rows but %s.json says %d (stopped between the two "
                  "saves?); remove both to start again" % (stem, count, stem, state["rows"]))
@@ -118,7 +111,7 @@ def build_kept(lib, d, dim, m, efc, threads, keep, budget):
     while state["rows"] < n and (budget <= 0 or spent < budget):
         a, b = state["rows"], min(n, state["rows"] + CHUNK)
         t0 = time.perf_counter()
-        add(a, b)
+        add(vecs, a, b)
         dt = time.perf_counter() - t0
         spent, unsaved = spent + dt, unsaved + dt
         state["rows"], state["seconds"] = b, state["seconds"] + dt
