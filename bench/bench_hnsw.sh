@@ -77,14 +77,9 @@ PY
             "$BUILD/bench/bench_hnsw" update "$T" "$d" "$BT" || exit 1
         fi
         for p in $peers; do
-            if [ -n "${BENCH_HNSW_PEER_DIR:-}" ]; then
-                mkdir -p "$BENCH_HNSW_PEER_DIR" || exit 1
-                $PY "$HERE/hnsw_peers.py" build "$p" "$T" "$d" "$M" "$EFC" "$BT" \
-                    "$BENCH_HNSW_PEER_DIR" "${BENCH_HNSW_PEER_BUDGET:-0}"
-                case $? in 0) ;; 3) echo "bench_hnsw: $p at d=$d unfinished; run again to go on" >&2; continue ;; *) exit 1 ;; esac
-            else
-                $PY "$HERE/hnsw_peers.py" build "$p" "$T" "$d" "$M" "$EFC" "$BT" || exit 1
-            fi
+            $PY "$HERE/hnsw_peers.py" build "$p" "$T" "$d" "$M" "$EFC" "$BT" \
+                ${BENCH_HNSW_PEER_DIR:+"$BENCH_HNSW_PEER_DIR" "${BENCH_HNSW_PEER_BUDGET:-0}"}
+            case $? in 0) ;; 3) echo "bench_hnsw: $p at d=$d unfinished; run again to go on" >&2; continue ;; *) exit 1 ;; esac
             $PY "$HERE/hnsw_peers.py" search "$p" "$T" "$d" $EFS || exit 1
             rm -f "$T/$p.bin"
         done

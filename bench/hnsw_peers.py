@@ -93,6 +93,7 @@ def build_kept(lib, d, dim, m, efc, threads, keep, budget):
     base = rss_mb()
     vecs = np.memmap(d + "/vecs.f32", dtype=np.float32, mode="r").reshape(-1, dim)
     n = len(vecs)
+    os.makedirs(keep, exist_ok=True)
     stem = "%s/%s-%d-%d-m%d-efc%d" % (keep, lib, n, dim, m, efc)
     sha = digest(d + "/vecs.f32")
     state = {"rows": 0, "seconds": 0.0, "rss_mb": [], "vecs_sha256": sha, "threads": threads}
