@@ -1,9 +1,12 @@
 /* Tests for names/normalize, names/ratio and names/names: normalisation cases, every
  * ratio against fuzzywuzzy (Debian's python3-fuzzywuzzy, skipped where missing), the
  * bit-parallel LCS against the plain table, end-to-end queries over the shared real names,
- * hostile queries, and concurrent searches. */
+ * hostile queries, concurrent searches, and the precomputed lists (names/lists.h): the
+ * same answers with them as without, and their file's checks. */
 #include "check.h"
 
+#include "index/layout.h"
+#include "names/lists.h"
 #include "names/names.h"
 #include "names/normalize.h"
 #include "names/ratio.h"
@@ -13,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PYTHON "/usr/bin/python3"
 
@@ -464,6 +468,180 @@ static void test_hostile_queries(void)
     names_index_free(ix);
 }
 
+/* A catalogue where names share words, as real ones do: n names of a first word (100 of
+ * them) and a last word (about 600), a few with a middle word, from two-letter syllables
+ * picked by a fixed LCG, popularities from it too. */
+static struct names_index *shared_words_index(size_t n)
+{
+    static const char *const syl[] = {"an", "jo", "ma", "ri", "ke", "ta", "lo", "su", "mi", "ne"};
+    static const char *const end[] = {"s", "n", "", "th", "ra", "y"};
+    char **names = malloc(sizeof(char *) * n);
+    double *pop = malloc(sizeof(double) * n);
+    uint32_t x = 12345;
+    struct names_index *ix = NULL;
+    struct err e;
+
+    for (size_t i = 0; i < n; i++) {
+        char buf[64];
+        int len;
+
+        x = x * 1103515245u + 12345u;
+        len = snprintf(buf, sizeof buf, "%s%s", syl[(x >> 4) % 10], syl[(x >> 8) % 10]);
+        if (x >> 29 == 0)
+            len += snprintf(buf + len, sizeof buf - (size_t)len, " %s%s", syl[(x >> 12) % 10],
+                            end[(x >> 16) % 6]);
+        x = x * 1103515245u + 12345u;
+        snprintf(buf + len, sizeof buf - (size_t)len, " %s%s%s", syl[(x >> 4) % 10],
+                 syl[(x >> 8) % 10], end[(x >> 12) % 6]);
+        names[i] = strdup(buf);
+        pop[i] = (double)(x % 1000);
+    }
+    if (names_index_build((const char *const *)names, pop, n, &ix, &e) != NAMES_OK)
+        check_fail(__FILE__, __LINE__, "%s", e.msg);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    free(pop);
+    return ix;
+}
+
+/* With each name's list attached, a search for a whole name answers as without, for every
+ * k, from both sides of the lists' length; and the answers do come from the lists. */
+static void test_lists_same_answers(void)
+{
+    struct names_index *ix = shared_words_index(3000);
+    struct names_lists *nl, *odd;
+    static const int ks[] = {1, 3, 10, 31, 40};
+    size_t checked = 0, len;
+    struct err e;
+    unsigned char *img;
+    const uint32_t *rows;
+    const uint8_t *scores;
+
+    REQUIRE(ix != NULL);
+    REQUIRE(names_lists_build(ix, NAMES_LIST_K, 2, NULL, &nl, &e) == NAMES_LISTS_OK);
+    for (uint32_t r = 0; r < 3000; r += 7) {
+        const char *q = names_index_name(ix, r);
+
+        for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+            struct names_hit a[40], b[40];
+            size_t na = 0, nb = 0;
+
+            names_index_use_lists(ix, NULL);
+            CHECK_INT(names_search(ix, q, strlen(q), ks[i], NAMES_CUTOFF, NAMES_MODE_AUTO, a,
+                                   &na, &e),
+                      NAMES_OK);
+            names_index_use_lists(ix, nl);
+            CHECK_INT(names_search(ix, q, strlen(q), ks[i], NAMES_CUTOFF, NAMES_MODE_AUTO, b,
+                                   &nb, &e),
+                      NAMES_OK);
+            if (na != nb || memcmp(a, b, na * sizeof a[0]) != 0)
+                check_fail(__FILE__, __LINE__, "'%s', k %d: %zu hits without the lists, %zu with",
+                           q, ks[i], na, nb);
+            checked++;
+        }
+    }
+    CHECK(checked > 2000);
+    /* The same lists with one name's list reversed (and resealed): that name's fill comes
+     * out reversed, so it is read from the list. */
+    img = aligned_alloc(64, (names_lists_image(nl, &len), (len + 63) / 64 * 64));
+    REQUIRE(img != NULL);
+    memcpy(img, names_lists_image(nl, &len), len);
+    {
+        size_t n = names_lists_get(nl, 0, &rows, &scores), k = names_lists_k(nl);
+        uint32_t *rw = (uint32_t *)(img + 64);
+        uint64_t sum;
+        struct names_hit h[40];
+        size_t nh = 0, fuzzy = 0;
+        const char *q = names_index_name(ix, 0);
+
+        REQUIRE(n >= 4);
+        for (size_t i = 0; i < n; i++)
+            rw[i] = rows[n - 1 - i];
+        for (size_t i = 0; i < n; i++)
+            img[64 + 4 * 3000 * k + i] = scores[n - 1 - i];
+        sum = layout_sum64(img + 64, len - 64, 0);
+        memcpy(img + 32, &sum, 8);
+        REQUIRE(names_lists_open_mem(img, len, ix, &odd, &e) == NAMES_LISTS_OK);
+        names_index_use_lists(ix, odd);
+        REQUIRE(names_search(ix, q, strlen(q), 10, NAMES_CUTOFF, NAMES_MODE_AUTO, h, &nh, &e) ==
+                NAMES_OK);
+        for (size_t i = 0; i < nh; i++)
+            if (!h[i].prefix)
+                fuzzy += i + 1 < nh && !h[i + 1].prefix && h[i].score < h[i + 1].score;
+        CHECK(fuzzy > 0); /* ascending scores somewhere: the reversed list */
+        names_index_use_lists(ix, NULL);
+        names_lists_free(odd);
+    }
+    free(img);
+    names_lists_free(nl);
+    names_index_free(ix);
+}
+
+/* The file: the same image whatever the thread count, a round trip through disk, and
+ * every kind of bad file refused with a message. */
+static void test_lists_file(void)
+{
+    struct names_index *ix = shared_words_index(500), *other = shared_words_index(499);
+    struct names_lists *a, *b, *c;
+    char dir[] = "/tmp/test_names-XXXXXX", path[64];
+    const unsigned char *ia, *ib;
+    unsigned char *bad;
+    size_t la, lb;
+    struct err e;
+    FILE *f;
+
+    REQUIRE(ix != NULL && other != NULL && mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/names.near", dir);
+    REQUIRE(names_lists_build(ix, 8, 1, NULL, &a, &e) == NAMES_LISTS_OK);
+    REQUIRE(names_lists_build(ix, 8, 3, NULL, &b, &e) == NAMES_LISTS_OK);
+    ia = names_lists_image(a, &la);
+    ib = names_lists_image(b, &lb);
+    CHECK(la == lb && memcmp(ia, ib, la) == 0);
+    names_lists_free(b);
+    CHECK_INT(names_lists_write(a, path, &e), NAMES_LISTS_OK);
+    REQUIRE(names_lists_open(path, ix, &b, &e) == NAMES_LISTS_OK);
+    ib = names_lists_image(b, &lb);
+    CHECK(la == lb && memcmp(ia, ib, la) == 0);
+    names_lists_free(b);
+    CHECK_INT(names_lists_open(path, other, &b, &e), NAMES_LISTS_ERR_MISMATCH);
+    CHECK(strstr(e.msg, "other names") != NULL && strstr(e.msg, path) != NULL);
+    bad = aligned_alloc(64, (la + 63) / 64 * 64);
+    REQUIRE(bad != NULL);
+    memcpy(bad, ia, la);
+    bad[100] ^= 1;
+    CHECK_INT(names_lists_open_mem(bad, la, ix, &c, &e), NAMES_LISTS_ERR_FORMAT);
+    CHECK(strstr(e.msg, "checksum") != NULL);
+    memcpy(bad, ia, la);
+    CHECK_INT(names_lists_open_mem(bad, la - 8, ix, &c, &e), NAMES_LISTS_ERR_FORMAT);
+    CHECK_INT(names_lists_open_mem(bad, 10, ix, &c, &e), NAMES_LISTS_ERR_FORMAT);
+    bad[0] = 'X';
+    CHECK_INT(names_lists_open_mem(bad, la, ix, &c, &e), NAMES_LISTS_ERR_FORMAT);
+    CHECK(strstr(e.msg, "magic") != NULL);
+    memcpy(bad, ia, la);
+    {
+        uint32_t big = 500; /* a row past the end, resealed so the checksum passes */
+        uint64_t sum;
+
+        memcpy(bad + 64, &big, 4);
+        sum = layout_sum64(bad + 64, la - 64, 0);
+        memcpy(bad + 32, &sum, 8);
+        CHECK_INT(names_lists_open_mem(bad, la, ix, &c, &e), NAMES_LISTS_ERR_FORMAT);
+        CHECK(strstr(e.msg, "corrupt list") != NULL);
+    }
+    f = fopen(path, "w");
+    REQUIRE(f != NULL);
+    fclose(f);
+    CHECK_INT(names_lists_open(path, ix, &c, &e), NAMES_LISTS_ERR_FORMAT);
+    CHECK_INT(names_lists_build(ix, 0, 1, NULL, &c, &e), NAMES_LISTS_ERR_INPUT);
+    remove(path);
+    rmdir(dir);
+    free(bad);
+    names_lists_free(a);
+    names_index_free(ix);
+    names_index_free(other);
+}
+
 struct worker {
     struct names_index *ix;
     int ok;
@@ -523,6 +701,8 @@ int main(int argc, char **argv)
         {"ranking_and_prefix", test_ranking_and_prefix},
         {"hostile_queries", test_hostile_queries},
         {"concurrent", test_concurrent},
+        {"lists_same_answers", test_lists_same_answers},
+        {"lists_file", test_lists_file},
     };
     int rc = check_main("names", cases, sizeof cases / sizeof cases[0], argc, argv);
 

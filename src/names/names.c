@@ -13,6 +13,8 @@
  */
 #include "names/names.h"
 
+#include "index/layout.h"
+#include "names/lists.h"
 #include "names/normalize.h"
 #include "names/ratio.h"
 #include "util/buf.h"
@@ -67,6 +69,8 @@ struct names_index {
     uint32_t *word_rows;   /* the rows holding each word, in popularity order */
     uint32_t *gram_start;  /* [GRAM_BUCKETS + 1] */
     uint32_t *gram_words;  /* the words holding each trigram bucket */
+    uint64_t digest;       /* names_index_digest */
+    const struct names_lists *lists; /* each name's fuzzy answers, or NULL */
     pthread_mutex_t lock; /* guards the scratch pool */
     struct names_scratch *pool;
 };
@@ -375,6 +379,8 @@ int names_index_build(const char *const *names, const double *popularity, size_t
     build_keys(ix);
     build_rank(ix);
     build_words(ix);
+    ix->digest = layout_sum64(ix->norm, ix->norm_off[n], n);
+    ix->digest = layout_sum64(ix->pop, n * sizeof ix->pop[0], ix->digest);
     pthread_mutex_init(&ix->lock, NULL);
     *out = ix;
     return NAMES_OK;
@@ -481,6 +487,16 @@ const char *names_index_name(const struct names_index *ix, uint32_t row)
 double names_index_popularity(const struct names_index *ix, uint32_t row)
 {
     return row < ix->n ? ix->pop[row] : 0.0;
+}
+
+uint64_t names_index_digest(const struct names_index *ix)
+{
+    return ix->digest;
+}
+
+void names_index_use_lists(struct names_index *ix, const struct names_lists *nl)
+{
+    ix->lists = nl;
 }
 
 static struct names_scratch *scratch_get(struct names_index *ix)
@@ -828,6 +844,38 @@ static void search_fuzzy(const struct names_index *ix, struct ratio_str qs, int 
     }
 }
 
+/* AUTO's fuzzy fill for a query q that is some prefix hit's whole (normalised) name: that
+ * name's list, the fuzzy path's own answer for the same string, less the prefix hits.
+ * Every name q is a prefix of is among the hits (the fill only runs when there are fewer
+ * than k), so if q is a name, it is found there. Returns 0, leaving the hits as they were,
+ * when q is no name or its list was cut before it could fill the k. */
+static int fill_from_list(const struct names_index *ix, const char *q, size_t k,
+                          struct names_hit *hits, size_t *n)
+{
+    const uint32_t *rows;
+    const uint8_t *scores;
+    size_t nprefix = *n, j = 0, len, i;
+
+    while (j < nprefix && strcmp(ix->norm + ix->norm_off[hits[j].row], q) != 0)
+        j++;
+    if (j == nprefix)
+        return 0;
+    len = names_lists_get(ix->lists, hits[j].row, &rows, &scores);
+    for (i = 0; i < len && *n < k; i++) {
+        int dup = 0;
+
+        for (size_t p = 0; p < nprefix && !dup; p++)
+            dup = hits[p].row == rows[i];
+        if (!dup)
+            hits[(*n)++] = (struct names_hit){rows[i], scores[i], 0};
+    }
+    if (*n < k && len == names_lists_k(ix->lists)) {
+        *n = nprefix; /* the list may have been cut short of what the search would find */
+        return 0;
+    }
+    return 1;
+}
+
 int names_search(const struct names_index *ix, const char *query, size_t qlen, int k, int cutoff,
                  enum names_mode mode, struct names_hit *hits, size_t *nhits, struct err *e)
 {
@@ -858,6 +906,9 @@ int names_search(const struct names_index *ix, const char *query, size_t qlen, i
     if (mode != NAMES_MODE_FUZZY)
         search_prefix(ix, q.data, qs, kk, hits, nhits);
     nprefix = *nhits;
+    if (mode == NAMES_MODE_AUTO && nprefix < kk && ix->lists != NULL && cutoff == NAMES_CUTOFF &&
+        fill_from_list(ix, q.data, kk, hits, nhits))
+        mode = NAMES_MODE_PREFIX; /* filled */
     if (mode == NAMES_MODE_FUZZY || (mode == NAMES_MODE_AUTO && nprefix < kk))
         search_fuzzy(ix, qs, cutoff, sc, kk, hits, nhits);
     scratch_put(mix, sc);

@@ -10,7 +10,9 @@
  *     sorted name suffixes that start at a word;
  *   - fuzzy: names whose words share enough character trigrams with the query are
  *     scored with WRatio (names/ratio.h), the NAMES_CANDIDATES of best estimated score;
- *     those at or above the cut-off are kept, best first.
+ *     those at or above the cut-off are kept, best first. A query that is a whole name
+ *     takes this from the name's precomputed list when the index has them
+ *     (names/lists.h), with the same answers.
  * Both compare normalised forms (names/normalize.h), so accents and case do not matter.
  */
 #ifndef DOPPEL_NAMES_H
@@ -65,6 +67,17 @@ const char *names_index_name(const struct names_index *ix, uint32_t row);
 
 /* Returns the popularity of a row. */
 double names_index_popularity(const struct names_index *ix, uint32_t row);
+
+/* A digest of the names as they are searched: normalised forms and popularities, in row
+ * order. Files made from an index (names/lists.h) record it. */
+uint64_t names_index_digest(const struct names_index *ix);
+
+struct names_lists;
+
+/* Makes AUTO searches for a whole name take their fuzzy fill from nl, which must have been
+ * made from these names (names_lists_open checks), borrowed until replaced; NULL stops.
+ * Call it before the index is shared between threads. */
+void names_index_use_lists(struct names_index *ix, const struct names_lists *nl);
 
 /* Searches for query (qlen bytes): at most k hits into hits (caller-sized k), best first,
  * count into *nhits. cutoff applies to fuzzy hits (NAMES_CUTOFF is the seed's). An empty
