@@ -92,11 +92,27 @@ t_grep "query_identity_stranger_not" 'is probably not'
 [ -f "$tmp/d/index/look.hnsw" ] && t_bad "graph_not_below_min" "a graph for 8 people" || t_ok "graph_not_below_min"
 t_expect "index_build_graph" 0 "$D" --data "$tmp/d" index build --graph-min 1 --json
 t_grep "index_build_graph_json" '"graph": true'
+t_grep "index_build_names_json" '"lists": true'
 [ -f "$tmp/d/index/look.hnsw" ] && t_ok "graph_file" || t_bad "graph_file" "no $tmp/d/index/look.hnsw"
 # With the graph come the look-alike lists: "similar" reads them, and answers as the
 # search does (--ef, even at its default, makes it search).
 t_grep "index_build_near_json" '"near": true'
 [ -f "$tmp/d/index/look.near" ] && t_ok "near_file" || t_bad "near_file" "no $tmp/d/index/look.near"
+# Built whole, the index also gets each name's fuzzy matches: a search for a whole name
+# answers from them as it does without them; a corrupt file is refused with a warning.
+[ -f "$tmp/d/index/names.near" ] && t_ok "names_file" || t_bad "names_file" "no $tmp/d/index/names.near"
+t_expect "names_lists" 0 "$D" --data "$tmp/d" names "Keanu A" -k 5 --json
+lists_out=$(printf '%s\n' "$t_out" | grep -v '_ms"')
+mv "$tmp/d/index/names.near" "$tmp/names.keep"
+t_expect "names_no_lists" 0 "$D" --data "$tmp/d" names "Keanu A" -k 5 --json
+[ "$lists_out" = "$(printf '%s\n' "$t_out" | grep -v '_ms"')" ] && t_ok "names_lists_equal_search" ||
+    t_bad "names_lists_equal_search" "$(printf '%s\n--- without:\n%s' "$lists_out" "$t_out")"
+cp "$tmp/names.keep" "$tmp/d/index/names.near"
+printf 'XXXX' | dd of="$tmp/d/index/names.near" bs=1 seek=100 conv=notrunc 2>/dev/null
+t_expect "names_corrupt_lists" 0 "$D" --data "$tmp/d" names "Keanu A" -k 2
+t_grep "names_corrupt_lists_warns" 'names.near: checksum mismatch'
+t_grep "names_corrupt_lists_answers" 'Keanu A'
+mv "$tmp/names.keep" "$tmp/d/index/names.near"
 t_expect "similar_near" 0 "$D" --data "$tmp/d" similar "Keanu A" -k 7 --json
 near_out=$t_out
 t_expect "similar_searched" 0 "$D" --data "$tmp/d" similar "Keanu A" -k 7 --ef 384 --json

@@ -8,6 +8,7 @@
 #include "core/paths.h"
 #include "index/hnsw.h"
 #include "index/near.h"
+#include "names/lists.h"
 #include "search/search.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -72,6 +73,28 @@ static int build_one(struct cli *cli, struct catalog *cat, const char *data_dir,
     return 0;
 }
 
+/* Each name's fuzzy answers, for name search (every space built, so the whole index). */
+static int build_names(struct cli *cli, struct catalog *cat, const char *data_dir,
+                       const struct index_args *a, json_t **out)
+{
+    struct search_build_opts o = {(int)a->photos, a->graph_min, 0, 0, 0, cli->threads, a->no_near};
+    struct search_build_info info;
+    struct err e;
+
+    if (search_build_names(cat, data_dir, &o, &info, &e) != SEARCH_OK) {
+        log_error("%s", e.msg);
+        return -1;
+    }
+    if (a->json)
+        *out = json_pack("{s:I, s:b, s:f}", "people", (json_int_t)info.people, "lists", info.near,
+                         "seconds", info.near_seconds);
+    else if (info.near)
+        printf("names: the %d best fuzzy matches of each of %lld names, %s/index/names.near "
+               "(%.2f s)\n",
+               NAMES_LIST_K, (long long)info.people, data_dir, info.near_seconds);
+    return 0;
+}
+
 static int index_exec(struct cli *cli, const struct index_args *a)
 {
     const char *data_dir = paths_data_dir(cli->data_dir);
@@ -79,7 +102,7 @@ static int index_exec(struct cli *cli, const struct index_args *a)
     struct catalog_stats st;
     char path[4096];
     struct err e;
-    json_t *arr = json_array();
+    json_t *arr = json_array(), *names = NULL;
     int rc = cli_open_catalog(cli, 0, &cat, path, sizeof path), built = 0;
 
     if (rc == CLI_EXIT_OK && a->space == NULL && catalog_stats(cat, &st, &e) != CATALOG_OK) {
@@ -95,10 +118,15 @@ static int index_exec(struct cli *cli, const struct index_args *a)
         log_error("the catalogue has no embeddings yet (doppel import first)");
         rc = CLI_EXIT_FAIL;
     }
+    if (rc == CLI_EXIT_OK && a->space == NULL && build_names(cli, cat, data_dir, a, &names) != 0)
+        rc = CLI_EXIT_FAIL;
     if (rc == CLI_EXIT_OK && a->json)
-        cli_print_json(json_pack("{s:o}", "indexes", arr));
-    else
+        cli_print_json(names ? json_pack("{s:o, s:o}", "indexes", arr, "names", names)
+                             : json_pack("{s:o}", "indexes", arr));
+    else {
         json_decref(arr);
+        json_decref(names);
+    }
     catalog_close(cat);
     return rc;
 }
@@ -195,6 +223,12 @@ const struct cli_command cli_cmd_index = {
              "search's own. Finding them takes one search per person (minutes for\n"
              "400,000 people); --no-near skips it, and such queries then search.\n"
              "\n"
+             "Built whole (no --space), a catalogue of 50,000 people or more also gets\n"
+             "each name's 32 best fuzzy matches, DATA/index/names.near, so a name search\n"
+             "for a whole name (what an autocomplete suggestion sends) answers without\n"
+             "the fuzzy search, with its answers (a minute at 400,000 names on two\n"
+             "cores; --no-near skips these too).\n"
+             "\n"
              "Options:\n"
              "  --space S    look, identity or clip (default: every space with vectors)\n"
              "  --photos N   photos averaged per person, best first (default 5)\n"
@@ -202,7 +236,7 @@ const struct cli_command cli_cmd_index = {
              "  --graph-m M    graph links per node, 2M on the bottom level (default 16)\n"
              "  --graph-efc N  candidates kept while inserting (default 100)\n"
              "  --seed S       the seed the graph's levels are drawn from (default 20261123)\n"
-             "  --no-near      no look-alike lists beside the graph\n"
+             "  --no-near      no look-alike or name lists\n"
              "  --json       machine-readable output\n"
              "  -h, --help\n",
     .run = index_run,

@@ -16,6 +16,7 @@
 #include "index/hnsw.h"
 #include "index/index.h"
 #include "index/near.h"
+#include "names/lists.h"
 #include "names/names.h"
 #include "nn/model.h"
 #include "search/people.h"
@@ -49,6 +50,7 @@ struct search {
     struct embedder *emb;
     struct identity *idm;
     struct names_index *names; /* over people, row i = ids[i] */
+    struct names_lists *name_lists; /* its whole names' fuzzy answers, NULL where none */
     int64_t *ids;
     int exact;                 /* scan even where a graph exists */
     uint32_t ef;               /* graph candidates, 0 = default */
@@ -160,6 +162,7 @@ void search_close(struct search *s)
         free(s->allow[i]);
     }
     names_index_free(s->names);
+    names_lists_free(s->name_lists);
     free(s->ids);
     identity_free(s->idm);
     embedder_free(s->emb);
@@ -407,27 +410,52 @@ static int add_name(void *arg, const struct catalog_person *p)
     return 0;
 }
 
-/* Builds the name index over the catalogue's people once. */
-static int load_names(struct search *s, struct err *e)
+/* The name index over the catalogue's people (row i is person ids[i]). */
+static int names_from_catalog(struct catalog *c, struct names_index **names, int64_t **ids,
+                              struct err *e)
 {
     struct name_list l = {0};
     int rc = SEARCH_OK;
 
-    if (s->names != NULL)
-        return SEARCH_OK;
-    if (catalog_people_list(s->cat, add_name, &l, e) != CATALOG_OK)
+    if (catalog_people_list(c, add_name, &l, e) != CATALOG_OK)
         rc = SEARCH_ERR_CATALOG;
-    else if (names_index_build((const char *const *)l.names, l.pop, l.n, &s->names, e) != 0)
+    else if (names_index_build((const char *const *)l.names, l.pop, l.n, names, e) != 0)
         rc = SEARCH_ERR_CATALOG;
     for (size_t i = 0; i < l.n; i++)
         free(l.names[i]);
     free(l.names);
     free(l.pop);
     if (rc == SEARCH_OK)
-        s->ids = l.ids;
+        *ids = l.ids;
     else
         free(l.ids);
     return rc;
+}
+
+static int names_file(char *out, size_t n, const char *data_dir)
+{
+    return snprintf(out, n, "%s/index/names.near", data_dir) >= (int)n ? -1 : 0;
+}
+
+/* Builds the name index once, with the lists `doppel index build` made when they are
+ * there and made from these names (else the fuzzy path answers alone, as fast as before
+ * them: a warning says why). */
+static int load_names(struct search *s, struct err *e)
+{
+    char path[4200];
+    struct err le;
+    int rc;
+
+    if (s->names != NULL)
+        return SEARCH_OK;
+    rc = names_from_catalog(s->cat, &s->names, &s->ids, e);
+    if (rc != SEARCH_OK || names_file(path, sizeof path, s->data_dir) != 0 || !fs_is_file(path))
+        return rc;
+    if (names_lists_open(path, s->names, &s->name_lists, &le) == NAMES_LISTS_OK)
+        names_index_use_lists(s->names, s->name_lists);
+    else
+        log_warn("%s; name search goes on without them (doppel index build remakes them)", le.msg);
+    return SEARCH_OK;
 }
 
 const struct names_index *search_names(struct search *s, const int64_t **ids, struct err *e)
@@ -436,6 +464,47 @@ const struct names_index *search_names(struct search *s, const int64_t **ids, st
         return NULL;
     *ids = s->ids;
     return s->names;
+}
+
+int search_build_names(struct catalog *c, const char *data_dir, const struct search_build_opts *o,
+                       struct search_build_info *info, struct err *e)
+{
+    struct names_index *names = NULL;
+    struct names_lists *nl = NULL;
+    int64_t *ids = NULL, min = o->graph_min < 0 ? HNSW_MIN_ROWS_DEFAULT : o->graph_min;
+    int threads = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN), rc;
+    char path[4200], dir[4200];
+    struct progress pr;
+    double t0 = clock_now();
+
+    memset(info, 0, sizeof *info);
+    if (names_file(path, sizeof path, data_dir) != 0 ||
+        snprintf(dir, sizeof dir, "%s/index", data_dir) >= (int)sizeof dir) {
+        err_set(e, "the data folder's path is too long");
+        return SEARCH_ERR_INPUT;
+    }
+    rc = names_from_catalog(c, &names, &ids, e);
+    if (rc == SEARCH_OK)
+        info->people = (int64_t)names_index_count(names);
+    if (rc == SEARCH_OK && (info->people < min || info->people == 0 || o->no_near)) {
+        remove_stale(path, "name lists");
+    } else if (rc == SEARCH_OK) {
+        progress_init(&pr, "name lists", (uint64_t)info->people);
+        rc = names_lists_build(names, NAMES_LIST_K, threads, &pr, &nl, e) == NAMES_LISTS_OK
+                 ? SEARCH_OK
+                 : SEARCH_ERR_INPUT;
+        progress_finish(&pr);
+        if (rc == SEARCH_OK && fs_mkdir_p(dir, e) != FS_OK)
+            rc = SEARCH_ERR_INDEX;
+        if (rc == SEARCH_OK && names_lists_write(nl, path, e) != NAMES_LISTS_OK)
+            rc = SEARCH_ERR_INDEX;
+        info->near = rc == SEARCH_OK;
+        info->near_seconds = clock_now() - t0;
+    }
+    names_lists_free(nl);
+    names_index_free(names);
+    free(ids);
+    return rc;
 }
 
 /* Parses a whole decimal number >= 1; returns 0 on success. */

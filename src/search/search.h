@@ -102,6 +102,12 @@ int search_build_index_ex(struct catalog *c, const char *data_dir, const char *s
                           const struct search_build_opts *o, struct search_build_info *info,
                           struct err *e);
 
+/* Each name's fuzzy answers for name search (names/lists.h), into index/names.near, when
+ * the catalogue has o->graph_min people or more (else, or with o->no_near, a stale file is
+ * removed); info->near says whether the file was written, info->people how many names. */
+int search_build_names(struct catalog *c, const char *data_dir, const struct search_build_opts *o,
+                       struct search_build_info *info, struct err *e);
+
 /* Makes later searches scan exactly (exact = 1) even where a graph exists, and sets the
  * graph's ef (0 = the default). */
 void search_set_mode(struct search *s, int exact, uint32_t ef);
