@@ -3,8 +3,8 @@
 # $DOPPEL_TESTDATA/names/real_person_names.txt padded with generated names (a real first
 # word and a real last word, fixed seed, as bench_names.sh does); their look vectors are
 # synthetic (1024-d, a 32-d latent through a random map plus noise; bench/web_data.c).
-# The index has its HNSW graph and look-alike lists, as `doppel index build` makes above
-# 50,000 people.
+# The index has its HNSW graph, look-alike lists and name lists, as `doppel index build`
+# makes above 50,000 people.
 #
 #   wrk -t2 -c64 -d30s: /api/similar/ID (a random person per request), /api/search?q=
 #   (random real, misspelled and prefix queries), nginx's static file; req/s, p50, p99,
@@ -34,7 +34,7 @@ npid=""
 trap '[ -n "$dpid" ] && kill $dpid 2>/dev/null; [ -n "$npid" ] && kill $npid 2>/dev/null' EXIT
 
 # Names (and queries) and the data folder, made once.
-if [ ! -f "$W/d/index/look.idx" ]; then
+if [ ! -f "$W/d/index/names.near" ]; then
     /usr/bin/python3 - "$DATA/names/real_person_names.txt" "$W" <<'PY' || exit 1
 import random, sys
 random.seed(20261123)

@@ -4,8 +4,8 @@
  * bench_web.sh); their look vectors are synthetic: a 32-d Gaussian latent through a
  * fixed random linear map to 1024-d, plus noise, L2-normalised (no photos, so the web
  * app shows placeholders). Writes DIR/catalog.db, DIR/index/look.idx and, as `doppel
- * index build` does above its graph threshold, the graph DIR/index/look.hnsw and the
- * look-alike lists DIR/index/look.near.
+ * index build` does above its graph threshold, the graph DIR/index/look.hnsw, the
+ * look-alike lists DIR/index/look.near and each name's fuzzy answers DIR/index/names.near.
  *
  * Usage: web_data NAMES_FILE DIR
  */
@@ -13,6 +13,7 @@
 #include "index/hnsw.h"
 #include "index/index.h"
 #include "index/near.h"
+#include "search/search.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
 
@@ -167,6 +168,20 @@ int main(int argc, char **argv)
     if (build_graph(argv[2], path, &e) != 0) {
         fprintf(stderr, "web_data: %s\n", e.msg);
         return 1;
+    }
+    snprintf(path, sizeof path, "%s/catalog.db", argv[2]);
+    {
+        struct search_build_opts o = {0, -1, 0, 0, HNSW_SEED_DEFAULT, 0, 0};
+        struct search_build_info info;
+
+        if (catalog_open(path, 0, &c, &e) != CATALOG_OK ||
+            search_build_names(c, argv[2], &o, &info, &e) != SEARCH_OK) {
+            fprintf(stderr, "web_data: %s\n", e.msg);
+            return 1;
+        }
+        catalog_close(c);
+        printf("web_data: name lists of %lld names, %s/index/names.near (%.1f s)\n",
+               (long long)info.people, argv[2], info.near_seconds);
     }
     free(vecs);
     free(map);

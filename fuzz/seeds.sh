@@ -246,6 +246,13 @@ fi
 printf '\007{"adult":false,"id":31,"name":"Tom Hanks","popularity":18.4}' >"$OUT/corpus-tmdb/export"
 printf '\005{"id":1,"profiles":[{"file_path":"/a.jpg","width":600,"height":900,"vote_average":5.2,"vote_count":3}]}' >"$OUT/corpus-tmdb/images-small"
 
-for d in jpeg png webp exif names model import index manifest hnsw near safetensors web tmdb; do
+# Name lists: fuzz_names_lists patches its own valid lists the same way.
+mkdir -p "$OUT/corpus-names-lists"
+printf '\000' >"$OUT/corpus-names-lists/none"
+printf '\001\100\000\000\000\377' >"$OUT/corpus-names-lists/entry"
+printf '\001\014\000\000\000\000' >"$OUT/corpus-names-lists/k"
+printf 'DOPPELNL\001\000\000\000\010\000\000\000' >"$OUT/corpus-names-lists/header"
+
+for d in jpeg png webp exif names names-lists model import index manifest hnsw near safetensors web tmdb; do
     echo "seeds: $(ls "$OUT/corpus-$d" | wc -l) files in $OUT/corpus-$d"
 done
