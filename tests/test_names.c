@@ -475,13 +475,15 @@ static struct names_index *shared_words_index(size_t n)
 {
     static const char *const syl[] = {"an", "jo", "ma", "ri", "ke", "ta", "lo", "su", "mi", "ne"};
     static const char *const end[] = {"s", "n", "", "th", "ra", "y"};
-    char **names = malloc(sizeof(char *) * n);
-    double *pop = malloc(sizeof(double) * n);
+    char **names = calloc(n, sizeof(char *));
+    double *pop = calloc(n, sizeof(double));
     uint32_t x = 12345;
     struct names_index *ix = NULL;
     struct err e;
 
-    for (size_t i = 0; i < n; i++) {
+    if (names == NULL || pop == NULL)
+        check_fail(__FILE__, __LINE__, "out of memory");
+    for (size_t i = 0; names != NULL && pop != NULL && i < n; i++) {
         char buf[64];
         int len;
 
