@@ -248,11 +248,7 @@ int names_lists_open(const char *path, const struct names_index *ix, struct name
                                                                     : NAMES_LISTS_ERR_IO;
 
     *out = NULL;
-    if (rc == NAMES_LISTS_OK && map == NULL) {
-        err_set(e, "empty file");
-        rc = NAMES_LISTS_ERR_FORMAT;
-    }
-    if (rc == NAMES_LISTS_OK)
+    if (rc == NAMES_LISTS_OK) /* an empty file maps to NULL: "truncated: 0 bytes" */
         rc = names_lists_open_mem(map, len, ix, out, e);
     if (rc == NAMES_LISTS_OK) {
         (*out)->mapped = 1;
