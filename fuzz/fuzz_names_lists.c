@@ -1,7 +1,8 @@
 /*
  * fuzz_names_lists: libFuzzer target over name-lists file validation
  * (names_lists_open_mem: header, shape, checksum, the names it was made from, then every
- * entry) and, for images that pass, whole-name searches that fill from the lists.
+ * entry, the deletion index) and, for images that pass, whole and misspelled names'
+ * searches that fill from the lists and the names near them.
  *
  * As in fuzz_near, most inputs are patches: at start the target builds a small name index
  * (300 names sharing words) and its lists; an input not starting "DOPPELNL" is a list of
@@ -12,6 +13,7 @@
 #include "index/layout.h"
 #include "names/lists.h"
 #include "names/names.h"
+#include "names/ratio.h"
 
 #include "fixture.h"
 
@@ -87,17 +89,30 @@ static void exercise(const struct names_lists *nl)
     }
     names_index_use_lists(ix, nl);
     for (uint32_t r = 0; r < NAMES; r += 13) {
-        const char *q = names_index_name(ix, r);
-        struct names_hit h[12];
-        size_t n;
-        struct err e;
+        char q[40];
+        uint32_t cp[RATIO_MAX_LEN], near[16];
+        size_t m = names_index_codepoints(ix, r, cp);
 
-        if (names_search(ix, q, strlen(q), 12, NAMES_CUTOFF, NAMES_MODE_AUTO, h, &n, &e) !=
-                NAMES_OK ||
-            n > 12)
-            abort();
-        for (size_t i = 0; i < n; i++)
-            if (h[i].row >= NAMES)
+        /* the whole name, and a misspelling of it (answered from the names near it) */
+        for (int typo = 0; typo < 2; typo++) {
+            struct names_hit h[12];
+            size_t n;
+            struct err e;
+
+            snprintf(q, sizeof q, "%s", names_index_name(ix, r));
+            if (typo)
+                q[r % strlen(q)] = 'x';
+            if (names_search(ix, q, strlen(q), 12, NAMES_CUTOFF, NAMES_MODE_AUTO, h, &n, &e) !=
+                    NAMES_OK ||
+                n > 12)
+                abort();
+            for (size_t i = 0; i < n; i++)
+                if (h[i].row >= NAMES)
+                    abort();
+        }
+        m = names_lists_near(nl, cp, m, near, 16);
+        for (size_t i = 0; i < m; i++)
+            if (near[i] >= NAMES)
                 abort();
     }
     names_index_use_lists(ix, NULL);

@@ -513,7 +513,7 @@ static void test_lists_same_answers(void)
 {
     struct names_index *ix = shared_words_index(3000);
     struct names_lists *nl, *odd;
-    static const int ks[] = {1, 3, 10, 31, 40};
+    static const int ks[] = {1, 3, 10, NAMES_LIST_K - 1, NAMES_LIST_K + 1};
     size_t checked = 0, len;
     struct err e;
     unsigned char *img;
@@ -526,7 +526,7 @@ static void test_lists_same_answers(void)
         const char *q = names_index_name(ix, r);
 
         for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
-            struct names_hit a[40], b[40];
+            struct names_hit a[NAMES_LIST_K + 1], b[NAMES_LIST_K + 1];
             size_t na = 0, nb = 0;
 
             names_index_use_lists(ix, NULL);
@@ -553,8 +553,8 @@ static void test_lists_same_answers(void)
         size_t n = names_lists_get(nl, 0, &rows, &scores), k = names_lists_k(nl);
         uint32_t *rw = (uint32_t *)(img + 64);
         uint64_t sum;
-        struct names_hit h[40];
-        size_t nh = 0, fuzzy = 0;
+        struct names_hit h[10];
+        size_t nh = 0, fuzzy = 0, same = 0;
         const char *q = names_index_name(ix, 0);
 
         REQUIRE(n >= 4);
@@ -568,10 +568,21 @@ static void test_lists_same_answers(void)
         names_index_use_lists(ix, odd);
         REQUIRE(names_search(ix, q, strlen(q), 10, NAMES_CUTOFF, NAMES_MODE_AUTO, h, &nh, &e) ==
                 NAMES_OK);
-        for (size_t i = 0; i < nh; i++)
-            if (!h[i].prefix)
-                fuzzy += i + 1 < nh && !h[i + 1].prefix && h[i].score < h[i + 1].score;
-        CHECK(fuzzy > 0); /* ascending scores somewhere: the reversed list */
+        /* the fill: the reversed list, less the prefix hits */
+        for (size_t i = 0, j = n; i < nh; i++) {
+            int dup = 1;
+
+            if (h[i].prefix)
+                continue;
+            while (dup && j-- > 0) {
+                dup = 0;
+                for (size_t p = 0; p < nh && !dup; p++)
+                    dup = h[p].prefix && h[p].row == rows[j];
+            }
+            fuzzy++;
+            same += !dup && h[i].row == rows[j] && h[i].score == scores[j];
+        }
+        CHECK(fuzzy > 0 && same == fuzzy);
         names_index_use_lists(ix, NULL);
         names_lists_free(odd);
     }
@@ -631,6 +642,30 @@ static void test_lists_file(void)
         CHECK_INT(names_lists_open_mem(bad, la, ix, &c, &e), NAMES_LISTS_ERR_FORMAT);
         CHECK(strstr(e.msg, "corrupt list") != NULL);
     }
+    {
+        /* The deletion index after the lists: a directory not starting at 0, then a key's
+         * row past the end (the last entry's), each resealed; a file of format 1 */
+        size_t at = 64 + 500 * 8 * 4 + 500 * 8;
+        uint32_t one = 1, big = 500, v1 = 1;
+        uint64_t sum;
+
+        memcpy(bad, ia, la);
+        memcpy(bad + at, &one, 4);
+        sum = layout_sum64(bad + 64, la - 64, 0);
+        memcpy(bad + 32, &sum, 8);
+        CHECK_INT(names_lists_open_mem(bad, la, ix, &c, &e), NAMES_LISTS_ERR_FORMAT);
+        CHECK(strstr(e.msg, "deletion index") != NULL);
+        memcpy(bad, ia, la);
+        memcpy(bad + la - 4, &big, 4);
+        sum = layout_sum64(bad + 64, la - 64, 0);
+        memcpy(bad + 32, &sum, 8);
+        CHECK_INT(names_lists_open_mem(bad, la, ix, &c, &e), NAMES_LISTS_ERR_FORMAT);
+        CHECK(strstr(e.msg, "names row 500") != NULL);
+        memcpy(bad, ia, la);
+        memcpy(bad + 8, &v1, 4);
+        CHECK_INT(names_lists_open_mem(bad, la, ix, &c, &e), NAMES_LISTS_ERR_FORMAT);
+        CHECK(strstr(e.msg, "version 1") != NULL);
+    }
     f = fopen(path, "w");
     REQUIRE(f != NULL);
     fclose(f);
@@ -642,6 +677,260 @@ static void test_lists_file(void)
     names_lists_free(a);
     names_index_free(ix);
     names_index_free(other);
+}
+
+/* Whether a[0..n) and b[0..m) are at most one edit apart: a code point substituted,
+ * inserted or left out, or two neighbours swapped. */
+static int one_edit(const uint32_t *a, size_t n, const uint32_t *b, size_t m)
+{
+    size_t i = 0;
+
+    if (n < m)
+        return one_edit(b, m, a, n);
+    while (i < m && a[i] == b[i])
+        i++;
+    if (i == m)
+        return n - m <= 1;
+    if (n == m + 1)
+        return memcmp(a + i + 1, b + i, (m - i) * sizeof a[0]) == 0;
+    if (n != m)
+        return 0;
+    if (memcmp(a + i + 1, b + i + 1, (m - i - 1) * sizeof a[0]) == 0)
+        return 1;
+    return i + 1 < m && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+           memcmp(a + i + 2, b + i + 2, (m - i - 2) * sizeof a[0]) == 0;
+}
+
+/* Whether a less its i-th code point equals b less its j-th for some i <= j, both n long. */
+static int shifted_equal(const uint32_t *a, const uint32_t *b, size_t n)
+{
+    size_t p = 0, sfx = 0;
+
+    while (p < n && a[p] == b[p])
+        p++;
+    while (sfx < n && a[n - 1 - sfx] == b[n - 1 - sfx])
+        sfx++;
+    for (size_t i = 0; i <= p && i < n; i++)
+        for (size_t j = i + sfx + 1 >= n ? i : n - 1 - sfx; j < n; j++)
+            if (memcmp(a + i + 1, b + i, (j - i) * sizeof a[0]) == 0)
+                return 1;
+    return 0;
+}
+
+/* Whether a and b, each less at most one code point, are equal: the names the deletion
+ * index finds for a query (all those one edit away, and some two). */
+static int shares_deletion(const uint32_t *a, size_t n, const uint32_t *b, size_t m)
+{
+    if (n != m)
+        return one_edit(a, n, b, m);
+    return shifted_equal(a, b, n) || shifted_equal(b, a, n);
+}
+
+/* The deletion index finds exactly the names that share a key with a query: every name
+ * one edit from it (or equal) among them, for every kind of edit; checked against every
+ * name. */
+static void test_near_names(void)
+{
+    struct names_index *ix = shared_words_index(3000);
+    struct names_lists *nl;
+    size_t queries = 0, found = 0, one = 0;
+    struct err e;
+
+    REQUIRE(ix != NULL);
+    REQUIRE(names_lists_build(ix, 4, 2, NULL, &nl, &e) == NAMES_LISTS_OK);
+    for (uint32_t r = 0; r < 3000; r += 23) {
+        uint32_t cp[RATIO_MAX_LEN];
+        size_t n = names_index_codepoints(ix, r, cp), p = r % (n - 1);
+
+        for (int kind = 0; kind < 6; kind++) {
+            uint32_t q[RATIO_MAX_LEN + 1], got[64], other[RATIO_MAX_LEN];
+            size_t m = n, ngot, nwant = 0, hit = 0, own = 0;
+
+            memcpy(q, cp, n * sizeof cp[0]);
+            if (kind == 1) {
+                q[p] = 'z';
+            } else if (kind == 2) {
+                memmove(q + p, q + p + 1, (n - p - 1) * sizeof q[0]);
+                m--;
+            } else if (kind == 3) {
+                memmove(q + p + 1, q + p, (n - p) * sizeof q[0]);
+                q[p] = 'q';
+                m++;
+            } else if (kind == 4) {
+                q[p] = cp[p + 1];
+                q[p + 1] = cp[p];
+            } else if (kind == 5) {
+                q[0] = 'x'; /* two edits from this name */
+                q[n - 1] = 'x';
+            }
+            ngot = names_lists_near(nl, q, m, got, 64);
+            for (uint32_t o = 0; o < 3000; o++) {
+                size_t on = names_index_codepoints(ix, o, other), was = hit;
+
+                if (!shares_deletion(q, m, other, on))
+                    continue;
+                nwant++;
+                for (size_t i = 0; i < ngot; i++)
+                    hit += got[i] == o;
+                one += one_edit(q, m, other, on) && hit > was;
+                own += o == r && hit > was;
+            }
+            if (nwant <= 64 && (ngot != nwant || hit != nwant))
+                check_fail(__FILE__, __LINE__, "name %u, edit %d: %zu found, %zu sharing a key",
+                           r, kind, ngot, nwant);
+            if (kind < 5 && own == 0)
+                check_fail(__FILE__, __LINE__, "name %u, edit %d: the name itself not found", r,
+                           kind);
+            queries++;
+            found += ngot;
+        }
+    }
+    CHECK(queries > 700 && found > queries && one > queries / 2 && one < found);
+    printf("    %zu queries, %.2f names found each, %.2f of them one edit away\n", queries,
+           (double)found / (double)queries, (double)one / (double)queries);
+    CHECK_INT(names_lists_near(nl, (const uint32_t *)"", 0, NULL, 0), 0);
+    names_lists_free(nl);
+    names_index_free(ix);
+}
+
+/* Code points of s normalised. */
+static struct ratio_str norm_str(const char *s, uint32_t *cp)
+{
+    struct buf b;
+    struct ratio_str r = {cp, 0};
+
+    buf_init(&b, 4096);
+    if (norm_name(s, strlen(s), 0, &b) == NORM_OK)
+        r.n = norm_codepoints(b.data, b.len, cp, RATIO_MAX_LEN);
+    buf_release(&b);
+    return r;
+}
+
+/* Whether row is among the names one edit from q or on the list of one of them or of a
+ * hit: where a fill from the names near q may take its answers. */
+static int near_candidate(const struct names_index *ix, const struct names_lists *nl,
+                          struct ratio_str q, const struct names_hit *h, size_t nh, uint32_t row)
+{
+    uint32_t from[8 + 40];
+    size_t n = names_lists_near(nl, q.cp, q.n, from, 8);
+
+    for (size_t i = 0; i < nh && n < 48; i++)
+        from[n++] = h[i].row;
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t *rows;
+        const uint8_t *scores;
+        size_t len = names_lists_get(nl, from[i], &rows, &scores);
+
+        if (from[i] == row)
+            return 1;
+        for (size_t j = 0; j < len; j++)
+            if (rows[j] == row)
+                return 1;
+    }
+    (void)ix;
+    return 0;
+}
+
+/* A misspelled name (one letter changed) is answered from the names one edit from it and
+ * their lists: every answer is such a name with its true score, best first; the best
+ * score is never below the misspelled name's own; most of the true top 10 (every name
+ * scored) is found. Queries too short, or with no name one edit away, answer as without
+ * the lists; and where the lists are short and the fill falls short of k, so do they. */
+static void test_near_fill(void)
+{
+    struct names_index *ix = shared_words_index(3000);
+    struct names_lists *nl, *short_nl;
+    size_t queries = 0, differ = 0, same_short = 0, short_queries = 0, fell_back = 0;
+    double share_near = 0, share_engine = 0;
+    struct err e;
+
+    REQUIRE(ix != NULL);
+    REQUIRE(names_lists_build(ix, NAMES_LIST_K, 2, NULL, &nl, &e) == NAMES_LISTS_OK);
+    REQUIRE(names_lists_build(ix, 9, 2, NULL, &short_nl, &e) == NAMES_LISTS_OK);
+    for (uint32_t r = 0; r < 3000; r += 11) {
+        char q[64];
+        uint32_t qcp[RATIO_MAX_LEN], cp[RATIO_MAX_LEN], near[8];
+        struct names_hit a[10], b[10], c[10];
+        size_t na, nb, nc, p, len;
+        struct ratio_str qs;
+        int top[10] = {0}, own;
+
+        snprintf(q, sizeof q, "%s", names_index_name(ix, r));
+        len = strlen(q);
+        p = (r * 7) % len;
+        q[p] = q[p] == ' ' || q[p] == 'w' ? 'k' : 'w';
+        if (r % 5 == 0) /* too short for the names near it to stand for it */
+            q[NAMES_NEAR_MIN - 1 < len ? NAMES_NEAR_MIN - 1 : len] = '\0';
+        qs = norm_str(q, qcp);
+        names_index_use_lists(ix, NULL);
+        CHECK_INT(names_search(ix, q, strlen(q), 10, NAMES_CUTOFF, NAMES_MODE_AUTO, a, &na, &e),
+                  NAMES_OK);
+        names_index_use_lists(ix, nl);
+        CHECK_INT(names_search(ix, q, strlen(q), 10, NAMES_CUTOFF, NAMES_MODE_AUTO, b, &nb, &e),
+                  NAMES_OK);
+        names_index_use_lists(ix, short_nl);
+        CHECK_INT(names_search(ix, q, strlen(q), 10, NAMES_CUTOFF, NAMES_MODE_AUTO, c, &nc, &e),
+                  NAMES_OK);
+        if (r % 5 == 0) {
+            short_queries++;
+            same_short += na == nb && memcmp(a, b, na * sizeof a[0]) == 0;
+            continue;
+        }
+        queries++;
+        differ += na != nb || memcmp(a, b, na * sizeof a[0]) != 0;
+        /* short lists: filled to k from them, or the fuzzy path's answer */
+        if (nc == na && memcmp(a, c, na * sizeof a[0]) == 0)
+            fell_back++;
+        else if (nc != 10)
+            check_fail(__FILE__, __LINE__, "'%s' with lists of 9: %zu hits", q, nc);
+        for (size_t i = 0; i < nb; i++) {
+            int want = ratio_wratio(qs, norm_str(names_index_name(ix, b[i].row), cp));
+
+            if (b[i].score != want || b[i].score < NAMES_CUTOFF ||
+                (i > 0 && !b[i].prefix && !b[i - 1].prefix && b[i].score > b[i - 1].score) ||
+                (!b[i].prefix && !near_candidate(ix, nl, qs, b, nb, b[i].row)))
+                check_fail(__FILE__, __LINE__, "'%s': hit %zu '%s' score %d (true %d)", q, i,
+                           names_index_name(ix, b[i].row), b[i].score, want);
+        }
+        own = ratio_wratio(qs, norm_str(names_index_name(ix, r), cp));
+        if (names_lists_near(nl, qs.cp, qs.n, near, 8) < 8 && (nb == 0 || b[0].score < own))
+            check_fail(__FILE__, __LINE__, "'%s': best %d below its own name's %d", q,
+                       nb ? b[0].score : 0, own);
+        for (uint32_t o = 0; o < 3000; o++) {
+            int sc = ratio_wratio(qs, norm_str(names_index_name(ix, o), cp));
+
+            for (int i = 9; i >= 0 && sc > top[i]; i--) {
+                if (i < 9)
+                    top[i + 1] = top[i];
+                top[i] = sc;
+            }
+        }
+        {
+            int cut = top[9] > NAMES_CUTOFF ? top[9] : NAMES_CUTOFF;
+            size_t want = 0, got_a = 0, got_b = 0;
+
+            for (int i = 0; i < 10; i++)
+                want += top[i] >= NAMES_CUTOFF;
+            for (size_t i = 0; i < na; i++)
+                got_a += a[i].score >= cut;
+            for (size_t i = 0; i < nb; i++)
+                got_b += b[i].score >= cut;
+            share_engine += want ? (double)(got_a < want ? got_a : want) / (double)want : 1;
+            share_near += want ? (double)(got_b < want ? got_b : want) / (double)want : 1;
+        }
+    }
+    printf("    %zu misspelled names: %zu answered otherwise with the lists; share of the true "
+           "top 10: %.1f%% with, %.1f%% without; with lists of 9, %zu as without\n",
+           queries, differ, 100 * share_near / (double)queries,
+           100 * share_engine / (double)queries, fell_back);
+    CHECK(differ > queries / 10);
+    CHECK(share_near > 0.7 * (double)queries);
+    CHECK(fell_back > 0 && fell_back < queries);
+    CHECK_INT(same_short, short_queries);
+    names_index_use_lists(ix, NULL);
+    names_lists_free(short_nl);
+    names_lists_free(nl);
+    names_index_free(ix);
 }
 
 struct worker {
@@ -705,6 +994,8 @@ int main(int argc, char **argv)
         {"concurrent", test_concurrent},
         {"lists_same_answers", test_lists_same_answers},
         {"lists_file", test_lists_file},
+        {"near_names", test_near_names},
+        {"near_fill", test_near_fill},
     };
     int rc = check_main("names", cases, sizeof cases / sizeof cases[0], argc, argv);
 

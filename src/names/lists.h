@@ -14,6 +14,10 @@
  * mapped read-only and validated at open (header, a checksum over the lists, every row in
  * range, every score from the cut-off to 100), so a corrupt file is refused with a message
  * and never read out of bounds.
+ *
+ * The file also holds a deletion index over the names, to find the names one edit from a
+ * misspelled query in a few lookups (names_lists_near); their lists then hold most of what
+ * the fuzzy path would answer for it.
  */
 #ifndef DOPPEL_NAMES_LISTS_H
 #define DOPPEL_NAMES_LISTS_H
@@ -24,8 +28,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NAMES_LIST_K     32  /* answers kept per name */
+#define NAMES_LIST_K     40  /* answers kept per name */
 #define NAMES_LIST_K_MAX 256 /* the most a file may hold */
+#define NAMES_NEAR_MAX_LEN 64 /* longer names (code points) are not in the deletion index */
 
 enum names_lists_rc {
     NAMES_LISTS_OK = 0,
@@ -64,6 +69,12 @@ const void *names_lists_image(const struct names_lists *nl, size_t *len);
 
 /* Answers kept per name. */
 uint32_t names_lists_k(const struct names_lists *nl);
+
+/* Rows whose normalised name is one edit (a code point substituted, inserted or left out,
+ * or two neighbours swapped) from the normalised string cp[0..n), or equal to it: at most
+ * cap, each once, into out; returns how many. A rare hash collision may add another. */
+size_t names_lists_near(const struct names_lists *nl, const uint32_t *cp, size_t n,
+                        uint32_t *out, size_t cap);
 
 /* Row's list: up to names_lists_k rows and their scores, best first; returns how many. */
 size_t names_lists_get(const struct names_lists *nl, uint32_t row, const uint32_t **rows,

@@ -33,6 +33,7 @@
 #define COUNT_MASK   0x7fff /* a name's shared trigrams in its scratch count */
 #define WHOLE_WORD   0x8000 /* ... and whether it holds a whole word of the query */
 #define PREFETCH_AHEAD 16 /* scattered rows asked for this many steps before use */
+#define NAMES_NEAR_ENTRIES 8 /* names one edit from a query whose lists are scored */
 
 struct names_key {
     const char *s; /* a word-start suffix of a normalised name */
@@ -489,6 +490,16 @@ double names_index_popularity(const struct names_index *ix, uint32_t row)
     return row < ix->n ? ix->pop[row] : 0.0;
 }
 
+size_t names_index_codepoints(const struct names_index *ix, uint32_t row, uint32_t *buf)
+{
+    const char *s;
+
+    if (row >= ix->n)
+        return 0;
+    s = ix->norm + ix->norm_off[row];
+    return norm_codepoints(s, ix->norm_off[row + 1] - ix->norm_off[row] - 1, buf, RATIO_MAX_LEN);
+}
+
 uint64_t names_index_digest(const struct names_index *ix)
 {
     return ix->digest;
@@ -618,19 +629,20 @@ static struct prefix_range range_pop(const struct names_index *ix, struct prefix
     return top;
 }
 
-/* Prefix path: names with a word-start suffix beginning with q, the k best-ranked, found
- * by splitting the matching key range around its best key (a segment tree gives the best
- * of any range), so the cost is O(log n + k log k) however many names match. */
-static void search_prefix(const struct names_index *ix, const char *q, struct ratio_str qs,
-                          size_t k, struct names_hit *hits, size_t *n)
+/* Names with a word-start suffix beginning with q[0..qlen), the k best-ranked, into
+ * hits (prefix hits, unscored), found by splitting the matching key range around its best
+ * key (a segment tree gives the best of any range), so the cost is O(log n + k log k)
+ * however many names match. */
+static void prefix_rows(const struct names_index *ix, const char *q, size_t qlen, size_t k,
+                        struct names_hit *hits, size_t *n)
 {
-    size_t lo = 0, hi = ix->nkeys, end, qlen = strlen(q), nheap = 0, steps = 0;
+    size_t lo = 0, hi = ix->nkeys, end, nheap = 0, steps = 0;
     struct prefix_range *heap = xmalloc(sizeof *heap * (4 * k + 4));
 
-    while (lo < hi) {
+    while (lo < hi) { /* the first key not below q: a key starting with q is not */
         size_t mid = lo + (hi - lo) / 2;
 
-        if (strcmp(ix->keys[mid].s, q) < 0)
+        if (strncmp(ix->keys[mid].s, q, qlen) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -659,6 +671,14 @@ static void search_prefix(const struct names_index *ix, const char *q, struct ra
         range_push(ix, heap, &nheap, t.best + 1, t.r);
     }
     free(heap);
+}
+
+/* Prefix path: the names q is a prefix of (of the full name or of a word in it), the k
+ * best-ranked, scored. */
+static void search_prefix(const struct names_index *ix, const char *q, struct ratio_str qs,
+                          size_t k, struct names_hit *hits, size_t *n)
+{
+    prefix_rows(ix, q, strlen(q), k, hits, n);
     for (size_t i = 0; i < *n; i++) {
         uint32_t buf[RATIO_MAX_LEN];
 
@@ -781,30 +801,27 @@ static size_t select_candidates(const struct names_index *ix, struct names_scrat
     return n;
 }
 
-/* Fuzzy path: bounds the WRatio of the names sharing the most trigrams with the query
- * from their sketches, then takes them in order of that bound, best first, and stops at
- * the first that cannot reach the top k; the rest are skipped on a closer bound from the
- * text when that cannot either. The hits are exactly those of scoring every candidate,
- * with fewer scored: the floor rises before the weaker candidates come. */
-static void search_fuzzy(const struct names_index *ix, struct ratio_str qs, int cutoff,
-                         struct names_scratch *sc, size_t k, struct names_hit *hits, size_t *n)
+/* Scores candidates sel[0..nsel) (at most NAMES_CANDIDATES, each once) into the top k:
+ * bounds their WRatio from the sketches, takes them in order of that bound, best first,
+ * and stops at the first that cannot reach the top k; the rest are skipped on a closer
+ * bound from the text when that cannot either. The hits are exactly those of scoring
+ * every candidate, with fewer scored: the floor rises before the weaker ones come. */
+static void score_candidates(const struct names_index *ix, const struct ratio_query *rq,
+                             int cutoff, const uint32_t *sel, size_t nsel, size_t k,
+                             struct names_hit *hits, size_t *n)
 {
-    uint32_t g[MAX_GRAMS], order[NAMES_CANDIDATES];
+    uint32_t order[NAMES_CANDIDATES];
     uint8_t bound[NAMES_CANDIDATES];
-    size_t nq = grams_of(qs.cp, qs.n, g), nsel, hist[101] = {0}, at = 0;
-    struct ratio_query rq;
+    size_t hist[101] = {0}, at = 0;
 
-    nsel = count_grams(ix, g, nq, sc);
-    nsel = select_candidates(ix, sc, nsel, (unsigned)nq, (unsigned)qs.n, sc->sel);
-    ratio_query_init(&rq, qs);
     /* Candidates are scattered over the index: their sketches are fetched ahead, so the
      * misses overlap. */
     for (size_t i = 0; i < nsel && i < PREFETCH_AHEAD; i++)
-        __builtin_prefetch(&ix->sketch[sc->sel[i]]);
+        __builtin_prefetch(&ix->sketch[sel[i]]);
     for (size_t i = 0; i < nsel; i++) {
         if (i + PREFETCH_AHEAD < nsel)
-            __builtin_prefetch(&ix->sketch[sc->sel[i + PREFETCH_AHEAD]]);
-        bound[i] = (uint8_t)ratio_wratio_sketch(&rq, &ix->sketch[sc->sel[i]]);
+            __builtin_prefetch(&ix->sketch[sel[i + PREFETCH_AHEAD]]);
+        bound[i] = (uint8_t)ratio_wratio_sketch(rq, &ix->sketch[sel[i]]);
         hist[bound[i]]++;
     }
     for (unsigned v = 101; v-- > 0;) { /* counting sort, best bound first, stable */
@@ -816,7 +833,7 @@ static void search_fuzzy(const struct names_index *ix, struct ratio_str qs, int 
     for (size_t i = 0; i < nsel; i++)
         order[hist[bound[i]]++] = (uint32_t)i;
     for (size_t o = 0; o < nsel; o++) {
-        uint32_t row = sc->sel[order[o]], buf[RATIO_MAX_LEN];
+        uint32_t row = sel[order[o]], buf[RATIO_MAX_LEN];
         struct names_hit h = {row, bound[order[o]], 0};
         struct ratio_str rs;
         int floor = cutoff, dup = 0;
@@ -835,20 +852,101 @@ static void search_fuzzy(const struct names_index *ix, struct ratio_str qs, int 
         if (dup)
             continue;
         rs = row_str(ix, row, buf);
-        h.score = ratio_wratio_bound(&rq, rs);
+        h.score = ratio_wratio_bound(rq, rs);
         if (h.score < floor || (*n == k && !hit_before(ix, &h, &hits[k - 1])))
             continue; /* its closer bound, from the text, would not rank it either */
-        h.score = ratio_wratio_query(&rq, rs);
+        h.score = ratio_wratio_query(rq, rs);
         if (h.score >= cutoff)
             topk_insert(ix, hits, n, k, h);
     }
 }
 
+/* Fuzzy path: the NAMES_CANDIDATES names sharing the most trigrams with the query,
+ * scored. */
+static void search_fuzzy(const struct names_index *ix, struct ratio_str qs, int cutoff,
+                         struct names_scratch *sc, size_t k, struct names_hit *hits, size_t *n)
+{
+    uint32_t g[MAX_GRAMS];
+    size_t nq = grams_of(qs.cp, qs.n, g), nsel;
+    struct ratio_query rq;
+
+    nsel = count_grams(ix, g, nq, sc);
+    nsel = select_candidates(ix, sc, nsel, (unsigned)nq, (unsigned)qs.n, sc->sel);
+    ratio_query_init(&rq, qs);
+    score_candidates(ix, &rq, cutoff, sc->sel, nsel, k, hits, n);
+}
+
+/* AUTO's fuzzy fill for a query one edit from some names (a misspelled name): the fuzzy
+ * answers for such a query are mostly those names and the names close to them, so only
+ * those are scored: the names (names_lists_near) and their lists, a few dozen candidates
+ * against the fuzzy path's NAMES_CANDIDATES. Returns 0, leaving the hits as they were, when
+ * the query is shorter than NAMES_NEAR_MIN code points (one edit is too large a part of
+ * it for its neighbours to be its names' neighbours), no name is one edit away, or the
+ * candidates fall short of k while a list was cut (the fuzzy path would find more). */
+/* Takes row and the rows of its list into sel[0..*nsel), each once: sc->counts (zero
+ * between searches) marks those taken. Sets *cut when the list is full (it may have been
+ * cut) or sel is. */
+static void take_list(const struct names_index *ix, struct names_scratch *sc, uint32_t row,
+                      uint32_t *sel, size_t *nsel, int *cut)
+{
+    const uint32_t *rows;
+    const uint8_t *scores;
+    size_t len = names_lists_get(ix->lists, row, &rows, &scores);
+
+    *cut |= len == names_lists_k(ix->lists);
+    for (size_t j = 0; j <= len; j++) {
+        uint32_t r = j == 0 ? row : rows[j - 1];
+
+        if (*nsel == NAMES_CANDIDATES) {
+            *cut = 1; /* long lists (a file may hold 256 a name) */
+            break;
+        }
+        if (sc->counts[r] == 0) {
+            sc->counts[r] = 1;
+            sel[(*nsel)++] = r;
+        }
+    }
+}
+
+/* AUTO's fuzzy fill for a query one edit from some names (a misspelled name): the fuzzy
+ * answers for such a query are mostly those names and the names close to them, so only
+ * those are scored: the names (names_lists_near) and their lists, a few dozen candidates
+ * against the fuzzy path's NAMES_CANDIDATES. Returns 0, leaving the hits as they were, when
+ * the query is shorter than NAMES_NEAR_MIN code points (one edit is too large a part of
+ * it for its neighbours to be its names' neighbours), no name is one edit away, or the
+ * candidates fall short of k while a list was cut (the fuzzy path would find more). */
+static int fill_from_near(const struct names_index *ix, struct ratio_str qs,
+                          struct names_scratch *sc, size_t k, struct names_hit *hits, size_t *n)
+{
+    uint32_t near[NAMES_NEAR_ENTRIES];
+    size_t nnear, nsel = 0, nprefix = *n;
+    int cut = 0;
+    struct ratio_query rq;
+
+    if (qs.n < NAMES_NEAR_MIN)
+        return 0;
+    nnear = names_lists_near(ix->lists, qs.cp, qs.n, near, NAMES_NEAR_ENTRIES);
+    if (nnear == 0)
+        return 0;
+    for (size_t i = 0; i < nnear; i++)
+        take_list(ix, sc, near[i], sc->sel, &nsel, &cut);
+    for (size_t i = 0; i < nsel; i++)
+        sc->counts[sc->sel[i]] = 0;
+    ratio_query_init(&rq, qs);
+    score_candidates(ix, &rq, NAMES_CUTOFF, sc->sel, nsel, k, hits, n);
+    if (*n < k && cut) {
+        *n = nprefix;
+        return 0;
+    }
+    return 1;
+}
+
 /* AUTO's fuzzy fill for a query q that is some prefix hit's whole (normalised) name: that
  * name's list, the fuzzy path's own answer for the same string, less the prefix hits.
  * Every name q is a prefix of is among the hits (the fill only runs when there are fewer
- * than k), so if q is a name, it is found there. Returns 0, leaving the hits as they were,
- * when q is no name or its list was cut before it could fill the k. */
+ * than k), so if q is a name, it is found there. Returns 1 when filled; otherwise leaves
+ * the hits as they were and returns 0 when q is no name, -1 when its list was cut before
+ * it could fill the k (the fuzzy path then answers). */
 static int fill_from_list(const struct names_index *ix, const char *q, size_t k,
                           struct names_hit *hits, size_t *n)
 {
@@ -871,7 +969,7 @@ static int fill_from_list(const struct names_index *ix, const char *q, size_t k,
     }
     if (*n < k && len == names_lists_k(ix->lists)) {
         *n = nprefix; /* the list may have been cut short of what the search would find */
-        return 0;
+        return -1;
     }
     return 1;
 }
@@ -906,9 +1004,12 @@ int names_search(const struct names_index *ix, const char *query, size_t qlen, i
     if (mode != NAMES_MODE_FUZZY)
         search_prefix(ix, q.data, qs, kk, hits, nhits);
     nprefix = *nhits;
-    if (mode == NAMES_MODE_AUTO && nprefix < kk && ix->lists != NULL && cutoff == NAMES_CUTOFF &&
-        fill_from_list(ix, q.data, kk, hits, nhits))
-        mode = NAMES_MODE_PREFIX; /* filled */
+    if (mode == NAMES_MODE_AUTO && nprefix < kk && ix->lists != NULL && cutoff == NAMES_CUTOFF) {
+        int whole = fill_from_list(ix, q.data, kk, hits, nhits);
+
+        if (whole > 0 || (whole == 0 && fill_from_near(ix, qs, sc, kk, hits, nhits)))
+            mode = NAMES_MODE_PREFIX; /* filled */
+    }
     if (mode == NAMES_MODE_FUZZY || (mode == NAMES_MODE_AUTO && nprefix < kk))
         search_fuzzy(ix, qs, cutoff, sc, kk, hits, nhits);
     scratch_put(mix, sc);

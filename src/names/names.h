@@ -12,7 +12,8 @@
  *     scored with WRatio (names/ratio.h), the NAMES_CANDIDATES of best estimated score;
  *     those at or above the cut-off are kept, best first. A query that is a whole name
  *     takes this from the name's precomputed list when the index has them
- *     (names/lists.h), with the same answers.
+ *     (names/lists.h), with the same answers; a query one edit from some name scores
+ *     only those names and their lists.
  * Both compare normalised forms (names/normalize.h), so accents and case do not matter.
  */
 #ifndef DOPPEL_NAMES_H
@@ -32,6 +33,7 @@ enum names_rc {
 #define NAMES_QUERY_MAX   256
 #define NAMES_CUTOFF      60
 #define NAMES_CANDIDATES  500 /* names scored by a fuzzy query, at most */
+#define NAMES_NEAR_MIN    8   /* code points a query needs to be answered from names near it */
 
 enum names_mode {
     NAMES_MODE_AUTO = 0, /* prefix hits first, then fuzzy hits to fill up to k */
@@ -67,6 +69,10 @@ const char *names_index_name(const struct names_index *ix, uint32_t row);
 
 /* Returns the popularity of a row. */
 double names_index_popularity(const struct names_index *ix, uint32_t row);
+
+/* The normalised name of a row as code points (at most RATIO_MAX_LEN, names/ratio.h) into
+ * buf; returns how many (0 for a name that is not valid UTF-8). */
+size_t names_index_codepoints(const struct names_index *ix, uint32_t row, uint32_t *buf);
 
 /* A digest of the names as they are searched: normalised forms and popularities, in row
  * order. Files made from an index (names/lists.h) record it. */
