@@ -897,7 +897,7 @@ static void test_near_fill(void)
             check_fail(__FILE__, __LINE__, "'%s': best %d below its own name's %d", q,
                        nb ? b[0].score : 0, own);
         for (uint32_t o = 0; o < 3000; o++) {
-            int sc = ratio_wratio(qs, norm_str(names_index_name(ix, o), cp));
+            int sc = ratio_wratio(qs, (struct ratio_str){cp, names_index_codepoints(ix, o, cp)});
 
             for (int i = 9; i >= 0 && sc > top[i]; i--) {
                 if (i < 9)
