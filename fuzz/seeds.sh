@@ -251,7 +251,9 @@ mkdir -p "$OUT/corpus-names-lists"
 printf '\000' >"$OUT/corpus-names-lists/none"
 printf '\001\100\000\000\000\377' >"$OUT/corpus-names-lists/entry"
 printf '\001\014\000\000\000\000' >"$OUT/corpus-names-lists/k"
-printf 'DOPPELNL\001\000\000\000\010\000\000\000' >"$OUT/corpus-names-lists/header"
+printf 'DOPPELNL\002\000\000\000\010\000\000\000' >"$OUT/corpus-names-lists/header"
+# the deletion index's directory (300 names, lists of 8: it starts at byte 12,064)
+printf '\001\044\057\000\000\377' >"$OUT/corpus-names-lists/deletions"
 
 for d in jpeg png webp exif names names-lists model import index manifest hnsw near safetensors web tmdb; do
     echo "seeds: $(ls "$OUT/corpus-$d" | wc -l) files in $OUT/corpus-$d"
