@@ -89,6 +89,7 @@ static void full_scan(const struct names_index *ix, const char *q, int *top)
 {
     uint32_t qcp[RATIO_MAX_LEN], cp[RATIO_MAX_LEN];
     struct ratio_query rq;
+    struct ratio_str rs;
     struct buf b;
 
     memset(top, 0, 10 * sizeof top[0]);
@@ -97,12 +98,13 @@ static void full_scan(const struct names_index *ix, const char *q, int *top)
         buf_release(&b);
         return;
     }
-    ratio_query_init(&rq, (struct ratio_str){qcp, norm_codepoints(b.data, b.len, qcp, RATIO_MAX_LEN)});
+    rs = (struct ratio_str){qcp, norm_codepoints(b.data, b.len, qcp, RATIO_MAX_LEN)};
+    ratio_query_init(&rq, rs);
     buf_release(&b);
     for (uint32_t r = 0; r < names_index_count(ix); r++) {
-        struct ratio_str rs = {cp, names_index_codepoints(ix, r, cp)};
         int sc;
 
+        rs = (struct ratio_str){cp, names_index_codepoints(ix, r, cp)};
         if (rs.n == 0 || ratio_wratio_bound(&rq, rs) <= top[9])
             continue;
         sc = ratio_wratio_query(&rq, rs);

@@ -808,8 +808,8 @@ static struct ratio_str norm_str(const char *s, uint32_t *cp)
 
 /* Whether row is among the names one edit from q or on the list of one of them or of a
  * hit: where a fill from the names near q may take its answers. */
-static int near_candidate(const struct names_index *ix, const struct names_lists *nl,
-                          struct ratio_str q, const struct names_hit *h, size_t nh, uint32_t row)
+static int near_candidate(const struct names_lists *nl, struct ratio_str q,
+                          const struct names_hit *h, size_t nh, uint32_t row)
 {
     uint32_t from[8 + 40];
     size_t n = names_lists_near(nl, q.cp, q.n, from, 8);
@@ -827,7 +827,6 @@ static int near_candidate(const struct names_index *ix, const struct names_lists
             if (rows[j] == row)
                 return 1;
     }
-    (void)ix;
     return 0;
 }
 
@@ -888,7 +887,7 @@ static void test_near_fill(void)
 
             if (b[i].score != want || b[i].score < NAMES_CUTOFF ||
                 (i > 0 && !b[i].prefix && !b[i - 1].prefix && b[i].score > b[i - 1].score) ||
-                (!b[i].prefix && !near_candidate(ix, nl, qs, b, nb, b[i].row)))
+                (!b[i].prefix && !near_candidate(nl, qs, b, nb, b[i].row)))
                 check_fail(__FILE__, __LINE__, "'%s': hit %zu '%s' score %d (true %d)", q, i,
                            names_index_name(ix, b[i].row), b[i].score, want);
         }
