@@ -629,20 +629,19 @@ static struct prefix_range range_pop(const struct names_index *ix, struct prefix
     return top;
 }
 
-/* Names with a word-start suffix beginning with q[0..qlen), the k best-ranked, into
- * hits (prefix hits, unscored), found by splitting the matching key range around its best
- * key (a segment tree gives the best of any range), so the cost is O(log n + k log k)
- * however many names match. */
-static void prefix_rows(const struct names_index *ix, const char *q, size_t qlen, size_t k,
-                        struct names_hit *hits, size_t *n)
+/* Prefix path: names with a word-start suffix beginning with q, the k best-ranked, found
+ * by splitting the matching key range around its best key (a segment tree gives the best
+ * of any range), so the cost is O(log n + k log k) however many names match. */
+static void search_prefix(const struct names_index *ix, const char *q, struct ratio_str qs,
+                          size_t k, struct names_hit *hits, size_t *n)
 {
-    size_t lo = 0, hi = ix->nkeys, end, nheap = 0, steps = 0;
+    size_t lo = 0, hi = ix->nkeys, end, qlen = strlen(q), nheap = 0, steps = 0;
     struct prefix_range *heap = xmalloc(sizeof *heap * (4 * k + 4));
 
-    while (lo < hi) { /* the first key not below q: a key starting with q is not */
+    while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
 
-        if (strncmp(ix->keys[mid].s, q, qlen) < 0)
+        if (strcmp(ix->keys[mid].s, q) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -671,14 +670,6 @@ static void prefix_rows(const struct names_index *ix, const char *q, size_t qlen
         range_push(ix, heap, &nheap, t.best + 1, t.r);
     }
     free(heap);
-}
-
-/* Prefix path: the names q is a prefix of (of the full name or of a word in it), the k
- * best-ranked, scored. */
-static void search_prefix(const struct names_index *ix, const char *q, struct ratio_str qs,
-                          size_t k, struct names_hit *hits, size_t *n)
-{
-    prefix_rows(ix, q, strlen(q), k, hits, n);
     for (size_t i = 0; i < *n; i++) {
         uint32_t buf[RATIO_MAX_LEN];
 
@@ -876,13 +867,6 @@ static void search_fuzzy(const struct names_index *ix, struct ratio_str qs, int 
     score_candidates(ix, &rq, cutoff, sc->sel, nsel, k, hits, n);
 }
 
-/* AUTO's fuzzy fill for a query one edit from some names (a misspelled name): the fuzzy
- * answers for such a query are mostly those names and the names close to them, so only
- * those are scored: the names (names_lists_near) and their lists, a few dozen candidates
- * against the fuzzy path's NAMES_CANDIDATES. Returns 0, leaving the hits as they were, when
- * the query is shorter than NAMES_NEAR_MIN code points (one edit is too large a part of
- * it for its neighbours to be its names' neighbours), no name is one edit away, or the
- * candidates fall short of k while a list was cut (the fuzzy path would find more). */
 /* Takes row and the rows of its list into sel[0..*nsel), each once: sc->counts (zero
  * between searches) marks those taken. Sets *cut when the list is full (it may have been
  * cut) or sel is. */
