@@ -184,18 +184,10 @@ static size_t row_keys(const struct names_index *ix, uint32_t r, uint64_t *keys)
 /* How many entries the deletion index of ix's names has. */
 static uint64_t count_keys(const struct names_index *ix)
 {
-    uint64_t total = 0;
+    uint64_t keys[NAMES_NEAR_MAX_LEN + 1], total = 0;
 
-    for (size_t r = 0; r < names_index_count(ix); r++) {
-        uint32_t cp[RATIO_MAX_LEN];
-        size_t n = names_index_codepoints(ix, (uint32_t)r, cp);
-
-        if (n == 0 || n > NAMES_NEAR_MAX_LEN)
-            continue;
-        total++;
-        for (size_t i = 0; i < n; i++)
-            total += i == 0 || cp[i] != cp[i - 1];
-    }
+    for (size_t r = 0; r < names_index_count(ix); r++)
+        total += row_keys(ix, (uint32_t)r, keys);
     return total;
 }
 
