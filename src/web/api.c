@@ -10,11 +10,20 @@
 
 #include "cli/cli.h"
 #include "face/identity.h"
+#include "util/jw.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Replaces the body with a JSON error saying the server ran out of memory. */
+static void send_oom(struct web_resp *resp)
+{
+    resp->status = 500;
+    buf_reset(&resp->body);
+    buf_puts(&resp->body, "{\"error\": {\"status\": 500, \"message\": \"out of memory\"}}\n");
+}
 
 /* Sends o (taking its reference) as the response body. */
 static void send_json(struct web_resp *resp, int status, json_t *o)
@@ -26,13 +35,27 @@ static void send_json(struct web_resp *resp, int status, json_t *o)
     resp->type = "application/json";
     resp->data = NULL;
     buf_reset(&resp->body);
-    if (text == NULL || buf_puts(&resp->body, text) != BUF_OK || buf_putc(&resp->body, '\n')) {
-        resp->status = 500;
-        buf_reset(&resp->body);
-        buf_puts(&resp->body, "{\"error\": {\"status\": 500, \"message\": \"out of memory\"}}\n");
-    }
+    if (text == NULL || buf_puts(&resp->body, text) != BUF_OK || buf_putc(&resp->body, '\n'))
+        send_oom(resp);
     free(text);
     json_decref(o);
+}
+
+/* The answers asked for most (search, similar) are written with jw into the body, the
+ * same bytes send_json would send, without building them as jansson values first. */
+static void jw_begin(struct web_resp *resp, struct jw *w)
+{
+    resp->status = 200;
+    resp->type = "application/json";
+    resp->data = NULL;
+    buf_reset(&resp->body);
+    jw_init(w, &resp->body);
+}
+
+static void jw_send(struct web_resp *resp, struct jw *w)
+{
+    if (jw_finish(w) != BUF_OK)
+        send_oom(resp);
 }
 
 void web_api_error(struct web_resp *resp, int status, const char *msg)
@@ -51,7 +74,25 @@ static json_t *photo_url(int hotlink, int64_t id, int nth, const char *source)
     return u != NULL ? json_string(u) : json_null();
 }
 
-/* A search hit with the CLI's keys, photo as a URL. */
+/* A search hit with the CLI's keys (cli_hit_json's), photo as a URL. */
+static void hit_jw(struct jw *w, int hotlink, const struct search_hit *h)
+{
+    char url[WEB_PHOTO_URL_MAX];
+
+    jw_open(w, NULL, '{');
+    jw_int(w, "id", h->id);
+    jw_str(w, "name", h->name);
+    jw_real(w, "score", (double)h->score);
+    jw_real(w, "rank_pct", h->rank_pct);
+    if (h->tmdb_id)
+        jw_int(w, "tmdb_id", h->tmdb_id);
+    else
+        jw_null(w, "tmdb_id");
+    jw_str(w, "photo", web_photo_url(hotlink, h->id, 0, h->photo, url, sizeof url));
+    jw_close(w);
+}
+
+/* The same as a jansson value, for the answers still built that way. */
 static json_t *hit_json(int hotlink, const struct search_hit *h)
 {
     json_t *o = cli_hit_json(h);
@@ -99,7 +140,7 @@ void web_api_search(struct web_req *r, struct web_resp *resp)
     int k = web_parse_k(r, 10, WEB_K_MAX);
     struct names_hit hits[WEB_K_MAX];
     struct search *h;
-    json_t *arr;
+    struct jw w;
     size_t n = 0;
     struct err e;
 
@@ -114,22 +155,29 @@ void web_api_search(struct web_req *r, struct web_resp *resp)
         web_api_error(resp, 400, e.msg);
         return;
     }
-    arr = json_array();
+    jw_begin(resp, &w);
+    jw_open(&w, NULL, '{');
+    jw_str(&w, "query", q);
+    jw_open(&w, "results", '[');
     h = web_snap_get(r->snap);
     for (size_t i = 0; i < n; i++) {
         int64_t id = r->snap->name_ids[hits[i].row];
-        char src[CATALOG_SOURCE_MAX];
+        char src[CATALOG_SOURCE_MAX], url[WEB_PHOTO_URL_MAX];
 
         if (search_person_photo(h, id, src, sizeof src, &e) != SEARCH_OK)
             src[0] = '\0';
-        json_array_append_new(arr,
-                              json_pack("{s:I, s:s, s:i, s:s, s:o}", "id", (json_int_t)id, "name",
-                                        names_index_name(r->snap->names, hits[i].row), "score",
-                                        hits[i].score, "match", hits[i].prefix ? "prefix" : "fuzzy",
-                                        "photo", photo_url(r->opts->hotlink, id, 0, src)));
+        jw_open(&w, NULL, '{');
+        jw_int(&w, "id", id);
+        jw_str(&w, "name", names_index_name(r->snap->names, hits[i].row));
+        jw_int(&w, "score", hits[i].score);
+        jw_str(&w, "match", hits[i].prefix ? "prefix" : "fuzzy");
+        jw_str(&w, "photo", web_photo_url(r->opts->hotlink, id, 0, src, url, sizeof url));
+        jw_close(&w);
     }
     web_snap_put(r->snap, h);
-    send_json(resp, 200, json_pack("{s:s, s:o}", "query", q, "results", arr));
+    jw_close(&w);
+    jw_close(&w);
+    jw_send(resp, &w);
 }
 
 /* A person's id, name and TMDB id (null when none). */
@@ -146,6 +194,7 @@ void web_api_similar(struct web_req *r, struct web_resp *resp, int64_t id)
     struct search_hit *hits, *who;
     struct search *h;
     struct err e = {{0}};
+    struct jw w;
 
     if (space == NULL || *space == '\0')
         space = "look";
@@ -165,13 +214,27 @@ void web_api_similar(struct web_req *r, struct web_resp *resp, int64_t id)
     if (rc == SEARCH_OK)
         rc = search_similar(h, space, id, k, hits, &n, &e);
     web_snap_put(r->snap, h);
-    if (rc != SEARCH_OK)
+    if (rc != SEARCH_OK) {
         web_api_error(resp, web_status_of(rc), e.msg[0] ? e.msg : "no such person");
+        return;
+    }
+    jw_begin(resp, &w);
+    jw_open(&w, NULL, '{');
+    jw_open(&w, "query", '{');
+    jw_int(&w, "id", who->id);
+    jw_str(&w, "name", who->name);
+    if (who->tmdb_id)
+        jw_int(&w, "tmdb_id", who->tmdb_id);
     else
-        send_json(resp, 200,
-                  json_pack("{s:o, s:s, s:o}", "query",
-                            person_json(who->id, who->name, who->tmdb_id), "space", space,
-                            "results", hits_json(r->opts->hotlink, hits, n)));
+        jw_null(&w, "tmdb_id");
+    jw_close(&w);
+    jw_str(&w, "space", space);
+    jw_open(&w, "results", '[');
+    for (int i = 0; i < n; i++)
+        hit_jw(&w, r->opts->hotlink, &hits[i]);
+    jw_close(&w);
+    jw_close(&w);
+    jw_send(resp, &w);
 }
 
 static json_t *face_json(int hotlink, const struct search_face *f)
