@@ -632,8 +632,9 @@ static struct prefix_range range_pop(const struct names_index *ix, struct prefix
 /* Prefix path: names with a word-start suffix beginning with q, the k best-ranked, found
  * by splitting the matching key range around its best key (a segment tree gives the best
  * of any range), so the cost is O(log n + k log k) however many names match. */
-static void search_prefix(const struct names_index *ix, const char *q, struct ratio_str qs,
-                          size_t k, struct names_hit *hits, size_t *n)
+static void search_prefix(const struct names_index *ix, const char *q,
+                          const struct ratio_query *rq, size_t k, struct names_hit *hits,
+                          size_t *n)
 {
     size_t lo = 0, hi = ix->nkeys, end, qlen = strlen(q), nheap = 0, steps = 0;
     struct prefix_range *heap = xmalloc(sizeof *heap * (4 * k + 4));
@@ -673,7 +674,7 @@ static void search_prefix(const struct names_index *ix, const char *q, struct ra
     for (size_t i = 0; i < *n; i++) {
         uint32_t buf[RATIO_MAX_LEN];
 
-        hits[i].score = ratio_wratio(qs, row_str(ix, hits[i].row, buf));
+        hits[i].score = ratio_wratio_query(rq, row_str(ix, hits[i].row, buf));
     }
 }
 
@@ -854,17 +855,15 @@ static void score_candidates(const struct names_index *ix, const struct ratio_qu
 
 /* Fuzzy path: the NAMES_CANDIDATES names sharing the most trigrams with the query,
  * scored. */
-static void search_fuzzy(const struct names_index *ix, struct ratio_str qs, int cutoff,
+static void search_fuzzy(const struct names_index *ix, const struct ratio_query *rq, int cutoff,
                          struct names_scratch *sc, size_t k, struct names_hit *hits, size_t *n)
 {
     uint32_t g[MAX_GRAMS];
-    size_t nq = grams_of(qs.cp, qs.n, g), nsel;
-    struct ratio_query rq;
+    size_t nq = grams_of(rq->s.cp, rq->s.n, g), nsel;
 
     nsel = count_grams(ix, g, nq, sc);
-    nsel = select_candidates(ix, sc, nsel, (unsigned)nq, (unsigned)qs.n, sc->sel);
-    ratio_query_init(&rq, qs);
-    score_candidates(ix, &rq, cutoff, sc->sel, nsel, k, hits, n);
+    nsel = select_candidates(ix, sc, nsel, (unsigned)nq, (unsigned)rq->s.n, sc->sel);
+    score_candidates(ix, rq, cutoff, sc->sel, nsel, k, hits, n);
 }
 
 /* Takes row and the rows of its list into sel[0..*nsel), each once: sc->counts (zero
@@ -899,25 +898,23 @@ static void take_list(const struct names_index *ix, struct names_scratch *sc, ui
  * the query is shorter than NAMES_NEAR_MIN code points (one edit is too large a part of
  * it for its neighbours to be its names' neighbours), no name is one edit away, or the
  * candidates fall short of k while a list was cut (the fuzzy path would find more). */
-static int fill_from_near(const struct names_index *ix, struct ratio_str qs,
+static int fill_from_near(const struct names_index *ix, const struct ratio_query *rq,
                           struct names_scratch *sc, size_t k, struct names_hit *hits, size_t *n)
 {
     uint32_t near[NAMES_NEAR_ENTRIES];
     size_t nnear, nsel = 0, nprefix = *n;
     int cut = 0;
-    struct ratio_query rq;
 
-    if (qs.n < NAMES_NEAR_MIN)
+    if (rq->s.n < NAMES_NEAR_MIN)
         return 0;
-    nnear = names_lists_near(ix->lists, qs.cp, qs.n, near, NAMES_NEAR_ENTRIES);
+    nnear = names_lists_near(ix->lists, rq->s.cp, rq->s.n, near, NAMES_NEAR_ENTRIES);
     if (nnear == 0)
         return 0;
     for (size_t i = 0; i < nnear; i++)
         take_list(ix, sc, near[i], sc->sel, &nsel, &cut);
     for (size_t i = 0; i < nsel; i++)
         sc->counts[sc->sel[i]] = 0;
-    ratio_query_init(&rq, qs);
-    score_candidates(ix, &rq, NAMES_CUTOFF, sc->sel, nsel, k, hits, n);
+    score_candidates(ix, rq, NAMES_CUTOFF, sc->sel, nsel, k, hits, n);
     if (*n < k && cut) {
         *n = nprefix;
         return 0;
@@ -965,6 +962,7 @@ int names_search(const struct names_index *ix, const char *query, size_t qlen, i
     struct names_scratch *sc;
     uint32_t qcp[RATIO_MAX_LEN];
     struct ratio_str qs;
+    struct ratio_query rq;
     struct buf q;
     size_t kk = k < 1 ? 1 : k > MAX_K ? MAX_K : (size_t)k, nprefix = 0;
     int rc;
@@ -984,18 +982,19 @@ int names_search(const struct names_index *ix, const char *query, size_t qlen, i
     }
     qs.cp = qcp;
     qs.n = norm_codepoints(q.data, q.len, qcp, RATIO_MAX_LEN);
+    ratio_query_init(&rq, qs);
     sc = scratch_get(mix);
     if (mode != NAMES_MODE_FUZZY)
-        search_prefix(ix, q.data, qs, kk, hits, nhits);
+        search_prefix(ix, q.data, &rq, kk, hits, nhits);
     nprefix = *nhits;
     if (mode == NAMES_MODE_AUTO && nprefix < kk && ix->lists != NULL && cutoff == NAMES_CUTOFF) {
         int whole = fill_from_list(ix, q.data, kk, hits, nhits);
 
-        if (whole > 0 || (whole == 0 && fill_from_near(ix, qs, sc, kk, hits, nhits)))
+        if (whole > 0 || (whole == 0 && fill_from_near(ix, &rq, sc, kk, hits, nhits)))
             mode = NAMES_MODE_PREFIX; /* filled */
     }
     if (mode == NAMES_MODE_FUZZY || (mode == NAMES_MODE_AUTO && nprefix < kk))
-        search_fuzzy(ix, qs, cutoff, sc, kk, hits, nhits);
+        search_fuzzy(ix, &rq, cutoff, sc, kk, hits, nhits);
     scratch_put(mix, sc);
     buf_release(&q);
     return NAMES_OK;
