@@ -140,7 +140,14 @@ static int partial_pm(const struct ratio_pm *pm, struct ratio_str s, struct rati
 
     for (size_t start = 0; start < l.n; start++) {
         struct ratio_str w = {l.cp + start, l.n - start < s.n ? l.n - start : s.n};
-        double r = (double)(2 * lcs_bits(pm, s.n, w)) / (double)(s.n + w.n);
+        double r;
+
+        /* A window whose first code point is not in s scores no higher than the next one:
+         * dropping that code point keeps the LCS, and the next window's extra code point
+         * can only add to it (or, at the end, the window is shorter). */
+        if (pm_get(pm, l.cp[start]) == 0)
+            continue;
+        r = (double)(2 * lcs_bits(pm, s.n, w)) / (double)(s.n + w.n);
 
         if (r > best)
             best = r;
@@ -203,6 +210,20 @@ static int word_cmp(const void *pa, const void *pb)
     return (a->n > b->n) - (a->n < b->n);
 }
 
+/* Sorts words in place: an insertion sort, as a name has a handful (qsort's calls through
+ * a pointer cost more than the comparisons). */
+static void sort_words(struct ratio_str *w, int n)
+{
+    for (int i = 1; i < n; i++) {
+        struct ratio_str x = w[i];
+        int j = i;
+
+        for (; j > 0 && word_cmp(&w[j - 1], &x) > 0; j--)
+            w[j] = w[j - 1];
+        w[j] = x;
+    }
+}
+
 /* Joins words with single spaces into out (capacity RATIO_MAX_LEN); returns it. */
 static struct ratio_str join(const struct ratio_str *w, int n, uint32_t *out)
 {
@@ -229,8 +250,8 @@ int ratio_token_sort(struct ratio_str a, struct ratio_str b, int partial)
 
     tokenize(cut(a), &ta);
     tokenize(cut(b), &tb);
-    qsort(ta.w, (size_t)ta.n, sizeof ta.w[0], word_cmp);
-    qsort(tb.w, (size_t)tb.n, sizeof tb.w[0], word_cmp);
+    sort_words(ta.w, ta.n);
+    sort_words(tb.w, tb.n);
     return score(join(ta.w, ta.n, ja), join(tb.w, tb.n, jb), partial);
 }
 
@@ -239,7 +260,7 @@ static void word_set(struct ratio_tokens *t)
 {
     int k = 0;
 
-    qsort(t->w, (size_t)t->n, sizeof t->w[0], word_cmp);
+    sort_words(t->w, t->n);
     for (int i = 0; i < t->n; i++) {
         if (k == 0 || word_cmp(&t->w[k - 1], &t->w[i]) != 0)
             t->w[k++] = t->w[i];
@@ -417,7 +438,7 @@ void ratio_query_init(struct ratio_query *q, struct ratio_str a)
     if (q->plain)
         return;
     tokenize(q->s, &t);
-    qsort(t.w, (size_t)t.n, sizeof t.w[0], word_cmp);
+    sort_words(t.w, t.n);
     q->sorted = join(t.w, t.n, q->sorted_cp);
     word_set(&t);
     memcpy(q->set, t.w, sizeof t.w[0] * (size_t)t.n);
@@ -627,7 +648,7 @@ int ratio_wratio_query(const struct ratio_query *q, struct ratio_str b)
     base = simple_pm(&q->pm, a, b);
     len_ratio = (double)(a.n > b.n ? a.n : b.n) / (double)(a.n < b.n ? a.n : b.n);
     tokenize(b, &tb);
-    qsort(tb.w, (size_t)tb.n, sizeof tb.w[0], word_cmp);
+    sort_words(tb.w, tb.n);
     jb = join(tb.w, tb.n, jbuf);
     if (len_ratio < 1.5) {
         tsort = simple_pm(&q->sorted_pm, q->sorted, jb);
