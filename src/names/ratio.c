@@ -133,28 +133,32 @@ int ratio_simple(struct ratio_str a, struct ratio_str b)
     return intr(100.0 * ((double)(2 * ratio_lcs(a, b)) / (double)(a.n + b.n)));
 }
 
-/* The partial ratio of s (at most 64 code points, its table pm) and the longer l. */
+/* The partial ratio of s (at most 64 code points, its table pm) and the longer l. The best
+ * window's ratio 2 L / (|s| + |w|) is kept as a fraction and compared by cross products:
+ * no division in the loop. */
 static int partial_pm(const struct ratio_pm *pm, struct ratio_str s, struct ratio_str l)
 {
-    double best = 0;
+    size_t num = 0, den = 1;
 
     for (size_t start = 0; start < l.n; start++) {
         struct ratio_str w = {l.cp + start, l.n - start < s.n ? l.n - start : s.n};
-        double r;
+        size_t wn, wd;
 
         /* A window whose first code point is not in s scores no higher than the next one:
          * dropping that code point keeps the LCS, and the next window's extra code point
          * can only add to it (or, at the end, the window is shorter). */
         if (pm_get(pm, l.cp[start]) == 0)
             continue;
-        r = (double)(2 * lcs_bits(pm, s.n, w)) / (double)(s.n + w.n);
-
-        if (r > best)
-            best = r;
-        if (best > 0.995)
+        wn = 2 * lcs_bits(pm, s.n, w);
+        wd = s.n + w.n;
+        if (wn * den > num * wd) {
+            num = wn;
+            den = wd;
+        }
+        if (num == den)
             return 100;
     }
-    return intr(100.0 * best);
+    return intr(100.0 * ((double)num / (double)den));
 }
 
 int ratio_partial(struct ratio_str a, struct ratio_str b)
@@ -449,42 +453,54 @@ void ratio_query_init(struct ratio_query *q, struct ratio_str a)
 
 /* v rounded up to an integer; a hair below one counts as it (the scores compute the
  * same quotients in another order). */
+/* ceil(v), for a v >= 0 that floating error may have put a hair above an integer. */
 static double up(double v)
 {
-    return ceil(v - 1e-9);
+    double t = v - 1e-9;
+    int i = (int)t;
+
+    return (double)(i + (t > i));
 }
 
-/* 100 x the largest partial ratio a shorter string of m code points with at most l of
- * them in common can reach. */
-static double partial_cap(size_t l, size_t m)
+/* ceil(200 x / d): a part's score bound 100 x 2 x / d, in integers, exact; 0 when d is
+ * (two strings of no words). */
+static int up200(size_t x, size_t d)
+{
+    return d == 0 ? 0 : (int)((200 * x + d - 1) / d);
+}
+
+/* The largest partial ratio (x 100, rounded up) a shorter string of m code points with
+ * at most l of them in common can reach. */
+static int partial_cap(size_t l, size_t m)
 {
     if (l > m)
         l = m;
-    return l == 0 ? 0 : 200.0 * (double)l / (double)(m + l);
+    return l == 0 ? 0 : up200(l, m + l);
 }
 
 /* The bound for strings of la and lb code points, la's words joined wa long and lb's
  * wb, with at most bag code points in common, a common subsequence of at most lcs (which
  * bounds the plain and partial ratios; bag, at least lcs, bounds those of the sorted
- * words) and shared words joined that long. */
+ * words) and shared words joined that long. Each part is an integer score: its bound is
+ * rounded up before it is weighted. Lengths compare by cross products (max / min < 1.5 as
+ * 2 max < 3 min), so the bound has no division but the parts' own. */
 static int bound_of(size_t la, size_t lb, size_t wa, size_t wb, size_t bag, size_t lcs,
                     size_t shared)
 {
-    size_t m = la < lb ? la : lb, mw = wa < wb ? wa : wb;
-    double base, tok, set, ps = 0.90, u;
+    size_t m = la < lb ? la : lb, big = la < lb ? lb : la, mw = wa < wb ? wa : wb;
+    int base = up200(lcs, la + lb), tok, set;
+    double ps = 0.90, u;
 
-    /* Each part is an integer score: its bound rounded up before it is weighted. */
-    base = up(200.0 * (double)lcs / (double)(la + lb));
-    if ((double)(la > lb ? la : lb) / (double)m < 1.5) {
-        tok = up(200.0 * (double)bag / (double)(wa + wb));
-        set = shared > 0 ? up(200.0 * (double)shared / (double)(shared + mw)) : 0;
-        u = max2(base, 0.95 * max2(tok, set));
+    if (2 * big < 3 * m) {
+        tok = up200(bag, wa + wb);
+        set = shared > 0 ? up200(shared, shared + mw) : 0;
+        u = max2(base, 0.95 * (tok > set ? tok : set));
     } else {
-        if ((double)(la > lb ? la : lb) / (double)m > 8)
+        if (big > 8 * m)
             ps = 0.6;
-        tok = up(partial_cap(bag, mw));
+        tok = partial_cap(bag, mw);
         set = shared > 0 ? 100 : tok;
-        u = max2(max2(base, ps * up(partial_cap(lcs, m))), 0.95 * ps * max2(tok, set));
+        u = max2(max2(base, ps * partial_cap(lcs, m)), 0.95 * ps * (tok > set ? tok : set));
     }
     return u >= 100 ? 100 : (int)up(u);
 }
