@@ -485,6 +485,12 @@ const char *names_index_name(const struct names_index *ix, uint32_t row)
     return row < ix->n ? ix->display[row] : "";
 }
 
+void names_index_prefetch(const struct names_index *ix, uint32_t row)
+{
+    if (row < ix->n)
+        __builtin_prefetch(&ix->display[row]);
+}
+
 double names_index_popularity(const struct names_index *ix, uint32_t row)
 {
     return row < ix->n ? ix->pop[row] : 0.0;

@@ -67,6 +67,10 @@ size_t names_index_count(const struct names_index *ix);
 /* Returns the display name of a row; borrowed, valid while ix lives. */
 const char *names_index_name(const struct names_index *ix, uint32_t row);
 
+/* Asks the cache for where row's display name is kept, so that a caller about to read
+ * many scattered rows' names has the misses overlap. */
+void names_index_prefetch(const struct names_index *ix, uint32_t row);
+
 /* Returns the popularity of a row. */
 double names_index_popularity(const struct names_index *ix, uint32_t row);
 

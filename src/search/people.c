@@ -141,3 +141,13 @@ int people_get(const struct people *p, int64_t id, struct people_card *out)
     out->photo = p->pool + p->photo_off[lo];
     return 1;
 }
+
+void people_prefetch(const struct people *p, int64_t id)
+{
+    if (p->n > 0 && id >= p->ids[0] && (uint64_t)(id - p->ids[0]) < p->n) {
+        size_t i = (size_t)(id - p->ids[0]);
+
+        __builtin_prefetch(&p->ids[i]);
+        __builtin_prefetch(&p->photo_off[i]);
+    }
+}

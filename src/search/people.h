@@ -36,4 +36,8 @@ size_t people_count(const struct people *p);
 /* Person id's card into out; 0 when id was not in the catalogue when p was loaded. */
 int people_get(const struct people *p, int64_t id, struct people_card *out);
 
+/* Asks the cache for person id's entry (where people_get looks first), so that a caller
+ * about to read many scattered people has the misses overlap. */
+void people_prefetch(const struct people *p, int64_t id);
+
 #endif

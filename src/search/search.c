@@ -594,6 +594,12 @@ int search_person_photo(struct search *s, int64_t id, char *out, size_t n, struc
     return n > 0 && out[0] != '\0' ? SEARCH_OK : SEARCH_NOT_FOUND;
 }
 
+void search_person_prefetch(const struct search *s, int64_t id)
+{
+    if (s->people != NULL)
+        people_prefetch(s->people, id);
+}
+
 /* Fills hit i's person fields from the loaded people, or else the catalogue. */
 static int describe(struct search *s, const struct index_hit *h, struct search_hit *out,
                     struct err *e)

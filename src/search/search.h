@@ -140,6 +140,10 @@ int search_describe(struct search *s, int64_t id, struct search_hit *out, struct
  * none), from the people search_use_people gave, else from the catalogue. */
 int search_person_photo(struct search *s, int64_t id, char *out, size_t n, struct err *e);
 
+/* Asks the cache for person id's entry in the people search_use_people gave (nothing
+ * without them), ahead of search_person_photo. */
+void search_person_prefetch(const struct search *s, int64_t id);
+
 /* 1 when s has an index file for space ("look", "identity", "clip"). */
 int search_has_index(const struct search *s, const char *space);
 
