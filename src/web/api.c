@@ -43,7 +43,7 @@ static void send_json(struct web_resp *resp, int status, json_t *o)
 
 /* The answers asked for most (search, similar) are written with jw into the body, the
  * same bytes send_json would send, without building them as jansson values first. */
-static void jw_begin(struct web_resp *resp, struct jw *w)
+static void answer_begin(struct web_resp *resp, struct jw *w)
 {
     resp->status = 200;
     resp->type = "application/json";
@@ -52,7 +52,7 @@ static void jw_begin(struct web_resp *resp, struct jw *w)
     jw_init(w, &resp->body);
 }
 
-static void jw_send(struct web_resp *resp, struct jw *w)
+static void answer_send(struct web_resp *resp, struct jw *w)
 {
     if (jw_finish(w) != BUF_OK)
         send_oom(resp);
@@ -157,7 +157,7 @@ void web_api_search(struct web_req *r, struct web_resp *resp)
         web_api_error(resp, 400, e.msg);
         return;
     }
-    jw_begin(resp, &w);
+    answer_begin(resp, &w);
     jw_open(&w, NULL, '{');
     jw_str(&w, "query", q);
     jw_open(&w, "results", '[');
@@ -192,7 +192,7 @@ void web_api_search(struct web_req *r, struct web_resp *resp)
     web_snap_put(r->snap, h);
     jw_close(&w);
     jw_close(&w);
-    jw_send(resp, &w);
+    answer_send(resp, &w);
 }
 
 /* A person's id, name and TMDB id (null when none). */
@@ -233,7 +233,7 @@ void web_api_similar(struct web_req *r, struct web_resp *resp, int64_t id)
         web_api_error(resp, web_status_of(rc), e.msg[0] ? e.msg : "no such person");
         return;
     }
-    jw_begin(resp, &w);
+    answer_begin(resp, &w);
     jw_open(&w, NULL, '{');
     jw_open(&w, "query", '{');
     jw_int(&w, "id", who->id);
@@ -249,7 +249,7 @@ void web_api_similar(struct web_req *r, struct web_resp *resp, int64_t id)
         hit_jw(&w, r->opts->hotlink, &hits[i]);
     jw_close(&w);
     jw_close(&w);
-    jw_send(resp, &w);
+    answer_send(resp, &w);
 }
 
 static json_t *face_json(int hotlink, const struct search_face *f)
