@@ -628,6 +628,28 @@ static void test_bad_params(void)
     CHECK(g == NULL);
 }
 
+/* The default ef is the benchmark's at its sizes, grows with the graph and stays in range. */
+static void test_default_ef(void)
+{
+    size_t prev = 0;
+
+    CHECK_INT(hnsw_default_ef(0), 384);
+    CHECK_INT(hnsw_default_ef(50000), 384);
+    CHECK_INT(hnsw_default_ef(100000), 384);
+    CHECK_INT(hnsw_default_ef(406317), 512);
+    CHECK_INT(hnsw_default_ef(2000000), 1024);
+    CHECK(hnsw_default_ef(200000) > 384 && hnsw_default_ef(200000) < 512);
+    CHECK(hnsw_default_ef(1000000) > 512 && hnsw_default_ef(1000000) < 1024);
+    CHECK(hnsw_default_ef(4000000) > 1024);
+    CHECK_INT(hnsw_default_ef(UINT64_MAX), HNSW_EF_MAX);
+    for (uint64_t n = 1000; n < 100000000; n += n / 7) {
+        size_t ef = hnsw_default_ef(n);
+
+        CHECK(ef >= prev && ef <= HNSW_EF_MAX);
+        prev = ef;
+    }
+}
+
 static void test_tiny(void)
 {
     float *v = make_vecs(3, 9);
@@ -851,6 +873,7 @@ int main(int argc, char **argv)
         {"filter", test_filter},
         {"index_query", test_index_query},
         {"bad_params", test_bad_params},
+        {"default_ef", test_default_ef},
         {"tiny", test_tiny},
         {"near_matches_search", test_near_matches_search},
         {"near_deterministic", test_near_deterministic},

@@ -36,8 +36,8 @@
  * rejected nodes as stepping stones but out of the results, and raises ef by 1/(the
  * fraction allowed), at most FILTER_EF_MAX times; below FILTER_MIN_ROWS allowed rows or
  * FILTER_MIN_FRAC of them the graph would walk mostly rejected nodes, so those rows are
- * scanned exactly instead. HNSW_EF_DEFAULT is the smallest ef that reached recall@10 of
- * 0.99 on the benchmark (see README).
+ * scanned exactly instead. Without an ef asked, hnsw_default_ef's: the benchmark's
+ * smallest that reached recall@10 of 0.99 at the graph's size (see README).
  *
  * File (little-endian, sections on 64-byte boundaries): a 192-byte header, then
  *   L0     count x (1 + 2M) uint32   level-0 list of each node: length, then the links
@@ -1505,10 +1505,30 @@ static struct nb *graph_walk(const struct hnsw *g, struct prepared *pq, const ui
     return c;
 }
 
+/* Rows and the smallest ef that reached recall@10 of 0.99 there at every dimension
+ * benchmarked (README, Approximate search). */
+static const struct {
+    double rows, ef;
+} ef_measured[] = {{100000, 384}, {406317, 512}, {2000000, 1024}};
+
+size_t hnsw_default_ef(uint64_t count)
+{
+    size_t i = 1, last = sizeof ef_measured / sizeof ef_measured[0] - 1;
+    double x = (double)count, t, ef;
+
+    if (x <= ef_measured[0].rows)
+        return (size_t)ef_measured[0].ef;
+    while (i < last && x > ef_measured[i].rows)
+        i++;
+    t = log(x / ef_measured[i - 1].rows) / log(ef_measured[i].rows / ef_measured[i - 1].rows);
+    ef = round(ef_measured[i - 1].ef * pow(ef_measured[i].ef / ef_measured[i - 1].ef, t));
+    return ef >= HNSW_EF_MAX ? HNSW_EF_MAX : (size_t)ef;
+}
+
 /* The ef a query runs with: the asked or default, at least k, raised for a filter. */
 static size_t query_ef(const struct hnsw *g, const struct index_query *q, uint64_t allowed)
 {
-    double ef = q->ef ? q->ef : HNSW_EF_DEFAULT;
+    double ef = q->ef ? q->ef : hnsw_default_ef(g->count);
 
     if (ef < (double)q->k)
         ef = (double)q->k;

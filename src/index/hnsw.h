@@ -30,7 +30,6 @@
 #define HNSW_M_DEFAULT        16 /* links per node above level 0 (2M at level 0) */
 #define HNSW_M_MAX            64
 #define HNSW_EFC_DEFAULT      100 /* candidates kept while inserting */
-#define HNSW_EF_DEFAULT       384 /* candidates kept while searching (see hnsw.c) */
 #define HNSW_EF_MAX           4096
 #define HNSW_SEED_DEFAULT     20261123
 #define HNSW_MIN_ROWS_DEFAULT 50000 /* index build makes a graph from this many rows */
@@ -98,6 +97,13 @@ int hnsw_search(const struct hnsw *g, const float *query, const struct index_que
  * those rows, the best re-ranked in float32. Thread-safe. */
 int hnsw_scan_allowed(const struct index *ix, const float *query, const struct index_query *q,
                       struct index_hit *out, size_t *n_out, struct index_stats *st, struct err *e);
+
+/* The ef (candidates kept while searching) a graph of count nodes is searched with when
+ * the query names none: the smallest of the benchmark's efs that reached recall@10 of 0.99
+ * at 128, 512 and 1,024 dimensions alike at 100,000, 406,317 and 2,000,000 rows (384, 512
+ * and 1,024; see README), log-linear in count between those sizes, 384 below them, the
+ * last step's rate continued above them (not measured there), at most HNSW_EF_MAX. */
+size_t hnsw_default_ef(uint64_t count);
 
 /* The graph's node count, M, links at level 0 and top level; for tools and tests. */
 uint32_t hnsw_count(const struct hnsw *g);
