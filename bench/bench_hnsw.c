@@ -13,7 +13,8 @@
  *       in this process, builds and writes DIR/index.hnsw; prints times and peak RSS.
  *   search DIR EF...                opens both (the serving set-up), runs every query at
  *       each ef with 1 thread and with 2 (queries split between them), and prints recall@10
- *       against gt.i32 and queries per second; then the exact scan's; then peak RSS.
+ *       against gt.i32 and queries per second; then the same at the graph's tuned default
+ *       ef; then the exact scan's; then peak RSS.
  *
  *   update DIR DIM THREADS          the first 1% of the people leave and the queries join:
  *       times updating DIR/index.hnsw onto the new index against building it whole.
@@ -445,6 +446,18 @@ static int cmd_search(int argc, char **argv)
         q2 = timed(&p, nq, 2);
         printf("result lib=doppel ef=%u recall=%.4f qps1=%.0f qps2=%.0f\n", p.q.ef,
                recall(p.rows, gt, nq), q1, q2);
+    }
+    {
+        double tuned, q1, q2;
+        uint32_t ef = hnsw_ef(g, &tuned);
+
+        p.q.ef = 0; /* the graph's own default */
+        timed(&p, nq < 200 ? nq : 200, 1);
+        q1 = timed(&p, nq, 1);
+        q2 = timed(&p, nq, 2);
+        printf("result lib=doppel default_ef=%u tuned_recall=%.4f tune_rows=%u "
+               "default_recall=%.4f default_qps1=%.0f default_qps2=%.0f\n",
+               ef, tuned, hnsw_tune_rows(g), recall(p.rows, gt, nq), q1, q2);
     }
     printf("result lib=doppel search_rss_mb=%.1f\n", peak_rss_mb());
     {

@@ -14,7 +14,9 @@
 # process and of a separate process that loads the index and runs every query (doppel maps
 # its files: its RSS counts the pages the queries touched), then recall@10 and queries
 # per second on 1 thread and on 2 (the queries split between them; every library the same)
-# for each ef, and the QPS each reaches at recall@10 = 0.99 (interpolated on the curve).
+# for each ef, and the QPS each reaches at recall@10 = 0.99 (interpolated on the curve);
+# for doppel also at the default ef its build tuned on the graph's own rows (its build
+# time includes that tuning), to show what a query that names no ef gets.
 #
 # BENCH_HNSW_REAL=DATA (a data folder `doppel import` filled, e.g. from ../shared/data/
 # faces) does that with the catalogue's own per-photo embeddings: the look vectors at
@@ -140,6 +142,9 @@ for d in sorted(set(k[0] for k in meta)):
     if "update_s" in u:
         print("d=%d: doppel's incremental update (1%% of the people removed, %s added): %s s against %s s to rebuild (%s kept, %s repaired)" %
               (d, u["inserted"], u["update_s"], u["rebuild_s"], u["kept"], u["repaired"]))
+    if "default_ef" in u:
+        print("d=%d: doppel's default ef %s (tuned at build: recall@10 %s on 256 queries drawn like %s of its rows): recall@10 %s on the held-out queries, %s QPS on 1 thread, %s on 2" %
+              (d, u["default_ef"], u["tuned_recall"], u["tune_rows"], u["default_recall"], u["default_qps1"], u["default_qps2"]))
     print("d=%d: doppel's exact scan %s QPS on 1 thread, %s on 2 (recall %s); python peers' RSS includes the interpreter with the library, MB: %s" %
           (d, e.get("qps1", "-"), e.get("qps2", "-"), e.get("recall", "-"), base or "-"))
 PY

@@ -36,8 +36,8 @@
  * rejected nodes as stepping stones but out of the results, and raises ef by 1/(the
  * fraction allowed), at most FILTER_EF_MAX times; below FILTER_MIN_ROWS allowed rows or
  * FILTER_MIN_FRAC of them the graph would walk mostly rejected nodes, so those rows are
- * scanned exactly instead. Without an ef asked, hnsw_default_ef's: the benchmark's
- * smallest that reached recall@10 of 0.99 at the graph's size (see README).
+ * scanned exactly instead. Without an ef asked, the one tuned at build on the graph's own
+ * rows for recall@10 of 0.99 (tune_ef, at the end of this file).
  *
  * File (little-endian, sections on 64-byte boundaries): a 192-byte header, then
  *   L0     count x (1 + 2M) uint32   level-0 list of each node: length, then the links
@@ -83,11 +83,14 @@ enum { SEC_L0, SEC_LEVEL, SEC_UPOFF, SEC_UPPER, SEC_IDS, SEC_VHASH };
 struct hn_header {
     char magic[8];
     uint32_t version, header_size;
-    uint32_t count, dim, m, m0, efc, entry, max_level, pad;
+    uint32_t count, dim, m, m0, efc, entry, max_level;
+    uint32_t ef_tuned; /* the default ef tuned at build (0 in graphs from before tuning) */
     uint64_t seed, n_upper, ix_sum, file_size;
     uint64_t off[HN_NSECT];
     uint64_t sum;
-    unsigned char reserved[56];
+    uint32_t tune_recall; /* recall@10 that ef reached on the tuning rows, in millionths */
+    uint32_t tune_rows;   /* how many rows it was tuned on */
+    unsigned char reserved[48];
 };
 
 /* A visited-set: mark[r] == epoch when r was seen in the current search. */
@@ -105,6 +108,7 @@ struct pool {
 struct hnsw {
     const struct index *ix; /* bound index or NULL */
     uint32_t count, dim, m, m0, efc, entry, max_level;
+    uint32_t ef_tuned, tune_recall, tune_rows; /* see struct hn_header */
     uint64_t seed, n_upper, ix_sum;
     uint64_t off[HN_NSECT], size;
     unsigned char *base; /* the image */
@@ -184,6 +188,9 @@ static void hn_seal(struct hnsw *g)
     h.efc = g->efc;
     h.entry = g->entry;
     h.max_level = g->max_level;
+    h.ef_tuned = g->ef_tuned;
+    h.tune_recall = g->tune_recall;
+    h.tune_rows = g->tune_rows;
     h.seed = g->seed;
     h.n_upper = g->n_upper;
     h.ix_sum = g->ix_sum;
@@ -854,6 +861,8 @@ static struct hnsw *hn_new(const struct index *ix, const struct hnsw_params *p)
     return g;
 }
 
+static void tune_ef(struct hnsw *g, int threads);
+
 static int clamp_threads(int t)
 {
     return t < 1 ? 1 : t > INDEX_THREADS_MAX ? INDEX_THREADS_MAX : t;
@@ -885,6 +894,7 @@ int hnsw_build(const struct index *ix, const struct hnsw_params *p, struct hnsw 
     insert_all(&b, 1, b.g->count);
     free(order);
     free((void *)b.bias);
+    tune_ef(b.g, b.threads);
     hn_seal(b.g);
     *out = b.g;
     return INDEX_OK;
@@ -1080,6 +1090,7 @@ int hnsw_update(const struct hnsw *old, const struct index *ix, const struct hns
     free(order);
     free(to);
     free((void *)b.bias);
+    tune_ef(b.g, b.threads);
     hn_seal(b.g);
     *out = b.g;
     goto out;
@@ -1115,9 +1126,12 @@ static int check_header(const struct hn_header *h, size_t len, struct err *e)
     }
     if (h->count == 0 || h->dim == 0 || h->dim > INDEX_DIM_MAX || h->m < 2 || h->m > HNSW_M_MAX ||
         h->m0 != 2 * h->m || h->max_level > HNSW_LEVEL_MAX || h->entry >= h->count ||
-        h->n_upper > (uint64_t)h->count * HNSW_LEVEL_MAX) {
-        err_set(e, "graph header out of range (count %u, dim %u, M %u, level %u, entry %u)",
-                h->count, h->dim, h->m, h->max_level, h->entry);
+        h->n_upper > (uint64_t)h->count * HNSW_LEVEL_MAX || h->ef_tuned > HNSW_EF_MAX ||
+        h->tune_recall > 1000000 || h->tune_rows > h->count) {
+        err_set(e,
+                "graph header out of range (count %u, dim %u, M %u, level %u, entry %u, "
+                "ef %u)",
+                h->count, h->dim, h->m, h->max_level, h->entry, h->ef_tuned);
         return INDEX_ERR_FORMAT;
     }
     if (h->file_size != len || hn_layout(h->count, h->n_upper, h->m, off) != len ||
@@ -1214,6 +1228,9 @@ static int hn_load(struct hnsw *g, const struct index *ix, struct err *e)
     g->efc = h.efc;
     g->entry = h.entry;
     g->max_level = h.max_level;
+    g->ef_tuned = h.ef_tuned;
+    g->tune_recall = h.tune_recall;
+    g->tune_rows = h.tune_rows;
     g->seed = h.seed;
     g->n_upper = h.n_upper;
     g->ix_sum = h.ix_sum;
@@ -1525,10 +1542,22 @@ size_t hnsw_default_ef(uint64_t count)
     return ef >= HNSW_EF_MAX ? HNSW_EF_MAX : (size_t)ef;
 }
 
+uint32_t hnsw_ef(const struct hnsw *g, double *recall)
+{
+    if (recall != NULL)
+        *recall = g->ef_tuned ? g->tune_recall / 1e6 : 0;
+    return g->ef_tuned ? g->ef_tuned : (uint32_t)hnsw_default_ef(g->count);
+}
+
+uint32_t hnsw_tune_rows(const struct hnsw *g)
+{
+    return g->ef_tuned ? g->tune_rows : 0;
+}
+
 /* The ef a query runs with: the asked or default, at least k, raised for a filter. */
 static size_t query_ef(const struct hnsw *g, const struct index_query *q, uint64_t allowed)
 {
-    double ef = q->ef ? q->ef : hnsw_default_ef(g->count);
+    double ef = q->ef ? q->ef : hnsw_ef(g, NULL);
 
     if (ef < (double)q->k)
         ef = (double)q->k;
@@ -1575,4 +1604,163 @@ out:
     free(pq.u);
     free(pq.q);
     return rc;
+}
+
+/* ---- tuning the default ef ------------------------------------------------------------- */
+
+/* How far a walk must go for recall@10 of 0.99 depends on the data as well as the size: on
+ * the benchmark's low-rank vectors ef 384 does at 100,000 rows, on vectors spread like
+ * real look embeddings it takes nearer 700. So every build measures it on the graph
+ * itself. The queries must be like the ones it will be asked, new faces, not its own rows:
+ * a walk from a row's own node finds that row's neighbours among its links, and reaches
+ * 0.99 at a fraction of the ef a new vector needs. So TUNE_QUERIES queries are drawn from
+ * the Gaussian with the catalogue's mean and covariance, estimated from TUNE_SPAN rows: a
+ * query is their mean plus a sum of their deviations from it, each times an independent
+ * normal draw over sqrt(TUNE_SPAN - 1), which has exactly their sample covariance. The
+ * exact scan gives each query's true top 10, and the default ef is the smallest rung of
+ * tune_efs at which the walks find TUNE_RECALL of them. Rows and draws come from the
+ * seed, so the result is a function of the graph and its index. */
+#define TUNE_QUERIES 256
+#define TUNE_SPAN    2048
+#define TUNE_K       10
+#define TUNE_RECALL  0.99
+
+static const uint32_t tune_efs[] = {32,  48,  64,  96,   128,  192,  256,  384,  512,
+                                    640, 768, 1024, 1280, 1536, 2048, 3072, HNSW_EF_MAX};
+
+struct tune {
+    const struct hnsw *g;
+    const float *qs;  /* nq queries of dim floats */
+    uint32_t *truth;  /* k rows per query, NO_NODE where the scan found fewer */
+    size_t nq, k;
+    uint32_t ef; /* 0: find the truth by the exact scan */
+    atomic_size_t next, found, wanted;
+};
+
+static void *tune_run(void *arg)
+{
+    struct tune *t = arg;
+    struct index_hit hit[TUNE_K];
+    struct err e;
+    size_t i;
+
+    while ((i = atomic_fetch_add(&t->next, 1)) < t->nq) {
+        const float *v = t->qs + i * t->g->dim;
+        struct index_query q = {.k = t->k, .exclude = INDEX_NO_ID, .threads = 1, .ef = t->ef};
+        uint32_t *tr = t->truth + i * t->k;
+        size_t n = 0, found = 0, wanted = 0;
+
+        if (t->ef == 0) {
+            if (index_search(t->g->ix, v, t->k, INDEX_NO_ID, 1, hit, &n, &e) != INDEX_OK)
+                n = 0;
+            for (size_t j = 0; j < t->k; j++)
+                tr[j] = j < n ? hit[j].row : NO_NODE;
+            continue;
+        }
+        if (hnsw_search(t->g, v, &q, hit, &n, NULL, &e) != INDEX_OK)
+            n = 0;
+        for (size_t j = 0; j < t->k; j++) {
+            wanted += tr[j] != NO_NODE;
+            for (size_t a = 0; a < n; a++)
+                found += tr[j] != NO_NODE && hit[a].row == tr[j];
+        }
+        atomic_fetch_add(&t->found, found);
+        atomic_fetch_add(&t->wanted, wanted);
+    }
+    return NULL;
+}
+
+static void tune_pass(struct tune *t, uint32_t ef, int threads)
+{
+    pthread_t tid[INDEX_THREADS_MAX];
+    int started = 0;
+
+    t->ef = ef;
+    atomic_store(&t->next, 0);
+    atomic_store(&t->found, 0);
+    atomic_store(&t->wanted, 0);
+    for (int i = 1; i < threads && (size_t)i < t->nq; i++)
+        if (pthread_create(&tid[started], NULL, tune_run, t) == 0)
+            started++;
+    tune_run(t);
+    for (int i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+}
+
+/* A standard normal draw from the counter *z (Box-Muller on two mix64 uniforms). */
+static double tune_gauss(uint64_t *z)
+{
+    double u = ((double)(mix64((*z)++) >> 11) + 0.5) / 9007199254740992.0;
+    double v = ((double)(mix64((*z)++) >> 11) + 0.5) / 9007199254740992.0;
+
+    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* nq queries drawn as the comment above says; caller frees. */
+static float *tune_queries(const struct hnsw *g, size_t nq)
+{
+    size_t span = g->count < TUNE_SPAN ? g->count : TUNE_SPAN, dim = g->dim;
+    uint32_t *rows = xmalloc(span * sizeof *rows);
+    double *mean = xcalloc(dim, sizeof *mean), *acc = xcalloc(nq * dim, sizeof *acc);
+    double *dev = xmalloc(dim * sizeof *dev), scale = span > 1 ? 1 / sqrt((double)span - 1) : 0;
+    float *qs = xmalloc(nq * dim * sizeof *qs);
+    uint64_t z = mix64(g->seed ^ 0x74756e65ull);
+
+    for (size_t j = 0; j < span; j++) {
+        const float *x;
+
+        rows[j] = span == g->count ? (uint32_t)j : (uint32_t)(mix64(z++) % g->count);
+        x = index_get_vector(g->ix, rows[j]);
+        for (size_t c = 0; c < dim; c++)
+            mean[c] += x[c] / (double)span;
+    }
+    for (size_t j = 0; j < span; j++) {
+        const float *x = index_get_vector(g->ix, rows[j]);
+
+        for (size_t c = 0; c < dim; c++)
+            dev[c] = (x[c] - mean[c]) * scale;
+        for (size_t i = 0; i < nq; i++) {
+            double w = tune_gauss(&z), *a = acc + i * dim;
+
+            for (size_t c = 0; c < dim; c++)
+                a[c] += w * dev[c];
+        }
+    }
+    for (size_t i = 0; i < nq * dim; i++)
+        qs[i] = (float)(mean[i % dim] + acc[i]);
+    free(dev);
+    free(acc);
+    free(mean);
+    free(rows);
+    return qs;
+}
+
+/* Sets g's tuned ef and what it reached (see above); g is built, bound, not yet sealed. */
+static void tune_ef(struct hnsw *g, int threads)
+{
+    struct tune t = {.g = g};
+    double recall = 0;
+    size_t i;
+
+    g->ef_tuned = g->tune_recall = g->tune_rows = 0;
+    if (g->count < 2)
+        return;
+    t.nq = TUNE_QUERIES;
+    t.k = g->count < TUNE_K ? g->count : TUNE_K;
+    t.qs = tune_queries(g, t.nq);
+    t.truth = xmalloc(t.nq * t.k * sizeof *t.truth);
+    tune_pass(&t, 0, threads);
+    for (i = 0; i < sizeof tune_efs / sizeof tune_efs[0]; i++) {
+        if (tune_efs[i] < t.k)
+            continue;
+        tune_pass(&t, tune_efs[i], threads);
+        recall = atomic_load(&t.wanted) ? (double)atomic_load(&t.found) / atomic_load(&t.wanted) : 1;
+        if (recall >= TUNE_RECALL)
+            break;
+    }
+    g->ef_tuned = i < sizeof tune_efs / sizeof tune_efs[0] ? tune_efs[i] : HNSW_EF_MAX;
+    g->tune_recall = (uint32_t)lround(recall * 1e6);
+    g->tune_rows = (uint32_t)(g->count < TUNE_SPAN ? g->count : TUNE_SPAN);
+    free(t.truth);
+    free((void *)t.qs);
 }

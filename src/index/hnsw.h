@@ -98,11 +98,23 @@ int hnsw_search(const struct hnsw *g, const float *query, const struct index_que
 int hnsw_scan_allowed(const struct index *ix, const float *query, const struct index_query *q,
                       struct index_hit *out, size_t *n_out, struct index_stats *st, struct err *e);
 
-/* The ef (candidates kept while searching) a graph of count nodes is searched with when
- * the query names none: the smallest of the benchmark's efs that reached recall@10 of 0.99
- * at 128, 512 and 1,024 dimensions alike at 100,000, 406,317 and 2,000,000 rows (384, 512
- * and 1,024; see README), log-linear in count between those sizes, 384 below them, the
- * last step's rate continued above them (not measured there), at most HNSW_EF_MAX. */
+/* The ef (candidates kept while searching) a query that names none runs with: the one
+ * tuned when the graph was built or updated, the smallest of a ladder (32 .. 4,096) at
+ * which 256 queries drawn like new rows (from the Gaussian with the mean and covariance
+ * of up to 2,048 of its rows, picked by the seed) found recall@10 of 0.99 against the
+ * exact scan, or HNSW_EF_MAX when none did. *recall (when not NULL) gets the recall found
+ * there. A graph written before tuning existed has none: hnsw_default_ef(count), and
+ * *recall 0. */
+uint32_t hnsw_ef(const struct hnsw *g, double *recall);
+
+/* How many rows the tuning queries' law was estimated from (0: not tuned). */
+uint32_t hnsw_tune_rows(const struct hnsw *g);
+
+/* The default ef of a graph of count nodes that was not tuned: the smallest of the
+ * benchmark's efs that reached recall@10 of 0.99 at 128, 512 and 1,024 dimensions alike on
+ * its synthetic low-rank data at 100,000, 406,317 and 2,000,000 rows (384, 512 and 1,024;
+ * see README), log-linear in count between those sizes, 384 below them, the last step's
+ * rate continued above them (not measured there), at most HNSW_EF_MAX. */
 size_t hnsw_default_ef(uint64_t count);
 
 /* The graph's node count, M, links at level 0 and top level; for tools and tests. */

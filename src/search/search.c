@@ -258,6 +258,8 @@ static int build_graph(const char *ipath, const char *gpath, const char *space,
     info->removed = st.removed;
     info->inserted = old == NULL ? index_get_meta(ix)->count : st.inserted;
     info->graph_seconds = clock_now() - t0;
+    info->graph_ef = hnsw_ef(g, &info->graph_recall);
+    info->graph_tune_rows = hnsw_tune_rows(g);
     rc = SEARCH_OK;
 out:
     hnsw_free(g);

@@ -90,6 +90,9 @@ struct search_build_info {
     int graph_full;       /* 1 when it was built whole, 0 when an old graph was updated */
     uint64_t kept, removed, inserted; /* people kept from the old graph, gone, inserted */
     double graph_seconds;
+    uint32_t graph_ef;    /* the graph's tuned default ef (index/hnsw.h hnsw_ef) ... */
+    double graph_recall;  /* ... the recall@10 it reached there (see hnsw_ef) */
+    uint32_t graph_tune_rows; /* rows the tuning queries were drawn like */
     int near;             /* 1 when near lists were written */
     double near_seconds;
 };
