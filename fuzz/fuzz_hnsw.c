@@ -13,7 +13,6 @@
  */
 #include "index/hnsw.h"
 #include "index/index.h"
-#include "index/layout.h"
 
 #include "fixture.h"
 
@@ -77,18 +76,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* The checksum hnsw.c stores at byte 128 of the header, over the header (with it read as
- * zero) and everything after it. */
-static void reseal(unsigned char *b, size_t n)
-{
-    uint64_t s;
-
-    memset(b + 128, 0, 8);
-    s = layout_sum64(b, 192, 0x484e5357);
-    s = layout_sum64(b + 192, n - 192, s);
-    memcpy(b + 128, &s, 8);
-}
-
 static void check_hits(const struct index_hit *h, size_t n, size_t k, const uint64_t *ok)
 {
     if (n > k)
@@ -131,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct err e;
 
     if (reseal_it)
-        reseal(buf, n);
+        hnsw_reseal(buf, n);
     if (hnsw_open_mem(buf, n, ix, &g, &e) == INDEX_OK)
         exercise(g);
     hnsw_free(g);

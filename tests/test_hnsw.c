@@ -322,19 +322,8 @@ static void bad_magic(unsigned char *b, size_t *n)
     b[0] = 'X';
 }
 
-/* Writes a fresh checksum over an altered graph image, so only the structural
- * validation can refuse it. */
-static void reseal(unsigned char *b, size_t n)
-{
-    uint64_t sum;
-
-    memset(b + 128, 0, 8);
-    sum = layout_sum64(b, 192, 0x484e5357);
-    sum = layout_sum64(b + 192, n - 192, sum);
-    memcpy(b + 128, &sum, 8);
-}
-
-/* Sets node 5's first level-0 link out of range. */
+/* Sets node 5's first level-0 link out of range, with a fresh checksum (so only the
+ * structural validation can refuse it; the same in the two below). */
 static void bad_link_resealed(unsigned char *b, size_t *n)
 {
     uint64_t off0;
@@ -342,7 +331,7 @@ static void bad_link_resealed(unsigned char *b, size_t *n)
 
     memcpy(&off0, b + 80, 8); /* off[SEC_L0] */
     memcpy(b + off0 + 5 * (1 + 32) * 4 + 4, &big, 4);
-    reseal(b, *n);
+    hnsw_reseal(b, *n);
 }
 
 /* A tuned ef (header offset 44) above HNSW_EF_MAX. */
@@ -351,7 +340,7 @@ static void bad_ef_resealed(unsigned char *b, size_t *n)
     uint32_t ef = HNSW_EF_MAX + 1;
 
     memcpy(b + 44, &ef, 4);
-    reseal(b, *n);
+    hnsw_reseal(b, *n);
 }
 
 /* As a graph written before tuning existed: no tuned ef, recall or rows (44, 136, 140). */
@@ -359,7 +348,7 @@ static void untuned_resealed(unsigned char *b, size_t *n)
 {
     memset(b + 44, 0, 4);
     memset(b + 136, 0, 8);
-    reseal(b, *n);
+    hnsw_reseal(b, *n);
 }
 
 static void test_corrupt_refused(void)

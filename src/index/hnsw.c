@@ -201,6 +201,17 @@ static void hn_seal(struct hnsw *g)
     memcpy(g->base, &h, sizeof h);
 }
 
+void hnsw_reseal(void *image, size_t len)
+{
+    struct hn_header h;
+
+    if (len < HN_HEADER_SIZE)
+        return;
+    memcpy(&h, image, sizeof h);
+    h.sum = image_sum(image, len);
+    memcpy(image, &h, sizeof h);
+}
+
 static struct hnsw *hn_alloc(void)
 {
     struct hnsw *g = xcalloc(1, sizeof *g);

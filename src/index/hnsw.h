@@ -84,6 +84,11 @@ int hnsw_open(const char *path, const struct index *ix, struct hnsw **out, struc
 int hnsw_open_mem(const void *buf, size_t len, const struct index *ix, struct hnsw **out,
                   struct err *e);
 
+/* Writes a fresh checksum into a graph image in memory (len bytes; shorter than a header:
+ * nothing), so an image altered on purpose reaches the structural checks. For the fuzzer
+ * and tests. */
+void hnsw_reseal(void *image, size_t len);
+
 /* Frees g; g may be NULL. */
 void hnsw_free(struct hnsw *g);
 
