@@ -769,6 +769,8 @@ static void test_tiny(void)
     REQUIRE(hnsw_search(g, v, &q, h, &n, NULL, &e) == INDEX_OK);
     CHECK_INT((int)n, 3);
     CHECK(h[0].row == 0);
+    CHECK_INT(hnsw_tune_rows(g), 0); /* too small to tune: the size rule's ef */
+    CHECK_INT(hnsw_ef(g, NULL), hnsw_default_ef(3));
     hnsw_free(g);
     index_close(ix);
     free(v);

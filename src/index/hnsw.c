@@ -1630,11 +1630,14 @@ out:
  * normal draw over sqrt(TUNE_SPAN - 1), which has exactly their sample covariance. The
  * exact scan gives each query's true top 10, and the default ef is the smallest rung of
  * tune_efs at which the walks find TUNE_RECALL of them. Rows and draws come from the
- * seed, so the result is a function of the graph and its index. */
-#define TUNE_QUERIES 256
-#define TUNE_SPAN    2048
-#define TUNE_K       10
-#define TUNE_RECALL  0.99
+ * seed, so the result is a function of the graph and its index. A graph of fewer than
+ * TUNE_MIN_ROWS rows is not tuned: the untuned default (384) walks most of it anyway, and
+ * the fuzzer's small graphs would spend their time here. */
+#define TUNE_MIN_ROWS 1000
+#define TUNE_QUERIES  256
+#define TUNE_SPAN     2048
+#define TUNE_K        10
+#define TUNE_RECALL   0.99
 
 static const uint32_t tune_efs[] = {32,  48,  64,  96,   128,  192,  256,  384,  512,
                                     640, 768, 1024, 1280, 1536, 2048, 3072, HNSW_EF_MAX};
@@ -1754,10 +1757,10 @@ static void tune_ef(struct hnsw *g, int threads)
     size_t i;
 
     g->ef_tuned = g->tune_recall = g->tune_rows = 0;
-    if (g->count < 2)
+    if (g->count < TUNE_MIN_ROWS)
         return;
     t.nq = TUNE_QUERIES;
-    t.k = g->count < TUNE_K ? g->count : TUNE_K;
+    t.k = TUNE_K;
     t.qs = tune_queries(g, t.nq);
     t.truth = xmalloc(t.nq * t.k * sizeof *t.truth);
     tune_pass(&t, 0, threads);

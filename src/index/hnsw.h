@@ -108,8 +108,8 @@ int hnsw_scan_allowed(const struct index *ix, const float *query, const struct i
  * which 256 queries drawn like new rows (from the Gaussian with the mean and covariance
  * of up to 2,048 of its rows, picked by the seed) found recall@10 of 0.99 against the
  * exact scan, or HNSW_EF_MAX when none did. *recall (when not NULL) gets the recall found
- * there. A graph written before tuning existed has none: hnsw_default_ef(count), and
- * *recall 0. */
+ * there. A graph of under 1,000 rows, or one written before tuning existed, has none:
+ * hnsw_default_ef(count), and *recall 0. */
 uint32_t hnsw_ef(const struct hnsw *g, double *recall);
 
 /* How many rows the tuning queries' law was estimated from (0: not tuned). */
