@@ -134,6 +134,7 @@ printf '%s\n' "$t_out" | grep -q '"name": "Keanu B"' && t_bad "similar_gender_fi
 t_expect "index_rebuild_graph" 0 "$D" --data "$tmp/d" index build --space look --graph-min 1
 t_grep "index_rebuild_graph_updates" 'graph updated: 8 people kept, 0 removed, 0 inserted'
 t_grep "index_rebuild_graph_near" 'look: 32 look-alikes of each person'
+t_grep "index_rebuild_graph_ef" 'look: default ef 384 \(too few people to tune\)'
 t_expect "index_build_no_near" 0 "$D" --data "$tmp/d" index build --space look --graph-min 1 --no-near
 [ -f "$tmp/d/index/look.near" ] && t_bad "no_near_removes" "stale lists kept" || t_ok "no_near_removes"
 t_expect "index_build_near_again" 0 "$D" --data "$tmp/d" index build --space look --graph-min 1
