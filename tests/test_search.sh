@@ -92,6 +92,7 @@ t_grep "query_identity_stranger_not" 'is probably not'
 [ -f "$tmp/d/index/look.hnsw" ] && t_bad "graph_not_below_min" "a graph for 8 people" || t_ok "graph_not_below_min"
 t_expect "index_build_graph" 0 "$D" --data "$tmp/d" index build --graph-min 1 --json
 t_grep "index_build_graph_json" '"graph": true'
+t_grep "index_build_graph_ef_json" '"graph_ef": 384'
 t_grep "index_build_names_json" '"lists": true'
 [ -f "$tmp/d/index/look.hnsw" ] && t_ok "graph_file" || t_bad "graph_file" "no $tmp/d/index/look.hnsw"
 # With the graph come the look-alike lists: "similar" reads them, and answers as the
