@@ -51,8 +51,9 @@ static void report_one(const char *data_dir, const char *space, const struct ind
                space, (unsigned long long)info->kept, (unsigned long long)info->removed,
                (unsigned long long)info->inserted, info->graph_seconds);
     if (info->graph && info->graph_tune_rows > 0)
-        printf("%s: default ef %u (recall@10 %.3f on 256 queries drawn like %u people)\n",
-               space, info->graph_ef, info->graph_recall, info->graph_tune_rows);
+        printf("%s: default ef %u (recall@10 %.3f on %d queries drawn like %u people)\n",
+               space, info->graph_ef, info->graph_recall, HNSW_TUNE_QUERIES,
+               info->graph_tune_rows);
     else if (info->graph)
         printf("%s: default ef %u (too few people to tune)\n", space, info->graph_ef);
     if (info->near)

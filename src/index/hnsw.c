@@ -36,8 +36,8 @@
  * rejected nodes as stepping stones but out of the results, and raises ef by 1/(the
  * fraction allowed), at most FILTER_EF_MAX times; below FILTER_MIN_ROWS allowed rows or
  * FILTER_MIN_FRAC of them the graph would walk mostly rejected nodes, so those rows are
- * scanned exactly instead. Without an ef asked, the one tuned at build on the graph's own
- * rows for recall@10 of 0.99 (tune_ef, at the end of this file).
+ * scanned exactly instead. Without an ef asked, the one tuned at build for recall@10 of
+ * 0.99 on queries drawn like the rows (tune_ef, at the end of this file).
  *
  * File (little-endian, sections on 64-byte boundaries): a 192-byte header, then
  *   L0     count x (1 + 2M) uint32   level-0 list of each node: length, then the links
@@ -88,8 +88,8 @@ struct hn_header {
     uint64_t seed, n_upper, ix_sum, file_size;
     uint64_t off[HN_NSECT];
     uint64_t sum;
-    uint32_t tune_recall; /* recall@10 that ef reached on the tuning rows, in millionths */
-    uint32_t tune_rows;   /* how many rows it was tuned on */
+    uint32_t tune_recall; /* recall@10 that ef reached on the tuning queries, millionths */
+    uint32_t tune_rows;   /* how many rows the tuning queries were drawn like */
     unsigned char reserved[48];
 };
 
@@ -1634,7 +1634,7 @@ out:
  * TUNE_MIN_ROWS rows is not tuned: the untuned default (384) walks most of it anyway, and
  * the fuzzer's small graphs would spend their time here. */
 #define TUNE_MIN_ROWS 1000
-#define TUNE_QUERIES  256
+#define TUNE_QUERIES  HNSW_TUNE_QUERIES
 #define TUNE_SPAN     2048
 #define TUNE_K        10
 #define TUNE_RECALL   0.99

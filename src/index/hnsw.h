@@ -34,6 +34,7 @@
 #define HNSW_SEED_DEFAULT     20261123
 #define HNSW_MIN_ROWS_DEFAULT 50000 /* index build makes a graph from this many rows */
 #define HNSW_LEVEL_MAX        15
+#define HNSW_TUNE_QUERIES     256 /* queries the default ef is tuned on (hnsw_ef) */
 
 struct hnsw;
 struct progress;
